@@ -1,0 +1,207 @@
+/**
+ * The simulated twin of every driver type. It records each physical write as one JSON line
+ * `{"t": <ms since start>, "actuator": "<name>", "value": ..., "channel"?: "left"|"right"}`
+ * (in memory and, with --sim-log FILE, in the file), keeps a small world model so sensors
+ * answer plausibly (a rover in a room, a draining battery), and answers serial lines like a
+ * small controller.
+ */
+import { openSync, writeSync, closeSync } from 'node:fs';
+import type { Clock } from '../lib/clock.js';
+import { LlmosError } from '../lib/errors.js';
+import type {
+  ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, ProbeResult, SensorReading, SensorSpec, WriteTarget,
+} from './types.js';
+
+export interface SimWrite {
+  t: number;
+  actuator: string;
+  value: ActuatorValue;
+  channel?: 'left' | 'right';
+}
+
+export interface SimFaults {
+  /** Return an error to make a write fail (after nothing was written). */
+  onWrite?: (target: WriteTarget, value: ActuatorValue) => Error | undefined;
+  /** Return true to make a write never complete (a blocked driver call). */
+  blockWrite?: (target: WriteTarget, value: ActuatorValue) => boolean;
+}
+
+export interface SimDriverOptions {
+  name?: string;
+  clock: Clock;
+  /** Append-only JSON-lines log of every write. Truncated when the driver opens. */
+  logFile?: string;
+  faults?: SimFaults;
+  /** Room size and start pose for the distance sensor. */
+  world?: { roomWidthM?: number; roomDepthM?: number; batteryStart?: number };
+}
+
+/** Replies of the simulated serial controller on the `uart` line. */
+function controllerReply(line: string, state: Map<string, ActuatorValue>): string {
+  const cmd = line.trim().toUpperCase();
+  if (cmd === 'PING') return 'PONG';
+  if (cmd === 'STATUS') return 'OK READY';
+  if (cmd === 'VERSION') return 'SIMCTL 1.0';
+  const led = /^LED (ON|OFF)$/.exec(cmd);
+  if (led) { state.set('uart.led', led[1] === 'ON'); return 'OK'; }
+  const grip = /^GRIP (\d{1,3})$/.exec(cmd);
+  if (grip) return Number(grip[1]) <= 100 ? 'OK' : 'ERR RANGE';
+  return 'ERR UNKNOWN';
+}
+
+export class SimDriver implements Driver {
+  readonly name: string;
+  readonly type = 'sim' as const;
+  readonly capabilities: DriverCapabilities = {
+    actuatorTypes: ['differential_drive', 'servo', 'motor', 'digital_out', 'pwm', 'serial_line'],
+    sensorTypes: ['analog', 'digital', 'serial_query'],
+    simulated: true,
+  };
+
+  /** Every write since open, in order. Tests assert on this. */
+  readonly writes: SimWrite[] = [];
+  private readonly clock: Clock;
+  private readonly logFile: string | undefined;
+  private fd: number | undefined;
+  private origin = 0;
+  private readonly faults: SimFaults | undefined;
+  private readonly values = new Map<string, ActuatorValue>();
+  private readonly listeners = new Set<(w: SimWrite) => void>();
+  private opened = false;
+  private closed = false;
+
+  // World model: a rover in a rectangular room, starting at its centre facing +x.
+  private readonly room: { w: number; d: number };
+  private pose = { x: 0, y: 0, heading: 0 };
+  private wheel = { left: 0, right: 0 };
+  private lastIntegrate = 0;
+  private battery: number;
+  private calibration: { max_speed_mps: number; max_turn_dps: number; track_width_m?: number } = { max_speed_mps: 0.5, max_turn_dps: 120 };
+
+  constructor(options: SimDriverOptions) {
+    this.name = options.name ?? 'sim';
+    this.clock = options.clock;
+    this.logFile = options.logFile;
+    this.faults = options.faults;
+    this.room = { w: options.world?.roomWidthM ?? 5, d: options.world?.roomDepthM ?? 5 };
+    this.battery = options.world?.batteryStart ?? 0.95;
+  }
+
+  async open(actuators: readonly ActuatorSpec[], _sensors: readonly SensorSpec[]): Promise<void> {
+    if (this.opened) return;
+    this.opened = true;
+    this.origin = this.clock.now();
+    this.lastIntegrate = this.origin;
+    if (this.logFile) this.fd = openSync(this.logFile, 'w');
+    for (const a of actuators) {
+      if (a.type === 'differential_drive' && a.calibration) this.calibration = a.calibration;
+    }
+  }
+
+  /** Subscribe to writes as they happen (benchmarks, live views). */
+  onWrite(listener: (w: SimWrite) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Last value written to an actuator (or `actuator.left` / `actuator.right`). */
+  valueOf(key: string): ActuatorValue | undefined {
+    return this.values.get(key);
+  }
+
+  async write(target: WriteTarget, value: ActuatorValue): Promise<void> {
+    if (this.closed) throw new LlmosError('ERR_DRIVER', `sim driver "${this.name}" is closed; cannot write ${target.actuator.name}`);
+    const fault = this.faults?.onWrite?.(target, value);
+    if (fault) throw fault;
+    if (this.faults?.blockWrite?.(target, value)) return new Promise<void>(() => undefined);
+    const key = target.channel ? `${target.actuator.name}.${target.channel}` : target.actuator.name;
+    if (target.actuator.type === 'differential_drive' && target.channel && typeof value === 'number') {
+      this.integrate();
+      this.wheel[target.channel] = value;
+    }
+    this.values.set(key, value);
+    this.record({ actuator: target.actuator.name, value, ...(target.channel ? { channel: target.channel } : {}) });
+  }
+
+  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs: number }): Promise<string | undefined> {
+    await this.write({ actuator }, line);
+    if (!options.awaitReply) return undefined;
+    return controllerReply(line, this.values);
+  }
+
+  async read(sensor: SensorSpec): Promise<SensorReading> {
+    if (this.closed) throw new LlmosError('ERR_DRIVER', `sim driver "${this.name}" is closed; cannot read ${sensor.name}`);
+    this.integrate();
+    const unit = sensor.unit;
+    if (sensor.role === 'battery' || sensor.name === 'battery') {
+      return { value: round(this.battery, 3), ...(unit ? { unit } : {}) };
+    }
+    if (sensor.role === 'distance' || sensor.name === 'distance') {
+      const d = this.distanceAhead();
+      const [lo, hi] = sensor.range ?? [0.02, 4];
+      return { value: round(Math.min(hi, Math.max(lo, d)), 3), ...(unit ? { unit } : {}) };
+    }
+    if (sensor.type === 'digital') return { value: false };
+    const [lo, hi] = sensor.range ?? [0, 1];
+    return { value: round((lo + hi) / 2, 3), ...(unit ? { unit } : {}) };
+  }
+
+  async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {
+    return [
+      ...actuators.map((a) => ({ name: a.name, kind: 'actuator' as const, ok: true, detail: `simulated ${a.type}` })),
+      ...sensors.map((s) => ({ name: s.name, kind: 'sensor' as const, ok: true, detail: `simulated ${s.type}` })),
+    ];
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      this.fd = undefined;
+    }
+  }
+
+  private record(entry: Omit<SimWrite, 't'>): void {
+    const w: SimWrite = { t: round(this.clock.now() - this.origin, 3), ...entry };
+    this.writes.push(w);
+    // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
+    for (const l of this.listeners) l(w);
+  }
+
+  /** Advances the rover pose and battery from the last update to now. */
+  private integrate(): void {
+    const now = this.clock.now();
+    const dt = (now - this.lastIntegrate) / 1000;
+    this.lastIntegrate = now;
+    if (dt <= 0) return;
+    const { left, right } = this.wheel;
+    const v = ((left + right) / 2) * this.calibration.max_speed_mps;
+    const omegaDeg = ((right - left) / 2) * this.calibration.max_turn_dps;
+    this.pose.heading += (omegaDeg * Math.PI / 180) * dt;
+    this.pose.x += v * Math.cos(this.pose.heading) * dt;
+    this.pose.y += v * Math.sin(this.pose.heading) * dt;
+    const effort = (Math.abs(left) + Math.abs(right)) / 2;
+    this.battery = Math.max(0, this.battery - dt * (0.00002 + 0.0004 * effort));
+  }
+
+  private distanceAhead(): number {
+    const { x, y, heading } = this.pose;
+    const cx = Math.cos(heading);
+    const cy = Math.sin(heading);
+    const hw = this.room.w / 2;
+    const hd = this.room.d / 2;
+    const hits: number[] = [];
+    if (cx > 1e-9) hits.push((hw - x) / cx);
+    if (cx < -1e-9) hits.push((-hw - x) / cx);
+    if (cy > 1e-9) hits.push((hd - y) / cy);
+    if (cy < -1e-9) hits.push((-hd - y) / cy);
+    return Math.max(0, Math.min(...hits));
+  }
+}
+
+function round(n: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+}

@@ -1,0 +1,75 @@
+/**
+ * Every error the runtime raises carries a stable `code` (like Node's ERR_*) and a message a
+ * person can act on. The table below is the one place the codes are defined; README.md lists
+ * them for users. Codes name the layer: CONFIG, BOARD, TRACE, MATCH, TOOL, SAFETY, ESTOP, ...
+ */
+export const ERROR_CODES = {
+  ERR_USAGE: 'bad command-line usage (unknown flag, missing value)',
+  ERR_CONFIG_INVALID: 'the configuration file or an override failed its schema',
+  ERR_CONFIG_NOT_FOUND: 'a configuration, board or trace path does not exist',
+  ERR_BOARD_PROFILE: 'the board profile is malformed or inconsistent',
+  ERR_TRACE_INVALID: 'a trace file failed the trace schema',
+  ERR_TRACE_WRITE: 'a trace could not be written',
+  ERR_TRACE_NOT_FOUND: 'no trace has that signature',
+  ERR_NO_MATCH: 'no learned trace fits the goal well enough for a deterministic run',
+  ERR_PARAM_UNBOUND: 'a trace parameter has no value from the goal and no default',
+  ERR_TOOL_UNKNOWN: 'the tool is not in the board\'s tool set',
+  ERR_TOOL_DISABLED: 'the tool exists but the configuration disables it',
+  ERR_TOOL_ARGS: 'the tool arguments are malformed',
+  ERR_ACTUATOR_UNKNOWN: 'the board profile declares no such actuator (or not of that type)',
+  ERR_SENSOR_UNKNOWN: 'the board profile declares no such sensor',
+  ERR_SAFETY_RANGE: 'a value is outside the actuator\'s declared range',
+  ERR_SAFETY_RATE: 'a change is faster than the actuator\'s maximum rate of change',
+  ERR_SAFETY_RUNTIME: 'a motion would run longer than the actuator\'s maximum continuous run time',
+  ERR_SAFETY_RATE_LIMIT: 'too many commands to one actuator per second',
+  ERR_SAFETY_INTERLOCK: 'an interlock declared in the board profile forbids the command now',
+  ERR_SAFETY_SERIAL_LINE: 'the serial line is not on the device\'s allow-list',
+  ERR_SAFETY_SYSTEM_TOOL: 'a system tool call was blocked (path outside the workspace, destructive command)',
+  ERR_SAFETY_WATCHDOG: 'the watchdog tripped; actuators were brought to their safe values',
+  ERR_DEADMAN: 'a motion was not refreshed within its deadman window and was stopped',
+  ERR_ESTOP_ENGAGED: 'the emergency stop is engaged; release it explicitly to move again',
+  ERR_HOOK_BLOCKED: 'a pre_tool_use hook blocked the call',
+  ERR_CONFIRM_DENIED: 'the call needed a confirmation that was refused or timed out',
+  ERR_BUDGET_EXCEEDED: 'an LLM budget (calls, tokens, wall time) is used up',
+  ERR_STEP_FAILED: 'a trace step failed and its on_error policy stopped the run',
+  ERR_CHECK_FAILED: 'a step ran but its check did not pass',
+  ERR_ABORTED: 'the run was aborted (e-stop, shutdown or a signal)',
+  ERR_DRIVER: 'a driver failed to open, read or write',
+  ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
+  ERR_SERIAL_TIMEOUT: 'a serial device did not answer in time',
+  ERR_CRYSTALLIZED_INVALID: 'a crystallized function failed to load or imports something other than types',
+  ERR_LLM_UNAVAILABLE: 'the Ollama server could not be reached or timed out',
+  ERR_LLM_BAD_OUTPUT: 'the model answered with something that is not a usable tool call',
+  ERR_LLM_DISABLED: 'an LLM mode was needed but this command or mode forbids LLM calls',
+  ERR_MQTT: 'the MQTT connection or a payload failed',
+  ERR_INTERNAL: 'a bug: please report it with the log',
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class LlmosError extends Error {
+  readonly code: ErrorCode;
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LlmosError';
+    this.code = code;
+    this.details = details;
+  }
+
+  toJSON(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isLlmosError(e: unknown): e is LlmosError {
+  return e instanceof LlmosError;
+}
+
+/** Wraps anything thrown into a coded error, keeping coded ones as they are. */
+export function toLlmosError(e: unknown, fallback: ErrorCode = 'ERR_INTERNAL'): LlmosError {
+  if (e instanceof LlmosError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new LlmosError(fallback, message, undefined, { cause: e });
+}

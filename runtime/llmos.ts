@@ -1,0 +1,302 @@
+/**
+ * The kernel API:
+ *
+ *   const os = new LLMOS({ preset: 'development' });
+ *   await os.boot();
+ *   const r = await os.execute('drive forward 2 meters');   // r.mode, r.trace, r.params, r.steps ...
+ *   await os.shutdown();
+ *
+ * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
+ * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
+ */
+import { join } from 'node:path';
+import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
+import { Emitter } from '../lib/emitter.js';
+import { LlmosError, toLlmosError } from '../lib/errors.js';
+import { openDrivers } from '../drivers/index.js';
+import type { SimFaults } from '../drivers/sim.js';
+import type { BoardProfile, Driver } from '../drivers/types.js';
+import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
+import { loadBoardProfile } from '../safety/board-profile.js';
+import { SafetyGate, type CallSource, type ToolCall } from '../safety/gate.js';
+import { buildToolCatalog, type ArgUnit, type ToolDefinition } from '../safety/tools.js';
+import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
+import { Dispatcher, type Decision } from './dispatcher.js';
+import { replay } from './executors/follower.js';
+import { createLogger, type Logger } from './logger.js';
+import { Matcher } from './matcher/matcher.js';
+import type { ExecutionResult, StepResult } from './result.js';
+import { TraceStore, type TraceLoadReport } from './trace-store.js';
+
+export interface LLMOSOptions {
+  /** A loaded config, or the layers to load one from. */
+  config?: RuntimeConfig;
+  configFile?: string;
+  overrides?: ConfigInput;
+  clock?: Clock;
+  logger?: Logger;
+  /** Test hook: faults injected into the simulated driver. */
+  simFaults?: SimFaults;
+}
+
+export interface ExecuteOptions {
+  source?: CallSource;
+  /** Decide and report, do not execute (--explain). */
+  explain?: boolean;
+  /** Allow MIXED / LEARNER (run-agentic-follower). */
+  allowLlm?: boolean;
+  signal?: AbortSignal;
+}
+
+export interface LlmosEvents {
+  run_started: { run: string; goal: string; mode: string; trace: string | null; source: CallSource };
+  step: { run: string; step: StepResult };
+  run_finished: { run: string; result: ExecutionResult };
+}
+
+/** Units of the base tool set, for traces whose tools this board lacks. */
+const BASE_UNITS: Record<string, Record<string, ArgUnit>> = {
+  drive: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  turn: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  servo_move: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
+  motor_set: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
+  pwm_write: { duty: { kind: 'fraction', fromSi: 1 } },
+  wait: { ms: { kind: 'time', fromSi: 1000 } },
+  serial_send: { timeout_ms: { kind: 'time', fromSi: 1000 } },
+};
+
+let runSeq = 0;
+
+export class LLMOS {
+  readonly config: RuntimeConfig;
+  readonly clock: Clock;
+  readonly events = new Emitter<LlmosEvents>();
+  readonly log: Logger;
+  private readonly simFaults: SimFaults | undefined;
+  private booted = false;
+  private closed = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  private current: AbortController | undefined;
+  private _profile: BoardProfile | undefined;
+  private _gate: SafetyGate | undefined;
+  private _store: TraceStore | undefined;
+  private _matcher: Matcher | undefined;
+  private _dispatcher: Dispatcher | undefined;
+  private _catalog: Map<string, ToolDefinition> | undefined;
+  private _drivers: Map<string, Driver> | undefined;
+  private audit: AuditSink | undefined;
+  /** Report of the last trace load (bad files, warnings). */
+  traceReport: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
+
+  constructor(options: LLMOSOptions | ConfigInput = {}) {
+    const opts: LLMOSOptions = isOptions(options) ? options : { overrides: options };
+    this.config = opts.config ?? loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}) });
+    this.clock = opts.clock ?? (this.config.sim.time === 'virtual' ? new VirtualClock({ auto: true, wallOrigin: new Date() }) : new RealClock());
+    this.log = opts.logger ?? createLogger(this.config.logging.level);
+    this.simFaults = opts.simFaults;
+  }
+
+  get gate(): SafetyGate { return this.need(this._gate, 'gate'); }
+  get traces(): TraceStore { return this.need(this._store, 'traces'); }
+  get matcher(): Matcher { return this.need(this._matcher, 'matcher'); }
+  get profile(): BoardProfile { return this.need(this._profile, 'profile'); }
+  get catalog(): ReadonlyMap<string, ToolDefinition> { return this.need(this._catalog, 'catalog'); }
+  get dispatcher(): Dispatcher { return this.need(this._dispatcher, 'dispatcher'); }
+
+  private need<T>(v: T | undefined, what: string): T {
+    if (v === undefined) throw new LlmosError('ERR_INTERNAL', `LLMOS.${what} is not available before boot()`);
+    return v;
+  }
+
+  async boot(): Promise<this> {
+    if (this.booted) return this;
+    const cfg = this.config;
+    this._profile = loadBoardProfile(cfg.board);
+    this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, disabled: cfg.tools.disabled });
+    this._drivers = await openDrivers(this._profile, {
+      clock: this.clock,
+      ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(this.simFaults ? { simFaults: this.simFaults } : {}),
+    });
+    this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
+    this._gate = new SafetyGate({
+      profile: this._profile,
+      drivers: this._drivers,
+      clock: this.clock,
+      catalog: this._catalog,
+      audit: this.audit,
+      deadmanMs: cfg.safety.deadman_ms,
+      rampTickMs: cfg.safety.ramp_tick_ms,
+      speedScale: cfg.safety.speed_scale,
+      confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
+      hookRules: cfg.safety.hooks,
+      ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
+    });
+    this._store = new TraceStore({ dir: cfg.paths.traces, cacheDir: join(cfg.paths.state, 'cache') });
+    this.traceReport = this._store.load();
+    for (const e of this.traceReport.errors) this.log.warn(`skipped trace: ${e.message}`, { code: e.code });
+    for (const w of this.traceReport.warnings) this.log.warn(w.message);
+    const catalog = this._catalog;
+    this._matcher = new Matcher({ unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? BASE_UNITS[tool]?.[arg] });
+    this._matcher.load(this._store.all());
+    this._dispatcher = new Dispatcher(this._matcher, {
+      followerThreshold: cfg.modes.follower_threshold,
+      mixedThreshold: cfg.modes.mixed_threshold,
+    });
+    this.booted = true;
+    return this;
+  }
+
+  /** Decides the mode for a goal without executing anything. */
+  decide(goal: string, options: Pick<ExecuteOptions, 'allowLlm'> = {}): Decision {
+    return this.dispatcher.decide(goal, { allowLlm: options.allowLlm ?? false });
+  }
+
+  async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
+    if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
+    if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
+    const run = this.queue.then(() => this.run(goal, options));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async run(goal: string, options: ExecuteOptions): Promise<ExecutionResult> {
+    const started = this.clock.now();
+    const decision = this.decide(goal, { allowLlm: options.allowLlm ?? false });
+    if (options.explain) return this.explainResult(decision, started);
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(options.signal?.reason);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    this.current = controller;
+    try {
+      return await this.runDecision(decision, options.source ?? 'api', controller.signal, started);
+    } finally {
+      options.signal?.removeEventListener('abort', onAbort);
+      this.current = undefined;
+    }
+  }
+
+  private async runDecision(decision: Decision, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
+    const runId = `run-${++runSeq}`;
+    this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
+    let result: ExecutionResult;
+    switch (decision.mode) {
+      case 'FOLLOWER':
+      case 'CRYSTALLIZED':
+        result = await this.runFollower(decision, runId, source, signal, started);
+        break;
+      case 'ORCHESTRATOR': {
+        const parts: ExecutionResult[] = [];
+        for (const part of decision.parts ?? []) {
+          const r = await this.runDecision(part, source, signal, this.clock.now());
+          parts.push(r);
+          if (!r.ok) break;
+        }
+        const failed = parts.find((p) => !p.ok);
+        result = {
+          ...this.baseResult(decision, started), parts, steps: parts.flatMap((p) => p.steps),
+          llm_calls: parts.reduce((n, p) => n + p.llm_calls, 0), ok: !failed && parts.length === (decision.parts ?? []).length,
+          ...(failed?.error ? { error: { code: failed.error.code, message: `part "${failed.goal}": ${failed.error.message}` } } : {}),
+        };
+        break;
+      }
+      case 'MIXED':
+      case 'LEARNER':
+        result = {
+          ...this.baseResult(decision, started), ok: false,
+          error: { code: 'ERR_LLM_DISABLED', message: `${decision.mode} needs the agentic follower (run-agentic-follower); no LLM is configured here` },
+        };
+        break;
+      default:
+        result = { ...this.baseResult(decision, started), ok: false, error: errorInfo(decision.error ?? new LlmosError('ERR_NO_MATCH', 'refused')) };
+    }
+    result.duration_ms = round(this.clock.now() - started);
+    this.events.emit('run_finished', { run: runId, result });
+    return result;
+  }
+
+  private async runFollower(decision: Decision, runId: string, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
+    const cand = decision.candidate;
+    if (!cand || !decision.calls) throw new LlmosError('ERR_INTERNAL', 'FOLLOWER decision without a trace');
+    const trace = cand.trace;
+    const r = await replay(decision.calls, trace.tool_calls, trace.preconditions, {
+      gate: this.gate, clock: this.clock, workspace: this.config.paths.workspace,
+      ctx: { source: source === 'api' || source === 'cli' || source === 'mqtt' ? 'trace' : source, runId, signal, replay: true },
+      onStep: (step) => this.events.emit('step', { run: runId, step }),
+    });
+    try {
+      await this.traces.recordRun(trace.goal_signature, r.ok, this.clock.wallNow());
+    } catch (e) {
+      this.log.warn(`could not update trace statistics: ${toLlmosError(e).message}`);
+    }
+    return {
+      ...this.baseResult(decision, started), steps: r.steps, ok: r.ok,
+      ...(r.error ? { error: errorInfo(r.error) } : {}),
+    };
+  }
+
+  private baseResult(decision: Decision, started: number): ExecutionResult {
+    const cand = decision.candidate;
+    const serving = decision.mode === 'FOLLOWER' || decision.mode === 'CRYSTALLIZED' || decision.mode === 'MIXED';
+    return {
+      goal: decision.goal,
+      mode: decision.mode,
+      trace: serving && cand ? cand.trace.goal_signature : null,
+      score: decision.score,
+      params: decision.mode === 'REFUSED' ? {} : decision.params,
+      ok: true,
+      llm_calls: 0,
+      steps: [],
+      duration_ms: round(this.clock.now() - started),
+      ...(serving && cand ? { goal_text: cand.trace.goal_text } : {}),
+      ...(decision.mode === 'REFUSED' || decision.mode === 'MIXED' || decision.mode === 'LEARNER' ? { nearest: decision.nearest } : {}),
+    };
+  }
+
+  private explainResult(decision: Decision, started: number): ExecutionResult {
+    const result: ExecutionResult & { plan?: ToolCall[] } = {
+      ...this.baseResult(decision, started), explain: true, ok: decision.mode !== 'REFUSED',
+      ...(decision.error ? { error: errorInfo(decision.error) } : {}),
+    };
+    if (decision.calls) result.plan = decision.calls;
+    if (decision.parts) result.parts = decision.parts.map((p) => this.explainResult(p, started));
+    return result;
+  }
+
+  /** Engages the latched e-stop (all motion stops at once). */
+  async estop(reason = 'operator', source = 'api'): Promise<void> {
+    this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop: ${reason}`));
+    await this.gate.engageEstop(reason, source);
+  }
+
+  releaseEstop(source = 'api'): boolean {
+    return this.gate.releaseEstop(source);
+  }
+
+  async shutdown(reason = 'shutdown'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
+    await this.queue.catch(() => undefined);
+    await this._gate?.close(reason);
+    await this._store?.flush();
+    this.audit?.flushSync();
+  }
+
+  /** Synchronous last resort for exit paths: flush what can be flushed. */
+  flushSync(): void {
+    this.audit?.flushSync();
+  }
+}
+
+function isOptions(o: LLMOSOptions | ConfigInput): o is LLMOSOptions {
+  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o;
+}
+
+function errorInfo(e: LlmosError): { code: string; message: string } {
+  return { code: e.code, message: e.message };
+}
+
+function round(n: number): number {
+  return Math.round(n * 1000) / 1000;
+}

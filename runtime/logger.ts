@@ -1,0 +1,36 @@
+/**
+ * A small structured logger on stderr (JSON lines with --log-json, text otherwise). It costs
+ * nothing at start-up; `--serve` may swap in pino through the same interface.
+ */
+import type { LogLevel } from './config.js';
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+const ORDER: Record<LogLevel, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 };
+
+export function createLogger(level: LogLevel, options: { json?: boolean; write?: (line: string) => void } = {}): Logger {
+  const min = ORDER[level];
+  const write = options.write ?? ((line: string) => process.stderr.write(line));
+  const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
+    if (ORDER[lvl] < min) return;
+    if (options.json) {
+      write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...fields })}\n`);
+    } else {
+      const extra = fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : '';
+      write(`llmos ${lvl}: ${msg}${extra}\n`);
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+  };
+}
+
+export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,0 +1,284 @@
+/**
+ * Turns a goal into what the matcher compares: weighted concepts (synonyms folded together),
+ * critical polarities (left/right, open/close, ...), negation, and quantities (numbers with
+ * units, converted to base units so "50 cm" equals "0.5 m").
+ */
+import { createHash } from 'node:crypto';
+import { stemmer } from 'stemmer';
+import {
+  CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
+  UNITS, UNKNOWN_WORD_WEIGHT, type QuantityKind,
+} from './lexicon.js';
+
+/** Lower case, punctuation and symbols to spaces, whitespace collapsed (DESIGN.md). */
+export function normalizeGoal(goal: string): string {
+  return goal.toLowerCase().replace(/[\p{P}\p{S}]/gu, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** First 16 hex chars of sha256 of the normalized goal. */
+export function goalSignature(goal: string): string {
+  return createHash('sha256').update(normalizeGoal(goal)).digest('hex').slice(0, 16);
+}
+
+export interface Quantity {
+  /** The number as written (in its unit). */
+  value: number;
+  kind: QuantityKind;
+  /** Value in base units: m, deg, s, fraction, count; for unitless numbers, the value itself. */
+  base: number;
+  /** Factor from the written unit to base units (1 for unitless). */
+  toBase: number;
+  unit?: string;
+  /** Implied by an idiom ("turn around" = 180 degrees): always literal, never a parameter. */
+  implicit?: boolean;
+}
+
+export interface GoalAnalysis {
+  text: string;
+  normalized: string;
+  /** Concept id -> weight. Polarity concepts look like "LR:L". */
+  concepts: Map<string, number>;
+  /** Polarity class -> poles present ("LR" -> {"L"}). */
+  polarity: Map<string, Set<string>>;
+  negated: boolean;
+  quantities: Quantity[];
+  /** Total concept weight. */
+  total: number;
+}
+
+interface LexEntry { concept?: { id: string; weight: number }; polarity?: { cls: string; pole: string }; also?: readonly string[] }
+
+const conceptWeight = new Map<string, number>(CONCEPTS.map((c) => [c.id, c.weight]));
+const stemCache = new Map<string, string>();
+function stem(word: string): string {
+  let s = stemCache.get(word);
+  if (s === undefined) {
+    s = word.includes('_') ? word : stemmer(word);
+    if (stemCache.size < 50000) stemCache.set(word, s);
+  }
+  return s;
+}
+
+const byWord = new Map<string, LexEntry>();
+const byStem = new Map<string, LexEntry>();
+function addEntry(word: string, entry: LexEntry): void {
+  const merge = (map: Map<string, LexEntry>, key: string): void => {
+    const prev = map.get(key);
+    map.set(key, { ...prev, ...entry, also: [...(prev?.also ?? []), ...(entry.also ?? [])] });
+  };
+  if (!byWord.has(word) || entry.polarity) merge(byWord, word);
+  const s = stem(word);
+  if (!byStem.has(s) || entry.polarity) merge(byStem, s);
+}
+for (const group of CONCEPTS) {
+  for (const w of group.words) addEntry(w, { concept: { id: group.id, weight: group.weight }, ...(group.also ? { also: group.also } : {}) });
+}
+for (const cls of POLARITY) {
+  for (const [pole, words] of Object.entries(cls.poles)) {
+    for (const w of words) addEntry(w, { polarity: { cls: cls.id, pole }, ...(POLARITY_ALSO[w] ? { also: POLARITY_ALSO[w] } : {}) });
+  }
+}
+const stopwords = new Set(STOPWORDS);
+const negations = new Set(NEGATIONS);
+const phraseIndex = new Map<string, Array<{ words: string[]; replacement: readonly string[] }>>();
+for (const [phrase, replacement] of PHRASES) {
+  const words = phrase.split(' ');
+  const first = words[0] as string;
+  const list = phraseIndex.get(first) ?? [];
+  list.push({ words, replacement });
+  list.sort((a, b) => b.words.length - a.words.length);
+  phraseIndex.set(first, list);
+}
+
+const NUMBER_RE = /^[-+]?(\d+(\.\d+)?|\.\d+)$/;
+
+export function tokenize(text: string): string[] {
+  const s = text.toLowerCase()
+    .replace(/[’‘`´]/g, "'")
+    .replace(/\bcan't\b/g, 'can not').replace(/\bwon't\b/g, 'will not').replace(/\bshan't\b/g, 'shall not')
+    .replace(/n't\b/g, ' not')
+    .replace(/\blet's\b/g, 'let us')
+    .replace(/'(s|re|ve|ll|d|m)\b/g, ' ')
+    .replace(/(\d),(\d{3})\b/g, '$1$2')
+    .replace(/°/g, ' deg ').replace(/%/g, ' percent ')
+    .replace(/(\d)([a-z])/g, '$1 $2')
+    .replace(/(^|[^\w.])-(?=\d|\.\d)/g, '$1 −')
+    .replace(/[^a-z0-9.−\s]/g, ' ')
+    .replace(/−/g, '-');
+  const out: string[] = [];
+  for (let tok of s.split(/\s+/)) {
+    if (!tok) continue;
+    if (!NUMBER_RE.test(tok)) tok = tok.replace(/^[.]+|[.]+$/g, '').replace(/\./g, ' ');
+    for (const t of tok.split(' ')) if (t) out.push(t);
+  }
+  return out;
+}
+
+function applyPhrases(tokens: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < tokens.length;) {
+    const candidates = phraseIndex.get(tokens[i] as string);
+    let matched = false;
+    if (candidates) {
+      for (const p of candidates) {
+        if (p.words.every((w, k) => tokens[i + k] === w)) {
+          out.push(...p.replacement);
+          i += p.words.length;
+          matched = true;
+          break;
+        }
+      }
+    }
+    if (!matched) out.push(tokens[i++] as string);
+  }
+  return out;
+}
+
+/** Reads a number written in digits or words starting at i; returns [value, tokens consumed]. */
+function readNumber(tokens: readonly string[], i: number): [number, number] | undefined {
+  const first = tokens[i] as string;
+  let value: number;
+  let k = i;
+  if (NUMBER_RE.test(first)) {
+    value = Number(first);
+    k = i + 1;
+  } else {
+    if (NUMBER_WORDS[first] === undefined) return undefined;
+    value = 0;
+    while (k < tokens.length) {
+      const n = NUMBER_WORDS[tokens[k] as string];
+      if (n === undefined) break;
+      const w = tokens[k] as string;
+      if (w === 'hundred' || w === 'dozen') value = (value || 1) * n;
+      else if (w === 'half' || w === 'quarter') {
+        if (value !== 0) break;
+        value = n;
+        if (tokens[k + 1] === 'a' || tokens[k + 1] === 'an') k += 1; // "half a meter"
+      } else if (n < 10 && value >= 20 && value % 10 === 0) value += n; // twenty five
+      else if (value !== 0 && !(value % 100 === 0)) break; // "one two" is two numbers
+      else value += n;
+      k += 1;
+    }
+    if (k === i) return undefined;
+    if (tokens[k] === 'point' && NUMBER_WORDS[tokens[k + 1] as string] !== undefined && (NUMBER_WORDS[tokens[k + 1] as string] as number) < 10) {
+      value += (NUMBER_WORDS[tokens[k + 1] as string] as number) / 10;
+      k += 2;
+    }
+  }
+  if (tokens[k] === 'and' && tokens[k + 1] === 'a' && tokens[k + 2] === 'half') { value += 0.5; k += 3; }
+  return [value, k - i];
+}
+
+export function analyzeGoal(text: string): GoalAnalysis {
+  const tokens = applyPhrases(tokenize(text));
+  const lead = tokens.findIndex((t) => !stopwords.has(t) && !negations.has(t));
+  if (lead >= 0 && LEADING_VERB[tokens[lead] as string]) tokens[lead] = LEADING_VERB[tokens[lead] as string] as string;
+  const concepts = new Map<string, number>();
+  const polarity = new Map<string, Set<string>>();
+  const quantities: Quantity[] = [];
+  let negated = false;
+  const add = (id: string, weight: number): void => {
+    if ((concepts.get(id) ?? 0) < weight) concepts.set(id, weight);
+  };
+
+  for (let i = 0; i < tokens.length; i++) {
+    const tok = tokens[i] as string;
+    if (tok.startsWith('#')) {
+      const value = Number(tok.slice(1));
+      const unit = UNITS[tokens[i + 1] ?? ''];
+      if (unit) {
+        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: tokens[i + 1] as string, implicit: true });
+        i += 1;
+      }
+      continue;
+    }
+    const num = readNumber(tokens, i);
+    if (num) {
+      const [value, used] = num;
+      const unitTok = tokens[i + used];
+      const unit = unitTok !== undefined ? UNITS[unitTok] : undefined;
+      if (unit && unitTok) {
+        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok });
+        i += used;
+      } else {
+        quantities.push({ value, kind: 'number', base: value, toBase: 1 });
+        i += used - 1;
+      }
+      continue;
+    }
+    const nextUnit = UNITS[tokens[i + 1] ?? ''];
+    // "a meter", "a second"; not "a turn" (a rotation, not 360 degrees) nor "a time".
+    if ((tok === 'a' || tok === 'an') && nextUnit && nextUnit.kind !== 'count' && nextUnit.toBase !== 360) {
+      const unitTok = tokens[i + 1] as string;
+      const unit = UNITS[unitTok] as { kind: QuantityKind; toBase: number };
+      quantities.push({ value: 1, kind: unit.kind, base: unit.toBase, toBase: unit.toBase, unit: unitTok });
+      i += 1;
+      continue;
+    }
+    if (tok in COUNT_WORDS) {
+      const n = COUNT_WORDS[tok] as number;
+      quantities.push({ value: n, kind: 'count', base: n, toBase: 1, unit: 'times' });
+      continue;
+    }
+    if (negations.has(tok)) { negated = true; continue; }
+    if (stopwords.has(tok)) continue;
+    const entry = byWord.get(tok) ?? byStem.get(stem(tok));
+    if (!entry) {
+      add(`w:${stem(tok)}`, UNKNOWN_WORD_WEIGHT);
+      continue;
+    }
+    if (entry.polarity) {
+      const { cls, pole } = entry.polarity;
+      let poles = polarity.get(cls);
+      if (!poles) { poles = new Set(); polarity.set(cls, poles); }
+      poles.add(pole);
+      add(`${cls}:${pole}`, POLARITY_WEIGHT);
+    }
+    if (entry.concept) add(entry.concept.id, entry.concept.weight);
+    for (const id of entry.also ?? []) add(id, conceptWeight.get(id) ?? 1);
+  }
+
+  // "turn the light on": with on/off and no direction or angle, "turn" means switch.
+  if (concepts.has('TURN') && polarity.has('ACT') && !polarity.has('LR') && !quantities.some((q) => q.kind === 'angle')) {
+    concepts.delete('TURN');
+    add('SWITCH', conceptWeight.get('SWITCH') ?? 0.15);
+  }
+  // "rotate the arm to 30 degrees": turning a part (not the robot) is moving it.
+  if (concepts.has('TURN') && !polarity.has('LR') && ['ARM', 'GRIPPER', 'WINCH'].some((c) => concepts.has(c))) {
+    concepts.delete('TURN');
+    add('MOVE', conceptWeight.get('MOVE') ?? 0.35);
+  }
+  const dropPole = (cls: string, pole: string): void => {
+    const poles = polarity.get(cls);
+    if (!poles?.delete(pole)) return;
+    if (poles.size === 0) polarity.delete(cls);
+    concepts.delete(`${cls}:${pole}`);
+  };
+  // "the distance ahead": a direction while sensing is where to look, not where to go.
+  if ((concepts.has('READ') || concepts.has('DISTANCE')) && !concepts.has('MOVE') && !concepts.has('TURN')) {
+    dropPole('FB', 'F');
+    dropPole('FB', 'B');
+  }
+  // Particles of phrasal verbs: "pick it up", "put it down", "back to its home position".
+  if (concepts.has('PICKUP')) dropPole('UD', 'U');
+  if (concepts.has('PUTDOWN')) dropPole('UD', 'D');
+  if (concepts.has('HOME')) dropPole('FB', 'B');
+
+  let total = 0;
+  for (const w of concepts.values()) total += w;
+  return { text, normalized: normalizeGoal(text), concepts, polarity, negated, quantities, total };
+}
+
+/** Where two analyses disagree on a critical word or a negation; empty when compatible. */
+export function conflicts(a: GoalAnalysis, b: GoalAnalysis): string[] {
+  const out: string[] = [];
+  for (const cls of new Set([...a.polarity.keys(), ...b.polarity.keys()])) {
+    const pa = a.polarity.get(cls);
+    const pb = b.polarity.get(cls);
+    if (!pa || !pb) continue;
+    const same = pa.size === pb.size && [...pa].every((p) => pb.has(p));
+    if (!same) out.push(`${cls}: ${[...pa].join('+')} vs ${[...pb].join('+')}`);
+  }
+  if (a.negated !== b.negated) out.push(`negation: ${a.negated ? 'goal says not' : 'trace says not'}`);
+  return out;
+}

@@ -1,0 +1,58 @@
+/**
+ * Safe state on every way out of the process: normal exit, SIGINT, SIGTERM, an uncaught
+ * exception, an unhandled rejection. Signals also drive the e-stop from a shell:
+ * SIGUSR1 engages it, SIGUSR2 releases it (`kill -USR1 <pid>`).
+ */
+import type { LLMOS } from './llmos.js';
+
+export interface GuardOptions {
+  /** Called after the orderly shutdown, with the exit code. */
+  exit?: (code: number) => void;
+  log?: (msg: string) => void;
+}
+
+export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () => void {
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  const log = options.log ?? ((m: string) => process.stderr.write(`llmos: ${m}\n`));
+  let stopping = false;
+
+  const stop = (reason: string, code: number): void => {
+    if (stopping) {
+      log(`${reason} again: exiting now`);
+      exit(code);
+      return;
+    }
+    stopping = true;
+    log(`${reason}: bringing actuators to safe values`);
+    const timer = setTimeout(() => { log('shutdown took too long; exiting'); exit(code); }, 3000);
+    timer.unref();
+    os.shutdown(reason).then(() => exit(code), (e: unknown) => { log(`shutdown failed: ${String(e)}`); exit(code); });
+  };
+
+  const onSigint = (): void => stop('SIGINT', 130);
+  const onSigterm = (): void => stop('SIGTERM', 143);
+  const onUsr1 = (): void => { void os.estop('SIGUSR1', 'signal').then(() => log('e-stop engaged (SIGUSR1); send SIGUSR2 to release')); };
+  const onUsr2 = (): void => { if (os.releaseEstop('signal')) log('e-stop released (SIGUSR2)'); };
+  const onCrash = (e: unknown): void => {
+    log(`crash: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
+    stop('crash', 70);
+  };
+  const onExit = (): void => os.flushSync();
+
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigterm);
+  process.on('SIGUSR1', onUsr1);
+  process.on('SIGUSR2', onUsr2);
+  process.on('uncaughtException', onCrash);
+  process.on('unhandledRejection', onCrash);
+  process.on('exit', onExit);
+  return () => {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigterm);
+    process.off('SIGUSR1', onUsr1);
+    process.off('SIGUSR2', onUsr2);
+    process.off('uncaughtException', onCrash);
+    process.off('unhandledRejection', onCrash);
+    process.off('exit', onExit);
+  };
+}

@@ -1,0 +1,51 @@
+/** What `LLMOS.execute()` returns and `run-follower --json` prints (DESIGN.md "CLI contract"). */
+
+export type Mode = 'CRYSTALLIZED' | 'FOLLOWER' | 'MIXED' | 'LEARNER' | 'ORCHESTRATOR' | 'REFUSED';
+
+export interface ErrorInfo {
+  code: string;
+  message: string;
+}
+
+export interface StepResult {
+  index: number;
+  tool: string;
+  args: Record<string, unknown>;
+  ok: boolean;
+  skipped?: boolean;
+  attempts: number;
+  value?: unknown;
+  adjusted?: string[];
+  error?: ErrorInfo;
+  duration_ms: number;
+}
+
+export interface NearestTrace {
+  trace: string;
+  goal_text: string;
+  score: number;
+  reasons?: string[];
+}
+
+export interface ExecutionResult {
+  goal: string;
+  mode: Mode;
+  /** goal_signature of the trace that served the goal, or null. */
+  trace: string | null;
+  score: number;
+  params: Record<string, number>;
+  ok: boolean;
+  llm_calls: number;
+  steps: StepResult[];
+  duration_ms: number;
+  /** True when --explain decided without executing. */
+  explain?: boolean;
+  goal_text?: string;
+  crystallized?: string;
+  parts?: ExecutionResult[];
+  nearest?: NearestTrace[];
+  /** A trace this run created or updated by learning. */
+  learned?: string;
+  sentience?: Record<string, unknown>;
+  error?: ErrorInfo;
+}

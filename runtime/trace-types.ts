@@ -1,0 +1,75 @@
+/**
+ * The in-memory shape of a trace (schemas/trace.schema.json). A trace file may also be in the
+ * upstream edge format; the store converts it to this shape on load.
+ */
+import type { QuantityKind } from './matcher/lexicon.js';
+
+export interface TraceCheck {
+  description?: string;
+  sensor?: string;
+  min?: number;
+  max?: number;
+  equals?: number | string | boolean;
+  matches?: string;
+  /** Upstream validation types: content_contains, content_not_empty, command_exit_code, file_exists, file_size_minimum. */
+  type?: string;
+  check?: string;
+  condition?: string;
+  validation_type?: string;
+  parameters?: Record<string, unknown>;
+}
+
+export type OnErrorAction = 'fail' | 'skip' | 'retry' | 'human_escalate';
+
+export interface OnErrorPolicy {
+  action: OnErrorAction;
+  retry_count?: number;
+  delay_ms?: number;
+  delay_seconds?: number;
+  escalation_message?: string;
+  error_message?: string;
+}
+
+export interface TraceStep {
+  name: string;
+  args: Record<string, unknown>;
+  description?: string;
+  check?: TraceCheck | TraceCheck[];
+  on_error?: OnErrorAction | OnErrorPolicy;
+  retries?: number;
+}
+
+export interface TraceParameter {
+  kind?: QuantityKind;
+  unit?: string;
+  default?: number;
+  minimum?: number;
+  maximum?: number;
+  description?: string;
+}
+
+export interface Trace {
+  goal_signature: string;
+  goal_text: string;
+  success_rate: number;
+  usage_count: number;
+  success_count?: number;
+  created_at?: string;
+  last_used?: string | null;
+  origin?: 'manual' | 'learned' | 'imported' | 'mixed';
+  description?: string;
+  tags?: string[];
+  trace_id?: string;
+  parameters?: Record<string, TraceParameter>;
+  preconditions?: TraceCheck[];
+  tool_calls: TraceStep[];
+  crystallized?: { function: string; file: string; at?: string };
+  metadata?: Record<string, unknown>;
+}
+
+export interface TraceRecord {
+  trace: Trace;
+  /** Absolute path of the file. */
+  file: string;
+  format: 'core' | 'edge';
+}

@@ -1,0 +1,431 @@
+/**
+ * Where a pin is written. The ActuatorBank owns the drivers and every channel's last value, and
+ * is the only code that calls `driver.write`. Each write passes `writeChecked`: latch (e-stop or
+ * watchdog), declared range, maximum rate of change. Ramps, deadman windows, maximum run time
+ * and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled ramp, then cut) live here.
+ */
+import type { Clock, TimerHandle } from '../lib/clock.js';
+import { LlmosError } from '../lib/errors.js';
+import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, WriteTarget } from '../drivers/types.js';
+import { isMotion } from './board-profile.js';
+
+type Side = 'left' | 'right';
+
+interface ChannelState {
+  key: string;
+  spec: ActuatorSpec;
+  channel: Side | undefined;
+  /** Last value written; undefined until the first write for servos that `hold`. */
+  value: number | boolean | undefined;
+  lastWriteAt: number | undefined;
+}
+
+interface MotionState {
+  /** Bumped by every new command, stop and e-stop: a ramp or hold whose token is stale quits. */
+  token: number;
+  owner: string | undefined;
+  activeSince: number | undefined;
+  deadline: number | undefined;
+  deadmanTimer: TimerHandle | undefined;
+  runLimitTimer: TimerHandle | undefined;
+}
+
+export interface BankEvents {
+  write: { actuator: string; channel?: Side; value: ActuatorValue };
+  deadman: { actuator: string; owner: string | undefined };
+  runLimit: { actuator: string; max_run_ms: number };
+  driverError: { actuator: string; error: LlmosError };
+}
+
+export interface BankOptions {
+  deadmanMs: number;
+  rampTickMs: number;
+  emit: <K extends keyof BankEvents>(event: K, payload: BankEvents[K]) => void;
+}
+
+const EPS = 1e-9;
+
+function numeric(v: number | boolean | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+}
+
+export class ActuatorBank {
+  private readonly channels = new Map<string, ChannelState>();
+  private readonly motion = new Map<string, MotionState>();
+  private latchReason: LlmosError | undefined;
+
+  readonly profile: BoardProfile;
+  private readonly drivers: ReadonlyMap<string, Driver>;
+  private readonly clock: Clock;
+  private readonly options: BankOptions;
+
+  constructor(profile: BoardProfile, drivers: ReadonlyMap<string, Driver>, clock: Clock, options: BankOptions) {
+    this.profile = profile;
+    this.drivers = drivers;
+    this.clock = clock;
+    this.options = options;
+    for (const spec of profile.actuators.values()) {
+      const sides: Array<Side | undefined> = spec.type === 'differential_drive' ? ['left', 'right'] : [undefined];
+      for (const channel of sides) {
+        const key = channel ? `${spec.name}.${channel}` : spec.name;
+        const safe = spec.safe_value;
+        // After open, drivers leave outputs at their safe state; a `hold` servo's position is unknown.
+        const value = safe === 'hold' ? undefined : spec.type === 'serial_line' ? undefined : safe;
+        this.channels.set(key, { key, spec, channel, value, lastWriteAt: undefined });
+      }
+      this.motion.set(spec.name, { token: 0, owner: undefined, activeSince: undefined, deadline: undefined, deadmanTimer: undefined, runLimitTimer: undefined });
+    }
+  }
+
+  driverFor(spec: { driver: string; name: string }): Driver {
+    const d = this.drivers.get(spec.driver);
+    if (!d) throw new LlmosError('ERR_DRIVER', `no open driver "${spec.driver}" for ${spec.name}`);
+    return d;
+  }
+
+  /** Latched: every write except a stop is refused until `unlatch()`. */
+  latch(reason: LlmosError): void {
+    this.latchReason = reason;
+  }
+
+  unlatch(): void {
+    this.latchReason = undefined;
+  }
+
+  get latched(): LlmosError | undefined {
+    return this.latchReason;
+  }
+
+  channelValue(key: string): number | boolean | undefined {
+    return this.channels.get(key)?.value;
+  }
+
+  /** Numeric magnitude used by interlocks: the largest |value| over an actuator's channels. */
+  level(name: string): number | undefined {
+    const spec = this.profile.actuators.get(name);
+    if (!spec) return undefined;
+    if (spec.type === 'differential_drive') {
+      const l = numeric(this.channels.get(`${name}.left`)?.value) ?? 0;
+      const r = numeric(this.channels.get(`${name}.right`)?.value) ?? 0;
+      return Math.abs(l) >= Math.abs(r) ? l : r;
+    }
+    return numeric(this.channels.get(name)?.value);
+  }
+
+  /** Away from its safe value (for motion actuators: moving). */
+  isActive(name: string): boolean {
+    const spec = this.profile.actuators.get(name);
+    if (!spec || spec.safe_value === 'hold' || spec.type === 'serial_line') return false;
+    const safe = numeric(spec.safe_value as number | boolean) ?? 0;
+    for (const ch of this.channelsOf(spec)) {
+      const v = numeric(ch.value);
+      if (v !== undefined && Math.abs(v - safe) > EPS) return true;
+    }
+    return false;
+  }
+
+  snapshot(): Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> {
+    const out: Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> = {};
+    for (const spec of this.profile.actuators.values()) {
+      if (spec.type === 'serial_line') continue;
+      if (spec.type === 'differential_drive') {
+        out[spec.name] = {
+          left: this.channels.get(`${spec.name}.left`)?.value ?? null,
+          right: this.channels.get(`${spec.name}.right`)?.value ?? null,
+        };
+      } else {
+        out[spec.name] = this.channels.get(spec.name)?.value ?? null;
+      }
+    }
+    return out;
+  }
+
+  /** Starts a new command on an actuator: earlier ramps and holds on it stop at their next tick. */
+  claim(spec: ActuatorSpec, owner: string): number {
+    const m = this.motionOf(spec);
+    m.token += 1;
+    m.owner = owner;
+    return m.token;
+  }
+
+  isCurrent(spec: ActuatorSpec, token: number): boolean {
+    return this.motionOf(spec).token === token;
+  }
+
+  /**
+   * Moves the channels of one actuator together to their targets, stepping no faster than
+   * `rate` units per second (undefined = at once). Rejects when the profile says reject and the
+   * change is too fast. Throws ERR_ABORTED if superseded, e-stopped or aborted.
+   */
+  async moveTo(
+    spec: ActuatorSpec,
+    targets: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>,
+    opts: { token: number; rate: number | undefined; signal: AbortSignal | undefined; owner: string },
+  ): Promise<void> {
+    const states = targets.map((t) => ({ state: this.channelOf(spec, t.channel), target: t.value }));
+    const ramp = opts.rate !== undefined && spec.on_rate === 'ramp';
+    if (!ramp) {
+      for (const { state, target } of states) await this.writeChecked(state, target, { safe: false });
+      this.afterMotionWrite(spec, opts.owner);
+      return;
+    }
+    const rate = opts.rate as number;
+    for (;;) {
+      this.assertLive(spec, opts.token, opts.signal);
+      const now = this.clock.now();
+      let done = true;
+      for (const { state, target } of states) {
+        const cur = numeric(state.value);
+        const goal = numeric(target) as number;
+        if (cur === undefined) { await this.writeChecked(state, target, { safe: false }); continue; }
+        if (Math.abs(goal - cur) <= EPS) continue;
+        // Steps are truncated to 4 decimals so logged values stay readable and never exceed the rate.
+        let maxStep = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
+        // Very slow rates: wait until a whole 0.0001 step is due.
+        if (maxStep <= EPS && state.lastWriteAt !== undefined) maxStep = Math.floor(rate * ((now - state.lastWriteAt) / 1000) * 1e4) / 1e4;
+        if (maxStep <= EPS) { done = false; continue; }
+        const next = Math.abs(goal - cur) <= maxStep ? goal : Number((cur + Math.sign(goal - cur) * maxStep).toFixed(4));
+        await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false });
+        if (Math.abs(goal - next) > EPS) done = false;
+      }
+      this.afterMotionWrite(spec, opts.owner);
+      if (done) return;
+      await this.clock.sleep(this.options.rampTickMs, opts.signal);
+    }
+  }
+
+  /** Keeps a motion going for `ms`, refreshing its deadman as long as the command is current. */
+  async hold(spec: ActuatorSpec, ms: number, opts: { token: number; signal: AbortSignal | undefined }): Promise<void> {
+    const end = this.clock.now() + ms;
+    const window = this.deadmanMsOf(spec);
+    for (;;) {
+      this.assertLive(spec, opts.token, opts.signal);
+      this.refreshActuator(spec);
+      const left = end - this.clock.now();
+      if (left <= EPS) return;
+      await this.clock.sleep(Math.min(left, Math.max(5, window / 3)), opts.signal);
+    }
+  }
+
+  /** Extends the deadman deadline of every motion the owner started. */
+  refreshOwner(owner: string): void {
+    for (const spec of this.profile.actuators.values()) {
+      const m = this.motionOf(spec);
+      if (m.owner === owner && m.deadline !== undefined) this.refreshActuator(spec);
+    }
+  }
+
+  /** Stops every motion the owner started that is still running (its run ended). */
+  async stopOwned(owner: string): Promise<void> {
+    const owned = [...this.profile.actuators.values()].filter((s) => isMotion(s) && this.motionOf(s).owner === owner && this.isActive(s.name));
+    await Promise.allSettled(owned.map((s) => this.stop(s, 'run ended')));
+  }
+
+  /** Stops one actuator: category 0 writes the safe value at once, category 1 ramps down first. */
+  async stop(spec: ActuatorSpec, reason: string, category: 0 | 1 = spec.stop_category): Promise<void> {
+    const m = this.motionOf(spec);
+    m.token += 1;
+    const token = m.token;
+    if (spec.safe_value === 'hold' || spec.type === 'serial_line') { this.clearMotion(spec); return; }
+    const safe = spec.safe_value;
+    try {
+      if (category === 1 && spec.max_rate !== undefined && typeof safe === 'number') {
+        for (;;) {
+          if (m.token !== token) return; // a newer stop took over
+          const now = this.clock.now();
+          let done = true;
+          for (const state of this.channelsOf(spec)) {
+            const cur = numeric(state.value);
+            if (cur === undefined || Math.abs(cur - safe) <= EPS) continue;
+            const step = Math.max(1e-4, Math.floor(spec.max_rate * Math.max(this.stepSeconds(state, now), this.options.rampTickMs / 1000) * 1e4) / 1e4);
+            const next = Math.abs(safe - cur) <= step ? safe : Number((cur + Math.sign(safe - cur) * step).toFixed(4));
+            await this.writeChecked(state, next, { safe: true });
+            if (Math.abs(next - safe) > EPS) done = false;
+          }
+          if (done) break;
+          await this.clock.sleep(this.options.rampTickMs);
+        }
+      }
+      for (const state of this.channelsOf(spec)) {
+        const cur = state.value;
+        if (cur === undefined || numeric(cur) !== numeric(safe)) await this.writeChecked(state, safe, { safe: true });
+      }
+    } finally {
+      if (m.token === token) this.clearMotion(spec);
+    }
+    void reason;
+  }
+
+  /** Every actuator to its safe value; errors are collected, never allowed to stop the others. */
+  async safeAll(reason: string, category?: 0 | 1): Promise<LlmosError[]> {
+    const results = await Promise.allSettled([...this.profile.actuators.values()].map((spec) => this.stop(spec, reason, category ?? spec.stop_category)));
+    return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected')
+      .map((r) => (r.reason instanceof LlmosError ? r.reason : new LlmosError('ERR_DRIVER', String(r.reason))));
+  }
+
+  deadmanMsOf(spec: ActuatorSpec): number {
+    return spec.deadman_ms ?? this.options.deadmanMs;
+  }
+
+  /** Arms the deadman for an open-ended motion: it stops unless its owner refreshes it. */
+  armDeadman(spec: ActuatorSpec): void {
+    this.refreshActuator(spec);
+  }
+
+  /** A command that ended (or never started) motion releases its deadman and run-time timers. */
+  settle(spec: ActuatorSpec): void {
+    if (!this.isActive(spec.name)) this.clearMotion(spec);
+  }
+
+  private refreshActuator(spec: ActuatorSpec): void {
+    const m = this.motionOf(spec);
+    if (!this.isActive(spec.name)) return;
+    m.deadline = this.clock.now() + this.deadmanMsOf(spec);
+    this.clock.clearTimeout(m.deadmanTimer);
+    const token = m.token;
+    m.deadmanTimer = this.clock.setTimeout(() => {
+      if (m.token !== token || m.deadline === undefined || this.clock.now() + EPS < m.deadline) return;
+      this.options.emit('deadman', { actuator: spec.name, owner: m.owner });
+      void this.stop(spec, 'deadman').catch((e: unknown) => this.reportDriverError(spec, e));
+    }, this.deadmanMsOf(spec));
+  }
+
+  private afterMotionWrite(spec: ActuatorSpec, owner: string): void {
+    if (!isMotion(spec)) return;
+    const m = this.motionOf(spec);
+    m.owner = owner;
+    if (this.isActive(spec.name)) {
+      if (m.activeSince === undefined) {
+        m.activeSince = this.clock.now();
+        const limit = spec.max_run_ms;
+        if (limit !== undefined) {
+          m.runLimitTimer = this.clock.setTimeout(() => {
+            if (!this.isActive(spec.name)) return;
+            this.options.emit('runLimit', { actuator: spec.name, max_run_ms: limit });
+            void this.stop(spec, 'max_run_ms').catch((e: unknown) => this.reportDriverError(spec, e));
+          }, limit);
+        }
+      }
+      this.refreshActuator(spec);
+    } else {
+      this.clearMotion(spec);
+    }
+  }
+
+  /** Milliseconds this actuator has been away from its safe value (0 when at rest). */
+  runningFor(spec: ActuatorSpec): number {
+    const since = this.motionOf(spec).activeSince;
+    return since === undefined ? 0 : this.clock.now() - since;
+  }
+
+  /**
+   * Seconds a ramp step may cover: the time since the channel's last write, but at most two
+   * ticks, so a command after a long idle still ramps instead of jumping.
+   */
+  private stepSeconds(state: ChannelState, now: number): number {
+    const tick = this.options.rampTickMs / 1000;
+    if (state.lastWriteAt === undefined) return tick;
+    return Math.min(Math.max(0, (now - state.lastWriteAt) / 1000), 2 * tick);
+  }
+
+  private clearMotion(spec: ActuatorSpec): void {
+    const m = this.motionOf(spec);
+    this.clock.clearTimeout(m.deadmanTimer);
+    this.clock.clearTimeout(m.runLimitTimer);
+    m.deadmanTimer = undefined;
+    m.runLimitTimer = undefined;
+    m.deadline = undefined;
+    m.activeSince = undefined;
+  }
+
+  private reportDriverError(spec: ActuatorSpec, e: unknown): void {
+    const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: ${String(e)}`);
+    this.options.emit('driverError', { actuator: spec.name, error });
+  }
+
+  private assertLive(spec: ActuatorSpec, token: number, signal: AbortSignal | undefined): void {
+    if (this.latchReason) throw this.latchReason;
+    if (signal?.aborted) {
+      const r: unknown = signal.reason;
+      throw r instanceof LlmosError ? r : new LlmosError('ERR_ABORTED', `${spec.name}: command aborted`);
+    }
+    if (this.motionOf(spec).token !== token) throw new LlmosError('ERR_ABORTED', `${spec.name}: command superseded by a newer one`);
+  }
+
+  /**
+   * The last check before hardware: latch, declared range, maximum rate of change. Stops
+   * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed.
+   */
+  private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean }): Promise<void> {
+    const { spec } = state;
+    if (!opts.safe && this.latchReason) throw this.latchReason;
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
+      const [lo, hi] = spec.range;
+      if (value < lo - EPS || value > hi + EPS) {
+        throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is outside the declared range [${lo}, ${hi}]`);
+      }
+      value = Math.min(hi, Math.max(lo, value));
+      if (!opts.safe && spec.max_rate !== undefined && state.lastWriteAt !== undefined) {
+        const prev = numeric(state.value);
+        if (prev !== undefined) {
+          const dt = (this.clock.now() - state.lastWriteAt) / 1000;
+          const allowed = spec.max_rate * dt;
+          if (Math.abs(value - prev) > allowed + 1e-6) {
+            throw new LlmosError('ERR_SAFETY_RATE', `${state.key}: change ${prev} -> ${value} in ${(dt * 1000).toFixed(0)} ms exceeds max_rate ${spec.max_rate}/s`);
+          }
+        }
+      }
+    }
+    const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
+    try {
+      await this.driverFor(spec).write(target, value);
+    } catch (e) {
+      const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
+      this.options.emit('driverError', { actuator: spec.name, error });
+      throw error;
+    }
+    state.value = value;
+    state.lastWriteAt = this.clock.now();
+    this.options.emit('write', { actuator: spec.name, ...(state.channel ? { channel: state.channel } : {}), value });
+  }
+
+  private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState {
+    const key = channel ? `${spec.name}.${channel}` : spec.name;
+    const s = this.channels.get(key);
+    if (!s) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no channel ${key}`);
+    return s;
+  }
+
+  private channelsOf(spec: ActuatorSpec): ChannelState[] {
+    return spec.type === 'differential_drive'
+      ? [this.channelOf(spec, 'left'), this.channelOf(spec, 'right')]
+      : [this.channelOf(spec, undefined)];
+  }
+
+  private motionOf(spec: ActuatorSpec): MotionState {
+    const m = this.motion.get(spec.name);
+    if (!m) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no actuator ${spec.name}`);
+    return m;
+  }
+
+  /** Writes a serial line; serial devices have no range, but the latch still applies. */
+  async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number): Promise<string | undefined> {
+    if (this.latchReason) throw this.latchReason;
+    const driver = this.driverFor(spec);
+    if (!driver.request) throw new LlmosError('ERR_DRIVER', `driver "${driver.name}" cannot send serial lines`);
+    try {
+      const reply = await driver.request(spec, line, { awaitReply, timeoutMs });
+      this.options.emit('write', { actuator: spec.name, value: line });
+      return reply;
+    } catch (e) {
+      throw e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: serial request failed: ${(e as Error).message}`, undefined, { cause: e });
+    }
+  }
+
+  async closeDrivers(): Promise<void> {
+    for (const spec of this.profile.actuators.values()) this.clearMotion(spec);
+    await Promise.allSettled([...this.drivers.values()].map((d) => d.close()));
+  }
+}

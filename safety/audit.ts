@@ -1,0 +1,77 @@
+/**
+ * The audit log: one JSON line per gate decision (time, source, run, tool, arguments, decision,
+ * reason), append-only. Lines are buffered and flushed on the next turn of the event loop so the
+ * gate's hot path pays only for JSON.stringify; `flushSync()` runs on every exit path.
+ */
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export type Decision = 'allow' | 'reject' | 'clamp' | 'ask' | 'confirmed' | 'denied' | 'estop' | 'release' | 'stop';
+
+export interface AuditEntry {
+  ts: string;
+  source: string;
+  run: string;
+  tool: string;
+  args?: unknown;
+  decision: Decision;
+  reason?: string;
+  code?: string;
+}
+
+export interface AuditSink {
+  record(entry: AuditEntry): void;
+  flush(): Promise<void>;
+  flushSync(): void;
+}
+
+export class MemoryAudit implements AuditSink {
+  readonly entries: AuditEntry[] = [];
+  record(entry: AuditEntry): void { this.entries.push(entry); }
+  async flush(): Promise<void> { /* nothing buffered */ }
+  flushSync(): void { /* nothing buffered */ }
+}
+
+export class FileAudit implements AuditSink {
+  private buffer: string[] = [];
+  private scheduled = false;
+  private writing: Promise<void> = Promise.resolve();
+  /** Recent entries, for tests and `state show`. */
+  readonly recent: AuditEntry[] = [];
+
+  private readonly path: string;
+  private readonly keepRecent: number;
+
+  constructor(path: string, keepRecent = 200) {
+    this.path = path;
+    this.keepRecent = keepRecent;
+    mkdirSync(dirname(path), { recursive: true });
+  }
+
+  record(entry: AuditEntry): void {
+    this.buffer.push(`${JSON.stringify(entry)}\n`);
+    this.recent.push(entry);
+    if (this.recent.length > this.keepRecent) this.recent.shift();
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => { this.scheduled = false; void this.flush(); });
+    }
+  }
+
+  async flush(): Promise<void> {
+    if (this.buffer.length > 0) {
+      const chunk = this.buffer.join('');
+      this.buffer = [];
+      this.writing = this.writing.then(() => appendFile(this.path, chunk)).catch(() => undefined);
+    }
+    await this.writing;
+  }
+
+  flushSync(): void {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer.join('');
+    this.buffer = [];
+    try { appendFileSync(this.path, chunk); } catch { /* exit path: nothing more to do */ }
+  }
+}

@@ -1,0 +1,60 @@
+/**
+ * `--check-board`: validates a board profile and probes each declared device without moving
+ * anything. A device that cannot be probed is reported with the reason; nothing throws.
+ */
+import { RealClock } from '../lib/clock.js';
+import { toLlmosError } from '../lib/errors.js';
+import { openDrivers } from '../drivers/index.js';
+import type { BoardProfile, Driver, ProbeResult } from '../drivers/types.js';
+import { loadBoardProfile } from './board-profile.js';
+
+export interface BoardCheckRow extends ProbeResult {
+  type: string;
+  driver: string;
+}
+
+export interface BoardCheckReport {
+  ok: boolean;
+  board?: string;
+  source?: string;
+  rows: BoardCheckRow[];
+  error?: { code: string; message: string };
+}
+
+export async function checkBoard(board: string): Promise<BoardCheckReport> {
+  let profile: BoardProfile;
+  try {
+    profile = loadBoardProfile(board);
+  } catch (e) {
+    const err = toLlmosError(e, 'ERR_BOARD_PROFILE');
+    return { ok: false, rows: [], error: { code: err.code, message: err.message } };
+  }
+  const rows: BoardCheckRow[] = [];
+  for (const spec of profile.drivers.values()) {
+    const actuators = [...profile.actuators.values()].filter((a) => a.driver === spec.name);
+    const sensors = [...profile.sensors.values()].filter((s) => s.driver === spec.name);
+    const describe = (r: ProbeResult): BoardCheckRow => {
+      const a = profile.actuators.get(r.name);
+      const s = profile.sensors.get(r.name);
+      return { ...r, type: a?.type ?? s?.type ?? '?', driver: `${spec.name} (${spec.type})` };
+    };
+    let drivers: Map<string, Driver> | undefined;
+    try {
+      const single: BoardProfile = { ...profile, drivers: new Map([[spec.name, spec]]), actuators: new Map(actuators.map((a) => [a.name, a])), sensors: new Map(sensors.map((s) => [s.name, s])) };
+      drivers = await openDrivers(single, { clock: new RealClock() });
+      const driver = drivers.get(spec.name);
+      const results = driver?.probe
+        ? await driver.probe(actuators, sensors)
+        : [...actuators, ...sensors].map((d) => ({ name: d.name, kind: profile.actuators.has(d.name) ? 'actuator' as const : 'sensor' as const, ok: true, detail: 'opened (driver has no probe)' }));
+      rows.push(...results.map(describe));
+    } catch (e) {
+      const err = toLlmosError(e, 'ERR_DRIVER');
+      for (const d of [...actuators, ...sensors]) {
+        rows.push(describe({ name: d.name, kind: profile.actuators.has(d.name) ? 'actuator' : 'sensor', ok: false, detail: `${err.code}: ${err.message}` }));
+      }
+    } finally {
+      if (drivers) await Promise.allSettled([...drivers.values()].map((d) => d.close()));
+    }
+  }
+  return { ok: rows.every((r) => r.ok), board: profile.name, source: profile.source, rows };
+}

@@ -1,0 +1,283 @@
+/**
+ * The safety gate: every tool call from every source (trace replay, crystallized function, LLM,
+ * MQTT, API) enters here, and nothing else can reach a driver. In order, a call is checked for:
+ * a known and enabled tool, well-formed arguments, budget, e-stop, pre_tool_use hooks (ALLOW,
+ * BLOCK, ASK), then its handler applies the actuator limits; post_tool_use hooks see the result.
+ * Every decision goes to the audit log.
+ */
+import type { Clock } from '../lib/clock.js';
+import { Emitter } from '../lib/emitter.js';
+import { LlmosError, toLlmosError } from '../lib/errors.js';
+import { check, describeIssues } from '../lib/validate.js';
+import type { BoardProfile, Driver } from '../drivers/types.js';
+import { ActuatorBank, type BankEvents } from './actuators.js';
+import type { AuditEntry, AuditSink, Decision } from './audit.js';
+import { ConfirmationBroker } from './confirm.js';
+import { handlers, type HandlerEnv } from './handlers.js';
+import {
+  normalizeVerdict, ruleToHook, type CallSource, type HookInput, type HookRule, type PostToolUseHook, type PreToolUseHook,
+} from './hooks.js';
+import { CommandRateLimiter } from './interlocks.js';
+import type { SystemToolsOptions } from './system-tools.js';
+import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
+
+export type { CallSource } from './hooks.js';
+
+export interface ToolCall {
+  name: string;
+  args: Record<string, unknown>;
+}
+
+/** Charged by the gate for LLM-originated calls; throws ERR_BUDGET_EXCEEDED when spent. */
+export interface BudgetGuard {
+  check(): void;
+}
+
+export interface CallContext {
+  source: CallSource;
+  /** Owner of the motions this call starts (one per run). */
+  runId: string;
+  signal?: AbortSignal;
+  /** True for FOLLOWER / CRYSTALLIZED replays of learned behaviour. */
+  replay?: boolean;
+  budget?: BudgetGuard;
+}
+
+export interface ToolResult {
+  tool: string;
+  value: unknown;
+  /** Arguments the gate changed (clamped ranges, limited speeds). */
+  adjusted: string[];
+}
+
+export interface GateEvents extends BankEvents {
+  decision: AuditEntry;
+  estop: { engaged: boolean; reason: string; source: string };
+}
+
+export interface GateOptions {
+  profile: BoardProfile;
+  drivers: ReadonlyMap<string, Driver>;
+  clock: Clock;
+  catalog: ReadonlyMap<string, ToolDefinition>;
+  audit: AuditSink;
+  deadmanMs: number;
+  rampTickMs?: number;
+  speedScale?: number;
+  confirmTimeoutMs?: number;
+  defaultCommandsPerSecond?: number;
+  hookRules?: readonly HookRule[];
+  system?: SystemToolsOptions;
+}
+
+export class SafetyGate {
+  readonly events = new Emitter<GateEvents>();
+  readonly confirmations: ConfirmationBroker;
+  readonly catalog: ReadonlyMap<string, ToolDefinition>;
+  readonly profile: BoardProfile;
+  private readonly bank: ActuatorBank;
+  private readonly clock: Clock;
+  private readonly audit: AuditSink;
+  private readonly limiter: CommandRateLimiter;
+  private readonly preHooks: PreToolUseHook[] = [];
+  private readonly postHooks: PostToolUseHook[] = [];
+  private readonly inflight = new Set<AbortController>();
+  private readonly system: SystemToolsOptions | undefined;
+  private readonly baseSpeedScale: number;
+  private dynamicSpeedScale = 1;
+  private estopReason: string | undefined;
+  private closed = false;
+
+  constructor(options: GateOptions) {
+    this.profile = options.profile;
+    this.catalog = options.catalog;
+    this.clock = options.clock;
+    this.audit = options.audit;
+    this.system = options.system;
+    this.baseSpeedScale = options.speedScale ?? 1;
+    this.limiter = new CommandRateLimiter(options.defaultCommandsPerSecond ?? 50);
+    this.confirmations = new ConfirmationBroker(options.clock, options.confirmTimeoutMs ?? 30000);
+    this.bank = new ActuatorBank(options.profile, options.drivers, options.clock, {
+      deadmanMs: options.deadmanMs,
+      rampTickMs: options.rampTickMs ?? 20,
+      emit: (event, payload) => this.events.emit(event, payload as never),
+    });
+    for (const rule of options.hookRules ?? []) {
+      if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
+      else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);
+    }
+  }
+
+  addHook(event: 'pre_tool_use', hook: PreToolUseHook): () => void;
+  addHook(event: 'post_tool_use', hook: PostToolUseHook): () => void;
+  addHook(event: 'pre_tool_use' | 'post_tool_use', hook: PreToolUseHook | PostToolUseHook): () => void {
+    const list = (event === 'pre_tool_use' ? this.preHooks : this.postHooks) as Array<typeof hook>;
+    list.push(hook);
+    return () => { const i = list.indexOf(hook); if (i >= 0) list.splice(i, 1); };
+  }
+
+  /** The sentience layer lowers this (CAUTIOUS); it multiplies the configured scale. */
+  setSpeedScale(scale: number): void {
+    if (!(scale > 0 && scale <= 1)) throw new LlmosError('ERR_CONFIG_INVALID', `speed scale must be in (0, 1], got ${scale}`);
+    this.dynamicSpeedScale = scale;
+  }
+
+  get speedScale(): number {
+    return this.baseSpeedScale * this.dynamicSpeedScale;
+  }
+
+  get estopEngaged(): boolean {
+    return this.estopReason !== undefined;
+  }
+
+  get estopStatus(): { engaged: boolean; reason?: string } {
+    return this.estopReason === undefined ? { engaged: false } : { engaged: true, reason: this.estopReason };
+  }
+
+  actuatorSnapshot(): ReturnType<ActuatorBank['snapshot']> {
+    return this.bank.snapshot();
+  }
+
+  /** Deadman heartbeat: keeps the open-ended motions of a run alive for one more window. */
+  refresh(runId: string): void {
+    this.bank.refreshOwner(runId);
+  }
+
+  async call(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
+    const args = call.args ?? {};
+    const def = this.catalog.get(call.name);
+    const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, call.name, args, decision, reason, code);
+    try {
+      if (this.closed) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
+      if (!def) {
+        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(call.name) || handlers[call.name] !== undefined;
+        throw disabled
+          ? new LlmosError('ERR_TOOL_DISABLED', `${call.name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(call.name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
+          : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${call.name}"; available: ${[...this.catalog.keys()].join(', ')}`);
+      }
+      if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: arguments must be an object`);
+      const issues = check(`tool_${call.name}`, args);
+      if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: ${describeIssues(issues)}`, { issues });
+      if (ctx.source === 'llm') ctx.budget?.check();
+      if (this.estopReason !== undefined && def.kind === 'actuation') {
+        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${call.name}`);
+      }
+      const watchdog = this.bank.latched;
+      if (watchdog && def.kind === 'actuation') throw watchdog;
+
+      const hookInput: HookInput = { tool: call.name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
+      await this.runPreHooks(hookInput, ctx, entry);
+
+      const controller = new AbortController();
+      const onAbort = (): void => controller.abort(ctx.signal?.reason);
+      if (ctx.signal?.aborted) throw toLlmosError(ctx.signal.reason, 'ERR_ABORTED');
+      ctx.signal?.addEventListener('abort', onAbort, { once: true });
+      this.inflight.add(controller);
+      const adjusted: string[] = [];
+      let value: unknown;
+      try {
+        const env: HandlerEnv = {
+          profile: this.profile, bank: this.bank, clock: this.clock, catalog: this.catalog, limiter: this.limiter,
+          speedScale: this.speedScale, owner: ctx.runId, signal: controller.signal, system: this.system,
+          adjust: (note) => adjusted.push(note),
+          refresh: () => this.bank.refreshOwner(ctx.runId),
+        };
+        value = await (handlers[call.name] as NonNullable<(typeof handlers)[string]>)(args, env);
+      } finally {
+        ctx.signal?.removeEventListener('abort', onAbort);
+        this.inflight.delete(controller);
+      }
+      await this.runPostHooks({ ...hookInput, result: value });
+      entry(adjusted.length > 0 ? 'clamp' : 'allow', adjusted.length > 0 ? adjusted.join('; ') : undefined);
+      return { tool: call.name, value, adjusted };
+    } catch (e) {
+      const err = toLlmosError(e, 'ERR_DRIVER');
+      entry('reject', err.message, err.code);
+      throw err;
+    }
+  }
+
+  private async runPreHooks(input: HookInput, ctx: CallContext, entry: (d: Decision, r?: string, c?: string) => void): Promise<void> {
+    for (const hook of this.preHooks) {
+      const verdict = normalizeVerdict(await hook(input));
+      if (verdict.decision === 'BLOCK') {
+        throw new LlmosError('ERR_HOOK_BLOCKED', `${input.tool} blocked by a pre_tool_use hook${verdict.reason ? `: ${verdict.reason}` : ''}`);
+      }
+      if (verdict.decision === 'ASK') {
+        const reason = verdict.reason ?? 'confirmation required';
+        entry('ask', reason);
+        const approved = await this.confirmations.request({ tool: input.tool, args: input.args, source: input.source, run: input.run, reason }, ctx.signal);
+        if (!approved) throw new LlmosError('ERR_CONFIRM_DENIED', `${input.tool} needed confirmation (${reason}) and none was given in time`);
+        entry('confirmed', reason);
+      }
+    }
+  }
+
+  private async runPostHooks(input: HookInput & { result: unknown }): Promise<void> {
+    for (const hook of this.postHooks) {
+      const verdict = normalizeVerdict(await hook(input));
+      if (verdict.decision === 'BLOCK') {
+        throw new LlmosError('ERR_HOOK_BLOCKED', `${input.tool} result rejected by a post_tool_use hook${verdict.reason ? `: ${verdict.reason}` : ''}`);
+      }
+    }
+  }
+
+  /** A run ended: whatever it left moving stops now instead of at its deadman. */
+  async endRun(runId: string): Promise<void> {
+    await this.bank.stopOwned(runId);
+  }
+
+  /** Latched e-stop: aborts every call in flight and brings every actuator to its safe value. */
+  async engageEstop(reason: string, source: string): Promise<void> {
+    const already = this.estopReason !== undefined;
+    this.estopReason = reason;
+    const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
+    this.bank.latch(err);
+    for (const c of this.inflight) c.abort(err);
+    this.confirmations.denyAll();
+    if (!already) {
+      this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'estop', reason);
+      this.events.emit('estop', { engaged: true, reason, source });
+    }
+    await this.bank.safeAll(`estop: ${reason}`);
+  }
+
+  /** Clears the e-stop; motion stays stopped until a new command. Returns false if it was not engaged. */
+  releaseEstop(source: string): boolean {
+    if (this.estopReason === undefined) return false;
+    this.estopReason = undefined;
+    this.bank.unlatch();
+    this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');
+    this.events.emit('estop', { engaged: false, reason: 'released', source });
+    return true;
+  }
+
+  /** Watchdog trip: like an e-stop, latched until released. */
+  async tripWatchdog(reason: string): Promise<void> {
+    await this.engageEstop(`watchdog: ${reason}`, 'watchdog');
+  }
+
+  /** Brings every actuator to its safe value (exit, signal, crash, broker loss). */
+  async safeState(reason: string, category?: 0 | 1): Promise<LlmosError[]> {
+    for (const c of this.inflight) c.abort(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
+    this.record({ source: 'api', runId: 'system' }, 'safe_state', {}, 'stop', reason);
+    return this.bank.safeAll(reason, category);
+  }
+
+  async close(reason = 'shutdown'): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.confirmations.denyAll();
+    await this.safeState(reason).catch(() => undefined);
+    await this.bank.closeDrivers();
+    await this.audit.flush();
+  }
+
+  private record(ctx: Pick<CallContext, 'source' | 'runId'>, tool: string, args: unknown, decision: Decision, reason?: string, code?: string): void {
+    const e: AuditEntry = { ts: this.clock.wallNow().toISOString(), source: ctx.source, run: ctx.runId, tool, args, decision };
+    if (reason !== undefined) e.reason = reason;
+    if (code !== undefined) e.code = code;
+    this.audit.record(e);
+    if (this.events.hasListeners('decision')) this.events.emit('decision', e);
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * What run-follower and run-agentic-follower share: flags, configuration from flags, goal input
+ * (one goal, or `-` for one goal per line of standard input), output (text or --json lines) and
+ * exit codes (0 all goals succeeded, 1 a goal failed or was refused, 2 bad usage or configuration).
+ */
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { LlmosError, isLlmosError } from '../lib/errors.js';
+import type { ConfigInput } from '../runtime/config.js';
+import type { ExecutionResult } from '../runtime/result.js';
+
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  preset: { type: 'string' },
+  board: { type: 'string' },
+  traces: { type: 'string' },
+  state: { type: 'string' },
+  json: { type: 'boolean' },
+  explain: { type: 'boolean' },
+  'sim-log': { type: 'string' },
+  'sim-time': { type: 'string' },
+  mqtt: { type: 'string' },
+  'device-id': { type: 'string' },
+  serve: { type: 'boolean' },
+  'check-board': { type: 'boolean' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedCli {
+  values: Record<string, string | boolean | undefined>;
+  goals: string[];
+}
+
+export function parseCli(argv: readonly string[], options: OptionSpec): ParsedCli {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
+    return { values: values as Record<string, string | boolean | undefined>, goals: positionals };
+  } catch (e) {
+    throw new LlmosError('ERR_USAGE', `${(e as Error).message.replace(/\. To specify.*$/s, '')} (see --help)`);
+  }
+}
+
+/** Flags that map onto configuration fields; validated with the config schema. */
+export function overridesFrom(values: ParsedCli['values']): ConfigInput {
+  const o: ConfigInput = {};
+  const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
+  const preset = str('preset');
+  if (preset !== undefined) o.preset = preset as ConfigInput['preset'];
+  if (str('board') !== undefined) o.board = str('board') as string;
+  if (str('traces') !== undefined || str('state') !== undefined) {
+    o.paths = {};
+    if (str('traces') !== undefined) o.paths.traces = str('traces') as string;
+    if (str('state') !== undefined) o.paths.state = str('state') as string;
+  }
+  if (str('sim-log') !== undefined || str('sim-time') !== undefined) {
+    o.sim = {};
+    if (str('sim-log') !== undefined) o.sim.log = str('sim-log') as string;
+    if (str('sim-time') !== undefined) o.sim.time = str('sim-time') as 'real' | 'virtual';
+  }
+  if (str('mqtt') !== undefined) o.mqtt = { url: str('mqtt') as string };
+  if (str('device-id') !== undefined) o.device_id = str('device-id') as string;
+  if (str('log-level') !== undefined) o.logging = { level: str('log-level') as NonNullable<ConfigInput['logging']>['level'] & string };
+  return o;
+}
+
+/** Goals from the command line, or from standard input for `-`, one per line, as they arrive. */
+export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.ReadableStream = process.stdin): AsyncGenerator<string> {
+  if (goals.length === 1 && goals[0] === '-') {
+    const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+    for await (const line of rl) {
+      const goal = line.trim();
+      if (goal === '' || goal.startsWith('#')) continue;
+      yield goal;
+    }
+    return;
+  }
+  if (goals.length > 1) throw new LlmosError('ERR_USAGE', `expected one goal (quote it) or "-", got ${goals.length} arguments: ${goals.map((g) => JSON.stringify(g)).join(' ')}`);
+  if (goals.length === 1) yield goals[0] as string;
+}
+
+export function formatResult(r: ExecutionResult, json: boolean): string {
+  if (json) return JSON.stringify(r);
+  const status = r.explain ? (r.ok ? 'would run' : 'refused') : r.ok ? 'ok' : 'FAILED';
+  const head = `${r.mode.padEnd(12)} ${r.score.toFixed(2)}  ${JSON.stringify(r.goal)}`;
+  const lines = [`${head}  ${status}`];
+  if (r.goal_text && r.goal_text !== r.goal) lines.push(`  trace: ${JSON.stringify(r.goal_text)} (${r.trace})`);
+  if (Object.keys(r.params).length) lines.push(`  params: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(', ')}`);
+  if (r.parts) for (const p of r.parts) lines.push(`  part: ${p.mode} ${p.score.toFixed(2)} ${JSON.stringify(p.goal)}${p.ok ? '' : ` (${p.error?.message ?? 'failed'})`}`);
+  if (!r.explain && r.steps.length) lines.push(`  ${r.steps.length} step${r.steps.length > 1 ? 's' : ''}, ${(r.duration_ms / 1000).toFixed(2)} s, llm calls: ${r.llm_calls}`);
+  for (const s of r.steps) if (s.adjusted?.length) lines.push(`  step ${s.index + 1} ${s.tool}: ${s.adjusted.join('; ')}`);
+  if (r.error) lines.push(`  error ${r.error.code}: ${r.error.message}`);
+  if (!r.ok && r.nearest?.length && !r.error?.message.includes('nearest')) {
+    lines.push(`  nearest: ${r.nearest.map((n) => `${JSON.stringify(n.goal_text)} ${n.score.toFixed(2)}`).join(', ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function usageError(e: unknown): { code: number; message: string } {
+  if (isLlmosError(e)) return { code: 2, message: `${e.code}: ${e.message}` };
+  return { code: 2, message: `ERR_INTERNAL: ${e instanceof Error ? e.message : String(e)}` };
+}

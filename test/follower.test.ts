@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { simRobot } from './helpers.js';
+
+test('a shipped goal runs as FOLLOWER with zero LLM calls and the sim log shows the writes', async () => {
+  const r = await simRobot();
+  try {
+    const result = await r.os.execute('drive forward 1 meter');
+    assert.equal(result.mode, 'FOLLOWER');
+    assert.equal(result.ok, true, JSON.stringify(result.error));
+    assert.equal(result.llm_calls, 0);
+    assert.match(result.trace ?? '', /^[0-9a-f]{16}$/);
+    const writes = r.writes().filter((w) => w.actuator === 'base');
+    assert.ok(writes.length > 10, 'the base was ramped up and down');
+    assert.ok(writes.some((w) => w.channel === 'left' && typeof w.value === 'number' && w.value > 0.5));
+    const last = writes.filter((w) => w.channel === 'left').at(-1);
+    assert.equal(last?.value, 0, 'the base ends stopped');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('numbers in the goal bind as parameters: 2.5 meters drives 2.5 m, 50 cm drives 0.5 m', async () => {
+  const r = await simRobot();
+  try {
+    const a = await r.os.execute('Drive forward 2.5 meters');
+    assert.equal(a.mode, 'FOLLOWER');
+    assert.deepEqual(a.params, { distance: 2.5 });
+    assert.equal(a.steps[0]?.args['distance_m'], 2.5);
+    const b = await r.os.execute('move ahead 50 cm');
+    assert.equal(b.mode, 'FOLLOWER');
+    assert.equal(b.steps[0]?.args['distance_m'], 0.5);
+    const c = await r.os.execute('turn right 45 degrees');
+    assert.equal(c.mode, 'FOLLOWER');
+    assert.equal(c.steps[0]?.args['degrees'], -45, 'clockwise is negative');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a bound parameter outside the trace\'s declared range is refused, and nothing moves', async () => {
+  const r = await simRobot();
+  try {
+    const res = await r.os.execute('drive forward 9 meters');
+    assert.equal(res.mode, 'REFUSED');
+    assert.equal(res.ok, false);
+    assert.equal(res.error?.code, 'ERR_NO_MATCH');
+    assert.match(res.error?.message ?? '', /maximum 5/);
+    assert.equal(r.writes().length, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a goal with no fitting trace is REFUSED with the nearest traces and their scores', async () => {
+  const r = await simRobot();
+  try {
+    const res = await r.os.execute('turn left');
+    assert.equal(res.mode, 'REFUSED');
+    assert.equal(res.ok, false);
+    assert.equal(res.llm_calls, 0);
+    assert.equal(res.trace, null);
+    assert.ok((res.nearest?.length ?? 0) > 0);
+    assert.match(res.error?.message ?? '', /nearest: "turn left 90 degrees"/);
+    assert.equal(r.writes().length, 0, 'nothing moved');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('critical words never replay each other: left is not right, open is not close, on is not off', async () => {
+  const r = await simRobot();
+  try {
+    for (const [goal, expectedGoal] of [['turn right 90 degrees', 'turn right 90 degrees'], ['close the gripper', 'close the gripper'], ['switch the light off', 'turn off the led']]) {
+      const res = await r.os.execute(goal as string, { explain: true });
+      assert.equal(res.mode, 'FOLLOWER', goal);
+      assert.equal(res.goal_text, expectedGoal);
+    }
+    const neg = await r.os.execute('do not open the gripper', { explain: true });
+    assert.equal(neg.mode, 'REFUSED');
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('ORCHESTRATOR: "X then Y" runs each part as FOLLOWER, in order', async () => {
+  const r = await simRobot();
+  try {
+    const res = await r.os.execute('open the gripper, then raise the arm and then beep');
+    assert.equal(res.mode, 'ORCHESTRATOR');
+    assert.equal(res.ok, true, JSON.stringify(res.error));
+    assert.deepEqual(res.parts?.map((p) => p.goal_text), ['open the gripper', 'raise the arm', 'beep']);
+    assert.ok(res.parts?.every((p) => p.mode === 'FOLLOWER'));
+    const order = r.writes().map((w) => w.actuator).filter((a, i, all) => all[i - 1] !== a);
+    assert.deepEqual(order, ['gripper', 'arm', 'buzzer']);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('ORCHESTRATOR refuses the whole goal when one part does not qualify, before anything moves', async () => {
+  const r = await simRobot();
+  try {
+    const res = await r.os.execute('open the gripper then fly to the moon');
+    assert.equal(res.mode, 'REFUSED');
+    assert.match(res.error?.message ?? '', /fly to the moon/);
+    assert.equal(r.writes().length, 0);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('usage_count, success_rate and last_used are updated after every run, keeping comments', async () => {
+  const r = await simRobot();
+  try {
+    const file = join(r.dir, 'traces', 'drive-forward.yaml');
+    await r.os.execute('drive forward 1 meter');
+    await r.os.execute('drive forward 2 meters');
+    const text = readFileSync(file, 'utf8');
+    assert.match(text, /^# "drive forward 2\.5 meters" binds/m, 'comment kept');
+    assert.match(text, /usage_count: 2/);
+    assert.match(text, /success_count: 2/);
+    assert.match(text, /success_rate: 1/);
+    assert.match(text, /last_used: "?20\d\d-/);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('per-step checks: a failing check fails the run, and on_error retry / skip behave', async () => {
+  const r = await simRobot({ shippedTraces: false });
+  try {
+    const dir = join(r.dir, 'traces');
+    writeFileSync(join(dir, 'check-fail.yaml'), 'goal_text: measure the gap\ntool_calls:\n  - name: sensor_read\n    args: { sensor: distance }\n    check: { min: 10 }\n');
+    writeFileSync(join(dir, 'skip.yaml'), 'goal_text: try the controller then blink\ntool_calls:\n  - name: serial_send\n    args: { actuator: uart, line: STATUS }\n    check: { matches: "^NEVER$" }\n    on_error: skip\n  - { name: digital_write, args: { actuator: led, value: true } }\n');
+    writeFileSync(join(dir, 'retry.yaml'), 'goal_text: ping twice\ntool_calls:\n  - name: serial_send\n    args: { actuator: uart, line: VERSION }\n    check: { matches: "^NEVER$" }\n    on_error: { action: retry, retry_count: 2 }\n');
+    r.os.traces.load();
+    r.os.matcher.load(r.os.traces.all());
+    const fail = await r.os.execute('measure the gap');
+    assert.equal(fail.ok, false);
+    assert.equal(fail.error?.code, 'ERR_CHECK_FAILED');
+    const skip = await r.os.execute('try the controller then blink');
+    assert.equal(skip.ok, true);
+    assert.equal(skip.steps[0]?.skipped, true);
+    assert.equal(skip.steps[1]?.ok, true);
+    const retry = await r.os.execute('ping twice');
+    assert.equal(retry.ok, false);
+    assert.equal(retry.steps[0]?.attempts, 3);
+    assert.equal(r.writes().filter((w) => w.value === 'VERSION').length, 3);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('the upstream edge format loads and runs (serial STATUS with content_contains)', async () => {
+  const r = await simRobot();
+  try {
+    const res = await r.os.execute('ask the controller for its status');
+    assert.equal(res.mode, 'FOLLOWER');
+    assert.equal(res.ok, true, JSON.stringify(res.error));
+    assert.deepEqual(res.steps[0]?.value, { actuator: 'uart', line: 'STATUS', reply: 'OK READY' });
+  } finally {
+    await r.cleanup();
+  }
+});

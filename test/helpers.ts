@@ -1,0 +1,82 @@
+/** Shared test fixtures: a simulated robot in a temporary directory with a virtual clock. */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { VirtualClock } from '../lib/clock.js';
+import { packagePath } from '../lib/paths.js';
+import type { SimFaults } from '../drivers/sim.js';
+import { loadConfig, type ConfigInput } from '../runtime/config.js';
+import { LLMOS } from '../runtime/llmos.js';
+import { silentLogger } from '../runtime/logger.js';
+
+export interface SimLogLine {
+  t: number;
+  actuator: string;
+  value: number | boolean | string;
+  channel?: 'left' | 'right';
+}
+
+export function tempDir(prefix = 'llmos-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function readSimLog(file: string): SimLogLine[] {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as SimLogLine);
+}
+
+export interface SimRobot {
+  os: LLMOS;
+  dir: string;
+  simLog: string;
+  clock: VirtualClock;
+  writes(): SimLogLine[];
+  cleanup(): Promise<void>;
+}
+
+export interface SimRobotOptions {
+  overrides?: ConfigInput;
+  /** Copy the shipped traces (default true). */
+  shippedTraces?: boolean;
+  /** Manual clock (tests advance time) instead of an auto-advancing one. */
+  manualClock?: boolean;
+  simFaults?: SimFaults;
+  board?: string;
+}
+
+export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot> {
+  const dir = tempDir();
+  const traces = join(dir, 'traces');
+  if (options.shippedTraces !== false) cpSync(packagePath('traces'), traces, { recursive: true });
+  else mkdirSync(traces, { recursive: true });
+  const simLog = join(dir, 'sim.jsonl');
+  const clock = new VirtualClock({ auto: !options.manualClock });
+  const config = loadConfig({
+    cwd: dir,
+    overrides: {
+      board: options.board ?? 'sim',
+      ...options.overrides,
+      paths: { traces, state: join(dir, 'state'), workspace: join(dir, 'workspace'), ...options.overrides?.paths },
+      sim: { log: simLog, ...options.overrides?.sim },
+      logging: { level: 'silent' },
+    },
+  });
+  const os = new LLMOS({ config, clock, logger: silentLogger, ...(options.simFaults ? { simFaults: options.simFaults } : {}) });
+  await os.boot();
+  return {
+    os, dir, simLog, clock,
+    writes: () => readSimLog(simLog),
+    cleanup: async () => {
+      let done = false;
+      const closing = os.shutdown('test done').finally(() => { done = true; });
+      // A manual clock must keep moving for controlled (category 1) stops to finish.
+      for (let i = 0; i < 5000 && !done; i++) await clock.advance(10);
+      await closing;
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function shippedBoard(): string {
+  return packagePath('boards', 'sim.yaml');
+}
