@@ -1,15 +1,29 @@
 /**
- * JSON Schema validation with ajv, precompiled at build time (scripts/build-validators.mjs) so
- * that start-up on a Pi pays no compile cost. Errors name the failing field as a JSON pointer
- * and say what was expected, e.g. `/tool_calls/0/name: must be string`.
+ * JSON Schema validation with ajv, precompiled at build time (scripts/build-validators.mjs): each
+ * schema in schemas/*.schema.json becomes a CommonJS module loaded the first time it is used, so
+ * start-up pays only for the validators it needs. Errors name the failing field as a JSON
+ * pointer and say what was expected, e.g. `/tool_calls/0/name: must be string`.
+ *
+ *   check('trace', doc)                 -> [] or [{ path, message }, ...]
+ *   assertValid('config', doc, file, 'ERR_CONFIG_INVALID')
+ *   check('tool_drive', args)           -> tool argument shapes from schemas/tool-args.schema.json
  */
-import * as generated from './generated-validators.js';
-import type { AjvError, CompiledValidator } from './generated-validators.js';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { LlmosError, type ErrorCode } from './errors.js';
 
-const validators = generated as unknown as Record<string, CompiledValidator | undefined>;
+export interface AjvError {
+  instancePath: string;
+  schemaPath: string;
+  keyword: string;
+  params: Record<string, unknown>;
+  message?: string;
+}
 
-export type SchemaName = string;
+export interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: AjvError[] | null;
+}
 
 export interface ValidationIssue {
   /** JSON pointer of the failing field ('' = the whole document). */
@@ -17,14 +31,26 @@ export interface ValidationIssue {
   message: string;
 }
 
-export function getValidator(name: SchemaName): CompiledValidator {
-  const v = validators[name];
-  if (!v) throw new LlmosError('ERR_INTERNAL', `no compiled validator named "${name}"; run npm run build`);
+const require = createRequire(import.meta.url);
+let index: Record<string, string> | undefined;
+const loaded = new Map<string, CompiledValidator>();
+
+/** The validator for a schema name: the camelCase file name (`edgeTrace`) or `tool_<name>`. */
+export function getValidator(name: string): CompiledValidator {
+  const cached = loaded.get(name);
+  if (cached) return cached;
+  index ??= JSON.parse(readFileSync(new URL('./validators/index.json', import.meta.url), 'utf8')) as Record<string, string>;
+  const file = index[name];
+  if (!file) throw new LlmosError('ERR_INTERNAL', `no compiled validator named "${name}"; run npm run build`);
+  const mod = require(`./validators/${file}`) as Record<string, CompiledValidator>;
+  const v = mod[name.startsWith('tool_') ? name : 'validate'];
+  if (!v) throw new LlmosError('ERR_INTERNAL', `validators/${file} does not export ${name}`);
+  loaded.set(name, v);
   return v;
 }
 
 /** Validates and returns the issues (empty when valid). */
-export function check(name: SchemaName, data: unknown): ValidationIssue[] {
+export function check(name: string, data: unknown): ValidationIssue[] {
   const v = getValidator(name);
   if (v(data)) return [];
   return formatErrors(v.errors ?? []);
@@ -39,8 +65,7 @@ export function formatErrors(errors: readonly AjvError[]): ValidationIssue[] {
     let path = e.instancePath;
     let message = e.message ?? 'is invalid';
     if (e.keyword === 'additionalProperties') {
-      const extra = String(e.params['additionalProperty']);
-      path = `${path}/${extra}`;
+      path = `${path}/${String(e.params['additionalProperty'])}`;
       message = 'is not a known field';
     } else if (e.keyword === 'required') {
       path = `${path}/${String(e.params['missingProperty'])}`;
@@ -70,7 +95,7 @@ export function describeIssues(issues: readonly ValidationIssue[], limit = 5): s
 }
 
 /** Throws a coded error naming `where` (a file, a topic) and the failing fields. */
-export function assertValid(name: SchemaName, data: unknown, where: string, code: ErrorCode): void {
+export function assertValid(name: string, data: unknown, where: string, code: ErrorCode): void {
   const issues = check(name, data);
   if (issues.length > 0) {
     throw new LlmosError(code, `${where}: ${describeIssues(issues)}`, { issues });

@@ -1,9 +1,24 @@
-/** YAML parsing with errors that name the file, line and column. */
+/**
+ * YAML with errors that name the file, line and column. The `yaml` package costs ~35 ms to
+ * load, so it is required on first use only: a warm start (traces and board from the cache)
+ * never loads it.
+ */
 import { readFileSync } from 'node:fs';
-import { parse, YAMLParseError } from 'yaml';
+import { createRequire } from 'node:module';
 import { LlmosError, type ErrorCode } from './errors.js';
 
+export type YamlLib = typeof import('yaml');
+
+const require = createRequire(import.meta.url);
+let lib: YamlLib | undefined;
+
+export function yamlLib(): YamlLib {
+  lib ??= require('yaml') as YamlLib;
+  return lib;
+}
+
 export function parseYaml(text: string, where: string, code: ErrorCode): unknown {
+  const { parse, YAMLParseError } = yamlLib();
   try {
     return parse(text, { prettyErrors: false, strict: true, uniqueKeys: true });
   } catch (e) {
@@ -25,4 +40,8 @@ export function readYamlFile(path: string, code: ErrorCode): unknown {
     throw new LlmosError(errno === 'ENOENT' ? 'ERR_CONFIG_NOT_FOUND' : code, `${path}: cannot read (${errno ?? (e as Error).message})`, undefined, { cause: e });
   }
   return parseYaml(text, path, code);
+}
+
+export function stringifyYaml(value: unknown): string {
+  return yamlLib().stringify(value, { lineWidth: 0 });
 }

@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
-import { openDrivers } from '../drivers/index.js';
 import type { SimFaults } from '../drivers/sim.js';
-import type { BoardProfile, Driver } from '../drivers/types.js';
+import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
-import { SafetyGate, type CallSource, type ToolCall } from '../safety/gate.js';
+import type { SafetyGate, CallSource, ToolCall } from '../safety/gate.js';
+import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, type ArgUnit, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
@@ -83,7 +83,6 @@ export class LLMOS {
   private _matcher: Matcher | undefined;
   private _dispatcher: Dispatcher | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
-  private _drivers: Map<string, Driver> | undefined;
   private audit: AuditSink | undefined;
   /** Report of the last trace load (bad files, warnings). */
   traceReport: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
@@ -113,15 +112,9 @@ export class LLMOS {
     const cfg = this.config;
     this._profile = loadBoardProfile(cfg.board);
     this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, disabled: cfg.tools.disabled });
-    this._drivers = await openDrivers(this._profile, {
-      clock: this.clock,
-      ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
-      ...(this.simFaults ? { simFaults: this.simFaults } : {}),
-    });
     this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
-    this._gate = new SafetyGate({
+    this._gate = await openSafetyGate({
       profile: this._profile,
-      drivers: this._drivers,
       clock: this.clock,
       catalog: this._catalog,
       audit: this.audit,
@@ -131,6 +124,8 @@ export class LLMOS {
       confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
+      ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
     this._store = new TraceStore({ dir: cfg.paths.traces, cacheDir: join(cfg.paths.state, 'cache') });
     this.traceReport = this._store.load();

@@ -9,11 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { isMap, parseDocument, stringify } from 'yaml';
 import { writeFileAtomic, writeFileAtomicSync } from '../lib/atomic-file.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
-import { parseYaml } from '../lib/yaml-file.js';
+import { parseYaml, stringifyYaml, yamlLib } from '../lib/yaml-file.js';
 import { goalSignature } from './matcher/analyze.js';
 import type { Trace, TraceCheck, TraceRecord, TraceStep } from './trace-types.js';
 
@@ -268,6 +267,7 @@ export class TraceStore {
       try { text = await readFile(rec.file, 'utf8'); } catch (e) {
         throw new LlmosError('ERR_TRACE_WRITE', `${rec.file}: cannot read for update (${(e as NodeJS.ErrnoException).code})`);
       }
+      const { parseDocument, isMap } = yamlLib();
       const doc = parseDocument(text);
       if (!isMap(doc.contents)) throw new LlmosError('ERR_TRACE_WRITE', `${rec.file}: not a YAML mapping; not updated`);
       for (const [k, v] of Object.entries(fields)) doc.set(k, v);
@@ -289,7 +289,7 @@ export class TraceStore {
     const existing = this.records.get(sig);
     const file = existing?.file ?? join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
     const body = { ...trace, goal_signature: sig };
-    const text = `${header ? `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${stringify(body, { lineWidth: 0 })}`;
+    const text = `${header ? `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${stringifyYaml(body)}`;
     try {
       await writeFileAtomic(file, text);
     } catch (e) {

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench`: prints one JSON document with the performance figures that matter on a Pi.
+ * Each section lives in scripts/bench/ and is listed in SECTIONS; `npm run bench -- match` runs
+ * only the named sections.
+ */
+import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
+
+export type BenchSection = () => Promise<Record<string, unknown>>;
+
+const SECTIONS: Record<string, BenchSection> = {
+  startup: startupBench,
+  match: matchBench,
+  first_write: firstWriteBench,
+  gate: gateBench,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const out: Record<string, unknown> = {
+  node: process.version,
+  platform: `${process.platform}-${process.arch}`,
+  cpus: (await import('node:os')).cpus().length,
+};
+for (const [name, fn] of Object.entries(SECTIONS)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  out[name] = await fn();
+}
+process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);

@@ -1,0 +1,69 @@
+/**
+ * Imports point one way: runtime -> safety -> drivers. Nothing but safety/ may import a driver
+ * module for anything but types, so the safety gate is the only path to hardware; crystallized
+ * functions import nothing but types.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+import { test } from 'node:test';
+import { packageRoot } from '../lib/paths.js';
+
+interface Import { file: string; target: string; typeOnly: boolean }
+
+function sources(dir: string): string[] {
+  const abs = join(packageRoot, dir);
+  let entries: string[];
+  try { entries = readdirSync(abs); } catch { return []; }
+  return entries.flatMap((e) => {
+    const p = join(abs, e);
+    if (statSync(p).isDirectory()) return sources(join(dir, e));
+    return /\.ts$/.test(e) && !e.endsWith('.d.ts') ? [p] : [];
+  });
+}
+
+function importsOf(file: string): Import[] {
+  const text = readFileSync(file, 'utf8');
+  const out: Import[] = [];
+  const re = /^\s*(import|export)\s+(type\s+)?[^'"]*?from\s+['"]([^'"]+)['"]|^\s*import\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/gm;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const spec = m[3] ?? m[4] ?? m[5];
+    if (!spec?.startsWith('.')) continue;
+    const target = relative(packageRoot, resolve(dirname(file), spec));
+    out.push({ file: relative(packageRoot, file), target, typeOnly: Boolean(m[2]) });
+  }
+  return out;
+}
+
+const top = (p: string): string => p.split('/')[0] as string;
+
+test('runtime/ never imports a driver module except for types', () => {
+  const bad = sources('runtime').flatMap(importsOf).filter((i) => top(i.target) === 'drivers' && !i.typeOnly);
+  assert.deepEqual(bad, []);
+});
+
+test('drivers/ import nothing from safety/ or runtime/', () => {
+  const bad = sources('drivers').flatMap(importsOf).filter((i) => ['safety', 'runtime'].includes(top(i.target)));
+  assert.deepEqual(bad, []);
+});
+
+test('safety/ imports nothing from runtime/ (imports point one way)', () => {
+  const bad = sources('safety').flatMap(importsOf).filter((i) => top(i.target) === 'runtime');
+  assert.deepEqual(bad, []);
+});
+
+test('crystallized/ functions import nothing but types', () => {
+  const bad = sources('crystallized').flatMap(importsOf).filter((i) => !i.typeOnly);
+  assert.deepEqual(bad, []);
+  for (const f of sources('crystallized')) {
+    const text = readFileSync(f, 'utf8');
+    assert.doesNotMatch(text, /\brequire\s*\(|\bimport\s*\(|^\s*import\s+(?!type\b)/m, `${f} must only import types`);
+  }
+});
+
+test('the import scanner sees real imports (it cannot pass vacuously)', () => {
+  const gate = importsOf(join(packageRoot, 'safety', 'gate.ts'));
+  assert.ok(gate.some((i) => i.target === 'safety/actuators.js'));
+  const llmos = importsOf(join(packageRoot, 'runtime', 'llmos.ts'));
+  assert.ok(llmos.some((i) => i.target.startsWith('drivers/') && i.typeOnly), 'llmos imports driver types');
+});
