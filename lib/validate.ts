@@ -10,7 +10,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { LlmosError, type ErrorCode } from './errors.js';
+import { packagePath } from './paths.js';
 
 export interface AjvError {
   instancePath: string;
@@ -32,6 +34,8 @@ export interface ValidationIssue {
 }
 
 const require = createRequire(import.meta.url);
+// Absolute, so bundled entry points (dist/bin) find them too.
+const validatorDir = packagePath('dist', 'lib', 'validators');
 let index: Record<string, string> | undefined;
 const loaded = new Map<string, CompiledValidator>();
 
@@ -39,10 +43,10 @@ const loaded = new Map<string, CompiledValidator>();
 export function getValidator(name: string): CompiledValidator {
   const cached = loaded.get(name);
   if (cached) return cached;
-  index ??= JSON.parse(readFileSync(new URL('./validators/index.json', import.meta.url), 'utf8')) as Record<string, string>;
+  index ??= JSON.parse(readFileSync(join(validatorDir, 'index.json'), 'utf8')) as Record<string, string>;
   const file = index[name];
   if (!file) throw new LlmosError('ERR_INTERNAL', `no compiled validator named "${name}"; run npm run build`);
-  const mod = require(`./validators/${file}`) as Record<string, CompiledValidator>;
+  const mod = require(join(validatorDir, file)) as Record<string, CompiledValidator>;
   const v = mod[name.startsWith('tool_') ? name : 'validate'];
   if (!v) throw new LlmosError('ERR_INTERNAL', `validators/${file} does not export ${name}`);
   loaded.set(name, v);

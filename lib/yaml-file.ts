@@ -20,12 +20,13 @@ export function yamlLib(): YamlLib {
 export function parseYaml(text: string, where: string, code: ErrorCode): unknown {
   const { parse, YAMLParseError } = yamlLib();
   try {
-    return parse(text, { prettyErrors: false, strict: true, uniqueKeys: true });
+    return parse(text, { prettyErrors: true, strict: true, uniqueKeys: true });
   } catch (e) {
     if (e instanceof YAMLParseError) {
       const pos = e.linePos?.[0];
       const at = pos ? `:${pos.line}:${pos.col}` : '';
-      throw new LlmosError(code, `${where}${at}: invalid YAML: ${e.message.split('\n')[0]}`, undefined, { cause: e });
+      const first = (e.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '');
+      throw new LlmosError(code, `${where}${at}: invalid YAML: ${first}`, undefined, { cause: e });
     }
     throw new LlmosError(code, `${where}: invalid YAML: ${(e as Error).message}`, undefined, { cause: e });
   }

@@ -9,6 +9,7 @@
  * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
@@ -24,7 +25,7 @@ import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { replay } from './executors/follower.js';
 import { createLogger, type Logger } from './logger.js';
-import { Matcher } from './matcher/matcher.js';
+import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
 
@@ -110,7 +111,7 @@ export class LLMOS {
   async boot(): Promise<this> {
     if (this.booted) return this;
     const cfg = this.config;
-    this._profile = loadBoardProfile(cfg.board);
+    this._profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
     this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, disabled: cfg.tools.disabled });
     this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
     this._gate = await openSafetyGate({
@@ -127,13 +128,23 @@ export class LLMOS {
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
-    this._store = new TraceStore({ dir: cfg.paths.traces, cacheDir: join(cfg.paths.state, 'cache') });
+    const catalog = this._catalog;
+    const matcher = new Matcher({
+      unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? BASE_UNITS[tool]?.[arg],
+      unitsKey: createHash('sha256').update(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), BASE_UNITS])).digest('hex').slice(0, 12),
+    });
+    this._matcher = matcher;
+    // The trace cache keeps each trace's matcher model, so a warm boot analyses nothing.
+    this._store = new TraceStore({
+      dir: cfg.paths.traces,
+      cacheDir: join(cfg.paths.state, 'cache'),
+      deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
+    });
     this.traceReport = this._store.load();
     for (const e of this.traceReport.errors) this.log.warn(`skipped trace: ${e.message}`, { code: e.code });
     for (const w of this.traceReport.warnings) this.log.warn(w.message);
-    const catalog = this._catalog;
-    this._matcher = new Matcher({ unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? BASE_UNITS[tool]?.[arg] });
-    this._matcher.load(this._store.all());
+    const store = this._store;
+    matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
     this._dispatcher = new Dispatcher(this._matcher, {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,

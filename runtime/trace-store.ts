@@ -39,6 +39,16 @@ interface CacheEntry {
   record?: TraceRecord;
   error?: TraceLoadIssue;
   warnings?: TraceLoadIssue[];
+  /** Data derived from the record (the matcher's model), valid for `derivedKey`. */
+  derived?: unknown;
+  derivedKey?: string;
+}
+
+/** Computes per-trace data worth caching with the trace (the matcher's model). */
+export interface TraceDeriver {
+  /** Changes whenever derived data from an older key must not be reused. */
+  key: string;
+  derive(record: TraceRecord): unknown;
 }
 
 interface CacheFile {
@@ -144,10 +154,13 @@ export class TraceStore {
   readonly dir: string;
   private readonly cachePath: string | undefined;
   private records = new Map<string, TraceRecord>();
+  private derivedBySignature = new Map<string, unknown>();
   private writes = new Map<string, Promise<void>>();
+  private readonly deriver: TraceDeriver | undefined;
 
-  constructor(options: { dir: string; cacheDir?: string }) {
+  constructor(options: { dir: string; cacheDir?: string; deriver?: TraceDeriver }) {
     this.dir = resolve(options.dir);
+    this.deriver = options.deriver;
     this.cachePath = options.cacheDir
       ? join(options.cacheDir, `traces-${createHash('sha256').update(this.dir).digest('hex').slice(0, 12)}.json`)
       : undefined;
@@ -165,6 +178,11 @@ export class TraceStore {
     return this.records.size;
   }
 
+  /** What the deriver computed for a trace at load time (from the cache when still valid). */
+  derived(signature: string): unknown {
+    return this.derivedBySignature.get(signature);
+  }
+
   /** Loads every *.yaml / *.yml in the directory. Never throws for a bad file: it is reported. */
   load(): TraceLoadReport {
     const report: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
@@ -180,6 +198,7 @@ export class TraceStore {
     const next: Record<string, CacheEntry> = {};
     let dirty = cache === undefined || Object.keys(cache.entries).length !== names.length;
     const records = new Map<string, TraceRecord>();
+    const derived = new Map<string, unknown>();
     for (const name of names) {
       const file = join(this.dir, name);
       let st: { size: number; mtimeMs: number };
@@ -201,8 +220,17 @@ export class TraceStore {
         continue;
       }
       records.set(rec.trace.goal_signature, rec);
+      if (this.deriver) {
+        if (entry.derivedKey !== this.deriver.key) {
+          entry.derived = this.deriver.derive(rec);
+          entry.derivedKey = this.deriver.key;
+          dirty = true;
+        }
+        derived.set(rec.trace.goal_signature, entry.derived);
+      }
     }
     this.records = records;
+    this.derivedBySignature = derived;
     report.loaded = records.size;
     if (dirty) this.writeCache({ version: CACHE_VERSION, dir: this.dir, entries: next });
     return report;
@@ -283,12 +311,12 @@ export class TraceStore {
 
   /** Writes a new trace file (learning, import); refuses to overwrite a different goal. */
   async save(trace: Trace, header?: string): Promise<TraceRecord> {
-    const issues = check('trace', trace);
+    const sig = goalSignature(trace.goal_text ?? '');
+    const body = { ...trace, goal_signature: sig };
+    const issues = check('trace', body);
     if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `new trace "${trace.goal_text}": ${describeIssues(issues)}`, { issues });
-    const sig = goalSignature(trace.goal_text);
     const existing = this.records.get(sig);
     const file = existing?.file ?? join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
-    const body = { ...trace, goal_signature: sig };
     const text = `${header ? `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${stringifyYaml(body)}`;
     try {
       await writeFileAtomic(file, text);

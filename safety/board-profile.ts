@@ -5,6 +5,7 @@
  * refused as a whole with ERR_BOARD_PROFILE: half a robot description is worse than none.
  */
 import { resolve } from 'node:path';
+import { cachedDocument } from '../lib/doc-cache.js';
 import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { assertValid } from '../lib/validate.js';
@@ -84,14 +85,22 @@ export function resolveBoardPath(board: string, baseDir: string = process.cwd())
   return board === 'sim' ? SIM_BOARD_PATH : resolve(baseDir, board);
 }
 
-export function loadBoardProfile(board: string, baseDir?: string): BoardProfile {
-  const path = resolveBoardPath(board, baseDir);
-  const raw = readYamlFile(path, 'ERR_BOARD_PROFILE');
-  return parseBoardProfile(raw, path);
+/**
+ * Loads and checks a board profile. With a cache directory, the parsed and schema-checked
+ * document is reused while the file is unchanged; the cross-checks below always run.
+ */
+export function loadBoardProfile(board: string, options: { baseDir?: string; cacheDir?: string } = {}): BoardProfile {
+  const path = resolveBoardPath(board, options.baseDir);
+  const raw = cachedDocument(path, options.cacheDir, 'board-1', () => {
+    const doc = readYamlFile(path, 'ERR_BOARD_PROFILE');
+    assertValid('board', doc, path, 'ERR_BOARD_PROFILE');
+    return doc;
+  });
+  return parseBoardProfile(raw, path, { validated: true });
 }
 
-export function parseBoardProfile(raw: unknown, source: string): BoardProfile {
-  assertValid('board', raw, source, 'ERR_BOARD_PROFILE');
+export function parseBoardProfile(raw: unknown, source: string, options: { validated?: boolean } = {}): BoardProfile {
+  if (!options.validated) assertValid('board', raw, source, 'ERR_BOARD_PROFILE');
   const doc = raw as RawProfile;
   const fail = (field: string, message: string): never => {
     throw new LlmosError('ERR_BOARD_PROFILE', `${source}: ${field}: ${message}`);

@@ -7,10 +7,15 @@
  *    0.9 of itself: at most MIXED, never a FOLLOWER replay.
  * So the seed's thresholds mean what they say: > 0.92 the trace can replay with its parameters
  * bound; 0.75..0.92 it is a plan worth adapting; below, it is a different task.
+ *
+ * Speed: only traces that share one of the goal's "essential" concepts are scored, where the
+ * essential set is chosen so that no other trace could reach the MIXED threshold (the bound is
+ * in `essentialConcepts`). Models are serialisable, so the trace cache keeps them across boots.
  */
+import { createHash } from 'node:crypto';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { analyzeGoal, conflicts, type GoalAnalysis } from './analyze.js';
-import { IMPLIED_BY_TOOL } from './lexicon.js';
+import { analyzeGoal, conflicts, normalizeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
+import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
 
 /** How much a trace-side concept the goal leaves out counts when the trace's tools imply it. */
@@ -18,15 +23,32 @@ const IMPLIED_SOFTNESS = 0.1;
 const CONFLICT_FACTOR = 0.6;
 const UNBOUND_FACTOR = 0.9;
 const SHORTLIST = 24;
+/** Traces scoring below this overlap need not be found (the MIXED threshold's default). */
+const RECALL_FLOOR = 0.75;
 
 export interface TraceModel {
   record: TraceRecord;
   analysis: GoalAnalysis;
+  /** Concepts the trace's tools imply but its text does not say. */
   implied: Set<string>;
+  /** Text concepts its tools also imply: leaving them out of a goal costs little. */
+  soft: Set<string>;
   slots: Map<string, ParamSlot>;
   quantities: TraceQuantity[];
   /** Sum over the trace's concepts of weight x softness. */
   softTotal: number;
+}
+
+/** The JSON form of a TraceModel (without its record), kept in the trace cache. */
+export interface SerializedModel {
+  concepts: Array<[string, number]>;
+  polarity: Array<[string, string[]]>;
+  negated: boolean;
+  quantities: Quantity[];
+  implied: string[];
+  soft: string[];
+  slots: ParamSlot[];
+  traceQuantities: Array<{ q: number; slot?: string }>;
 }
 
 export interface Candidate {
@@ -47,23 +69,36 @@ export interface MatchResult {
   candidates: Candidate[];
 }
 
+export interface MatcherOptions {
+  unitsFor: UnitLookup;
+  /** Identifies the unit table, so cached models built with another one are not reused. */
+  unitsKey?: string;
+  conceptOfName?: (name: string) => string[];
+}
+
+let lexiconHash: string | undefined;
+function lexiconFingerprint(): string {
+  lexiconHash ??= createHash('sha256').update(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 4])).digest('hex').slice(0, 16);
+  return lexiconHash;
+}
+
 export class Matcher {
   private models: TraceModel[] = [];
   private readonly bySignature = new Map<string, number>();
   private readonly byNormalized = new Map<string, number[]>();
-  /** concept -> postings of [model index, weight x softness] for concepts in the trace text. */
-  private postings = new Map<string, Array<[number, number]>>();
-  /** concept -> model indexes whose tools imply it (but whose text does not say it). */
+  /** concept -> models whose text has it. */
+  private postings = new Map<string, number[]>();
+  /** concept -> models whose tools imply it (but whose text does not say it). */
   private impliedPostings = new Map<string, number[]>();
-  private accCommon = new Float64Array(0);
-  private accSoft = new Float64Array(0);
-  private accImplied = new Float64Array(0);
-  private accStrong = new Float64Array(0);
+  private seen = new Uint8Array(0);
   private readonly unitsFor: UnitLookup;
   private readonly conceptOfName: (name: string) => string[];
+  /** Cached models are valid only for the same lexicon and unit table. */
+  readonly modelKey: string;
 
-  constructor(options: { unitsFor: UnitLookup; conceptOfName?: (name: string) => string[] }) {
+  constructor(options: MatcherOptions) {
     this.unitsFor = options.unitsFor;
+    this.modelKey = `${lexiconFingerprint()}:${options.unitsKey ?? 'default'}`;
     const lookup = options.conceptOfName ?? defaultConceptOfName;
     const memo = new Map<string, string[]>();
     this.conceptOfName = (name) => {
@@ -77,15 +112,18 @@ export class Matcher {
     return this.models.length;
   }
 
-  /** Replaces the whole index (boot, reload). */
-  load(records: readonly TraceRecord[]): void {
+  /** Replaces the whole index (boot, reload); `cached` supplies serialised models where valid. */
+  load(records: readonly TraceRecord[], cached?: (record: TraceRecord) => SerializedModel | undefined): void {
     this.models = [];
     this.bySignature.clear();
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
-    for (const r of records) this.addModel(this.buildModel(r));
-    this.resizeAccumulators();
+    for (const r of records) {
+      const s = cached?.(r);
+      this.addModel(s ? this.restore(r, s) : this.buildModel(r));
+    }
+    this.seen = new Uint8Array(this.models.length);
   }
 
   /** Adds or replaces one trace (learning, hot reload). */
@@ -94,17 +132,19 @@ export class Matcher {
     if (existing !== undefined) {
       const records = this.models.map((m) => m.record);
       records[existing] = record;
-      this.load(records);
+      this.load(records, (r) => (r === record ? undefined : this.serialize(this.models[this.bySignature.get(r.trace.goal_signature) as number] as TraceModel)));
       return;
     }
     this.addModel(this.buildModel(record));
-    this.resizeAccumulators();
+    this.seen = new Uint8Array(this.models.length);
   }
 
   remove(signature: string): boolean {
     const i = this.bySignature.get(signature);
     if (i === undefined) return false;
-    this.load(this.models.filter((_, k) => k !== i).map((m) => m.record));
+    const keep = this.models.filter((_, k) => k !== i);
+    const saved = new Map(keep.map((m) => [m.record, this.serialize(m)]));
+    this.load(keep.map((m) => m.record), (r) => saved.get(r));
     return true;
   }
 
@@ -115,100 +155,85 @@ export class Matcher {
 
   buildModel(record: TraceRecord): TraceModel {
     const analysis = analyzeGoal(record.trace.goal_text);
-    const implied = new Set<string>();
+    const byTools = new Set<string>();
     for (const step of record.trace.tool_calls) {
-      for (const c of IMPLIED_BY_TOOL[step.name] ?? []) implied.add(c);
+      for (const c of IMPLIED_BY_TOOL[step.name] ?? []) byTools.add(c);
       for (const key of ['actuator', 'sensor']) {
         const v = step.args?.[key];
-        if (typeof v === 'string') for (const c of this.conceptOfName(v)) implied.add(c);
+        if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
       }
     }
-    for (const c of analysis.concepts.keys()) implied.delete(c);
+    const implied = new Set([...byTools].filter((c) => !analysis.concepts.has(c)));
+    const soft = new Set([...analysis.concepts.keys()].filter((c) => byTools.has(c)));
     const { slots, quantities } = buildSlots(record.trace, analysis, this.unitsFor);
-    let softTotal = 0;
-    for (const [c, w] of analysis.concepts) softTotal += w * (impliedByTools(record.trace, c, this.conceptOfName) ? IMPLIED_SOFTNESS : 1);
-    return { record, analysis, implied, slots, quantities, softTotal };
+    return { record, analysis, implied, soft, slots, quantities, softTotal: softTotalOf(analysis, soft) };
+  }
+
+  serialize(m: TraceModel): SerializedModel {
+    return {
+      concepts: [...m.analysis.concepts],
+      polarity: [...m.analysis.polarity].map(([k, v]) => [k, [...v]]),
+      negated: m.analysis.negated,
+      quantities: m.analysis.quantities,
+      implied: [...m.implied],
+      soft: [...m.soft],
+      slots: [...m.slots.values()],
+      traceQuantities: m.quantities.map((tq) => ({ q: m.analysis.quantities.indexOf(tq.q), ...(tq.slot ? { slot: tq.slot } : {}) })),
+    };
+  }
+
+  private restore(record: TraceRecord, s: SerializedModel): TraceModel {
+    const concepts = new Map(s.concepts);
+    let total = 0;
+    for (const w of concepts.values()) total += w;
+    const text = record.trace.goal_text;
+    const analysis: GoalAnalysis = {
+      text, normalized: normalizeGoal(text), concepts, polarity: new Map(s.polarity.map(([k, v]) => [k, new Set(v)])),
+      negated: s.negated, quantities: s.quantities, total,
+    };
+    const soft = new Set(s.soft);
+    const quantities = s.traceQuantities.map((tq) => ({ q: s.quantities[tq.q] as Quantity, ...(tq.slot ? { slot: tq.slot } : {}) }));
+    return { record, analysis, implied: new Set(s.implied), soft, slots: new Map(s.slots.map((x) => [x.name, x])), quantities, softTotal: softTotalOf(analysis, soft) };
   }
 
   private addModel(model: TraceModel): void {
     const idx = this.models.length;
     this.models.push(model);
     this.bySignature.set(model.record.trace.goal_signature, idx);
-    const list = this.byNormalized.get(model.analysis.normalized) ?? [];
-    list.push(idx);
-    this.byNormalized.set(model.analysis.normalized, list);
-    for (const [c, w] of model.analysis.concepts) {
-      const soft = impliedByTools(model.record.trace, c, this.conceptOfName) ? IMPLIED_SOFTNESS : 1;
-      let p = this.postings.get(c);
-      if (!p) { p = []; this.postings.set(c, p); }
-      p.push([idx, w * soft]);
-    }
-    for (const c of model.implied) {
-      let p = this.impliedPostings.get(c);
-      if (!p) { p = []; this.impliedPostings.set(c, p); }
-      p.push(idx);
-    }
-  }
-
-  private resizeAccumulators(): void {
-    const n = this.models.length;
-    if (this.accCommon.length < n) {
-      this.accCommon = new Float64Array(n);
-      this.accSoft = new Float64Array(n);
-      this.accImplied = new Float64Array(n);
-      this.accStrong = new Float64Array(n);
-    }
+    push(this.byNormalized, model.analysis.normalized, idx);
+    for (const c of model.analysis.concepts.keys()) push(this.postings, c, idx);
+    for (const c of model.implied) push(this.impliedPostings, c, idx);
   }
 
   match(goalText: string, limit = 5): MatchResult {
     const goal = analyzeGoal(goalText);
-    const touched: number[] = [];
-    const touch = (i: number): void => {
-      if (this.accCommon[i] === 0 && this.accImplied[i] === 0 && this.accSoft[i] === 0) touched.push(i);
-    };
-    for (const [c, w] of goal.concepts) {
-      for (const [i, soft] of this.postings.get(c) ?? []) {
-        touch(i);
-        this.accCommon[i] = (this.accCommon[i] as number) + w;
-        this.accSoft[i] = (this.accSoft[i] as number) + soft;
-        if (w >= 1) this.accStrong[i] = (this.accStrong[i] as number) + w;
-      }
-      for (const i of this.impliedPostings.get(c) ?? []) {
-        touch(i);
-        this.accImplied[i] = (this.accImplied[i] as number) + w;
-      }
-    }
     const exact = this.byNormalized.get(goal.normalized) ?? [];
-    for (const i of exact) if (!touched.includes(i)) touched.push(i);
-
-    const shortlist: Array<{ i: number; overlap: number }> = [];
-    for (const i of touched) {
+    const candidates: number[] = [];
+    const mark = (i: number): void => {
+      if (this.seen[i] === 0) { this.seen[i] = 1; candidates.push(i); }
+    };
+    for (const i of exact) mark(i);
+    for (const c of essentialConcepts(goal, (c) => (this.postings.get(c)?.length ?? 0) + (this.impliedPostings.get(c)?.length ?? 0))) {
+      for (const i of this.postings.get(c) ?? []) mark(i);
+      for (const i of this.impliedPostings.get(c) ?? []) mark(i);
+    }
+    // Keep the best SHORTLIST overlaps (insertion into a small sorted array).
+    const top: Array<{ i: number; overlap: number }> = [];
+    const keep = Math.max(SHORTLIST, limit);
+    for (const i of candidates) {
+      this.seen[i] = 0;
       const model = this.models[i] as TraceModel;
-      const matched = (this.accCommon[i] as number) + (this.accImplied[i] as number);
-      const goalOnly = Math.max(0, goal.total - matched);
-      // Trace words its tools imply weigh less when left out, but only once the goal shares
-      // something substantive with the trace: "open" may mean "open the gripper"; "move" alone
-      // does not mean "move the arm".
-      const traceOnly = (this.accStrong[i] as number) > 0
-        ? Math.max(0, model.softTotal - (this.accSoft[i] as number))
-        : Math.max(0, model.analysis.total - (this.accCommon[i] as number));
-      const denom = 2 * matched + goalOnly + traceOnly;
-      const overlap = denom > 0 ? (2 * matched) / denom : 0;
-      shortlist.push({ i, overlap });
-      this.accCommon[i] = 0;
-      this.accSoft[i] = 0;
-      this.accImplied[i] = 0;
-      this.accStrong[i] = 0;
+      const overlap = exact.includes(i) ? 1 : overlapOf(goal, model);
+      if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) continue;
+      let k = top.length;
+      while (k > 0 && ((top[k - 1] as { overlap: number; i: number }).overlap < overlap || ((top[k - 1] as { overlap: number; i: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
+      top.splice(k, 0, { i, overlap });
+      if (top.length > keep) top.pop();
     }
-    shortlist.sort((a, b) => b.overlap - a.overlap || a.i - b.i);
     const exactSet = new Set(exact);
-
-    const candidates: Candidate[] = [];
-    for (const { i, overlap } of shortlist.slice(0, Math.max(SHORTLIST, limit))) {
-      candidates.push(this.score(goal, this.models[i] as TraceModel, exactSet.has(i) ? 1 : overlap, exactSet.has(i)));
-    }
-    candidates.sort(compareCandidates);
-    return { goal, candidates: candidates.slice(0, limit) };
+    const scored = top.map(({ i, overlap }) => this.score(goal, this.models[i] as TraceModel, overlap, exactSet.has(i)));
+    scored.sort(compareCandidates);
+    return { goal, candidates: scored.slice(0, limit) };
   }
 
   /** Scores one model against an analysed goal (also used to explain a refusal). */
@@ -232,6 +257,66 @@ export class Matcher {
   }
 }
 
+/**
+ * Concept overlap: 2M / (2M + goal-only + trace-only). Goal concepts the trace's tools imply
+ * count as matched. Trace words its tools imply weigh a tenth when left out, but only once the
+ * goal shares something substantive (weight >= 1) with the trace: "open" may mean "open the
+ * gripper"; "move" alone does not mean "move the arm".
+ */
+export function overlapOf(goal: GoalAnalysis, model: TraceModel): number {
+  const text = model.analysis.concepts;
+  let matched = 0;
+  let common = 0;
+  let commonSoft = 0;
+  let strong = false;
+  for (const [c, w] of goal.concepts) {
+    if (text.has(c)) {
+      matched += w;
+      common += w;
+      commonSoft += model.soft.has(c) ? w * IMPLIED_SOFTNESS : w;
+      if (w >= 1) strong = true;
+    } else if (model.implied.has(c)) {
+      matched += w;
+    }
+  }
+  const goalOnly = Math.max(0, goal.total - matched);
+  const traceOnly = strong ? Math.max(0, model.softTotal - commonSoft) : Math.max(0, model.analysis.total - common);
+  const denom = 2 * matched + goalOnly + traceOnly;
+  return denom > 0 ? (2 * matched) / denom : 0;
+}
+
+/**
+ * A set E of goal concepts such that a trace sharing none of them (in text or by its tools)
+ * cannot reach RECALL_FLOOR: its matched weight is at most R (the rest of the goal) and E counts
+ * as goal-only, so overlap <= 2R / (2R + |E|), below the floor when |E| > 2R (1 - floor) / floor.
+ * Concepts are taken cheapest first (fewest traces per unit of weight), so rare words do the
+ * filtering. With no such E, every concept is essential.
+ */
+export function essentialConcepts(goal: GoalAnalysis, postingsOf: (concept: string) => number = () => 1): string[] {
+  const cost = (c: string, w: number): number => postingsOf(c) / w;
+  const sorted = [...goal.concepts].sort((a, b) => cost(a[0], a[1]) - cost(b[0], b[1]) || (a[0] < b[0] ? -1 : 1));
+  const out: string[] = [];
+  let e = 0;
+  for (const [c, w] of sorted) {
+    out.push(c);
+    e += w;
+    const rest = goal.total - e;
+    if (e > (2 * rest * (1 - RECALL_FLOOR)) / RECALL_FLOOR) break;
+  }
+  return out;
+}
+
+function softTotalOf(analysis: GoalAnalysis, soft: ReadonlySet<string>): number {
+  let t = 0;
+  for (const [c, w] of analysis.concepts) t += soft.has(c) ? w * IMPLIED_SOFTNESS : w;
+  return t;
+}
+
+function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value); else map.set(key, [value]);
+}
+
 function compareCandidates(a: Candidate, b: Candidate): number {
   return b.score - a.score
     || Number(b.exact) - Number(a.exact)
@@ -249,15 +334,4 @@ function defaultConceptOfName(name: string): string[] {
   const out = [...a.concepts.keys()].filter((c) => !c.startsWith('w:'));
   if (out.includes('BUZZER')) out.push('BEEP');
   return out;
-}
-
-function impliedByTools(trace: Trace, concept: string, conceptOfName: (n: string) => string[]): boolean {
-  for (const step of trace.tool_calls) {
-    if ((IMPLIED_BY_TOOL[step.name] ?? []).includes(concept)) return true;
-    for (const key of ['actuator', 'sensor']) {
-      const v = step.args?.[key];
-      if (typeof v === 'string' && conceptOfName(v).includes(concept)) return true;
-    }
-  }
-  return false;
 }

@@ -23,7 +23,7 @@ export function percentiles(samples: number[]): { p50: number; p99: number; mean
 }
 
 function bootChild(traces: string, state: string): Record<string, number> {
-  const out = execFileSync(process.execPath, [packagePath('dist', 'scripts', 'bench', 'boot-child.js'), traces, state], { encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [packagePath('dist', 'bin', 'bench-boot-child.js'), traces, state], { encoding: 'utf8' });
   return JSON.parse(out) as Record<string, number>;
 }
 
