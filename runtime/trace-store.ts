@@ -300,7 +300,7 @@ export class TraceStore {
       if (!isMap(doc.contents)) throw new LlmosError('ERR_TRACE_WRITE', `${rec.file}: not a YAML mapping; not updated`);
       for (const [k, v] of Object.entries(fields)) doc.set(k, v);
       try {
-        await writeFileAtomic(rec.file, String(doc));
+        await writeFileAtomic(rec.file, doc.toString({ lineWidth: 0 }));
       } catch (e) {
         throw new LlmosError('ERR_TRACE_WRITE', `${rec.file}: ${(e as Error).message}`, undefined, { cause: e });
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
@@ -23,7 +23,11 @@ function run(args: string[], input?: string, cwd = tempDir()): Promise<Run> {
   });
 }
 
-const common = (dir: string): string[] => ['--traces', packagePath('traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual'];
+/** A private copy of the shipped traces: runs update usage counts, and the repo must stay clean. */
+const common = (dir: string): string[] => {
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  return ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual'];
+};
 
 test('--help explains usage and exits 0', async () => {
   const r = await run(['--help']);

@@ -116,6 +116,9 @@ test('usage_count, success_rate and last_used are updated after every run, keepi
   const r = await simRobot();
   try {
     const file = join(r.dir, 'traces', 'drive-forward.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/usage_count: \d+/, 'usage_count: 0').replace(/\n(success_count|last_used):.*/g, ''));
+    r.os.traces.load();
+    r.os.matcher.load(r.os.traces.all());
     await r.os.execute('drive forward 1 meter');
     await r.os.execute('drive forward 2 meters');
     const text = readFileSync(file, 'utf8');
@@ -124,6 +127,7 @@ test('usage_count, success_rate and last_used are updated after every run, keepi
     assert.match(text, /success_count: 2/);
     assert.match(text, /success_rate: 1/);
     assert.match(text, /last_used: "?20\d\d-/);
+    assert.match(text, /distance: \{ kind: length, unit: m, minimum: 0, maximum: 5, description: how far to drive \}/, 'layout of untouched fields kept');
   } finally {
     await r.cleanup();
   }

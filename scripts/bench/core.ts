@@ -1,6 +1,6 @@
 /** Benchmarks of the foundation: start-up, matching, goal-to-first-write, gate overhead, memory. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RealClock } from '../../lib/clock.js';
@@ -77,7 +77,8 @@ export async function matchBench(): Promise<Record<string, unknown>> {
 /** From execute() to the first actuator write on the simulated board. */
 export async function firstWriteBench(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'llmos-bench-'));
-  const os = new LLMOS({ overrides: { board: 'sim', paths: { traces: packagePath('traces'), state: join(dir, 'state') }, sim: { time: 'virtual' }, safety: { audit: false } }, logger: silentLogger });
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const os = new LLMOS({ overrides: { board: 'sim', paths: { traces: join(dir, 'traces'), state: join(dir, 'state') }, sim: { time: 'virtual' }, safety: { audit: false } }, logger: silentLogger });
   await os.boot();
   try {
     const samples: number[] = [];
