@@ -238,7 +238,9 @@ export class ActuatorBank {
           for (const state of this.channelsOf(spec)) {
             const cur = numeric(state.value);
             if (cur === undefined || Math.abs(cur - safe) <= EPS) continue;
-            const step = Math.max(1e-4, Math.floor(spec.max_rate * Math.max(this.stepSeconds(state, now), this.options.rampTickMs / 1000) * 1e4) / 1e4);
+            // A controlled stop decelerates at max_rate, never faster, so it may wait a tick first.
+            const step = Math.floor(spec.max_rate * this.stepSeconds(state, now) * 1e4) / 1e4;
+            if (step <= EPS) { done = false; continue; }
             const next = Math.abs(safe - cur) <= step ? safe : Number((cur + Math.sign(safe - cur) * step).toFixed(4));
             await this.writeChecked(state, next, { safe: true });
             if (Math.abs(next - safe) > EPS) done = false;
