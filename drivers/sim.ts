@@ -9,7 +9,7 @@ import { openSync, writeSync, closeSync } from 'node:fs';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type {
-  ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, ProbeResult, SensorReading, SensorSpec, WriteTarget,
+  ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
 
 export interface SimWrite {
@@ -92,7 +92,11 @@ export class SimDriver implements Driver {
     this.opened = true;
     this.origin = this.clock.now();
     this.lastIntegrate = this.origin;
-    if (this.logFile) this.fd = openSync(this.logFile, 'w');
+    if (this.logFile) {
+      // Truncate, then append: the watchdog process may append its own stop records to the file.
+      closeSync(openSync(this.logFile, 'w'));
+      this.fd = openSync(this.logFile, 'a');
+    }
     for (const a of actuators) {
       if (a.type === 'differential_drive' && a.calibration) this.calibration = a.calibration;
     }
@@ -144,6 +148,11 @@ export class SimDriver implements Driver {
     if (sensor.type === 'digital') return { value: false };
     const [lo, hi] = sensor.range ?? [0, 1];
     return { value: round((lo + hi) / 2, 3), ...(unit ? { unit } : {}) };
+  }
+
+  failsafeTarget(): FailsafeTarget | undefined {
+    if (!this.logFile) return undefined;
+    return { kind: 'sim-log', file: this.logFile, originEpochMs: performance.timeOrigin + this.origin };
   }
 
   async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {

@@ -129,6 +129,15 @@ export interface ProbeResult {
 }
 
 /**
+ * How the independent safety watchdog (a separate process) can bring this driver's outputs to
+ * safe values by itself when the runtime stalls or dies: a description of hardware access that
+ * works from another process, or nothing when the hardware cannot be shared.
+ */
+export type FailsafeTarget =
+  | { kind: 'sim-log'; file: string; originEpochMs: number }
+  | { kind: 'sysfs-gpio'; root: string; lines: Array<{ actuator: string; channel?: 'left' | 'right'; gpio: number; safeLevel: 0 | 1 }> };
+
+/**
  * One small interface for every kind of hardware. Everything async returns a promise;
  * `close()` is safe to call twice.
  */
@@ -146,5 +155,7 @@ export interface Driver {
   probe?(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]>;
   /** Registers a callback for a digital input edge (e-stop button, bumpers). Returns an unsubscribe. */
   watch?(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void): Promise<() => void>;
+  /** Access the safety watchdog process can use on its own (see FailsafeTarget). */
+  failsafeTarget?(): FailsafeTarget | undefined;
   close(): Promise<void>;
 }

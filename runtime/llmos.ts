@@ -85,6 +85,8 @@ export class LLMOS {
   private _dispatcher: Dispatcher | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
   private audit: AuditSink | undefined;
+  /** Resolves with the watchdog process's pid once it watches (real-time runs only). */
+  watchdogReady: Promise<number> | undefined;
   /** Report of the last trace load (bad files, warnings). */
   traceReport: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
 
@@ -135,6 +137,16 @@ export class LLMOS {
     });
     this._matcher = matcher;
     // The trace cache keeps each trace's matcher model, so a warm boot analyses nothing.
+    if (cfg.safety.watchdog.enabled && this.clock instanceof RealClock) {
+      // An independent process that stops what it can reach if this one stalls or dies.
+      const stallMs = cfg.safety.deadman_ms;
+      this.watchdogReady = this._gate.startWatchdog({
+        stallMs,
+        heartbeatMs: Math.max(5, Math.min(cfg.safety.watchdog.heartbeat_ms, Math.floor(stallMs / 4))),
+        log: (m) => this.log.error(m),
+      });
+      this.watchdogReady.catch((e: unknown) => this.log.error(`safety watchdog: ${toLlmosError(e).message}`));
+    }
     this._store = new TraceStore({
       dir: cfg.paths.traces,
       cacheDir: join(cfg.paths.state, 'cache'),

@@ -6,7 +6,8 @@
  */
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
-import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, WriteTarget } from '../drivers/types.js';
+import type { SafeWrite } from '../drivers/failsafe.js';
+import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, WriteTarget } from '../drivers/types.js';
 import { isMotion } from './board-profile.js';
 
 type Side = 'left' | 'right';
@@ -54,6 +55,10 @@ export class ActuatorBank {
   private readonly channels = new Map<string, ChannelState>();
   private readonly motion = new Map<string, MotionState>();
   private latchReason: LlmosError | undefined;
+  /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
+  private aliveCheck: (() => void) | undefined;
+  /** Start times of driver writes still in flight, to tell a blocked driver call. */
+  private readonly inflightWrites = new Set<number>();
 
   readonly profile: BoardProfile;
   private readonly drivers: ReadonlyMap<string, Driver>;
@@ -91,6 +96,39 @@ export class ActuatorBank {
 
   unlatch(): void {
     this.latchReason = undefined;
+  }
+
+  setAliveCheck(check: (() => void) | undefined): void {
+    this.aliveCheck = check;
+  }
+
+  /** How long the oldest driver write still in flight has been pending (0 when none). */
+  stuckWriteMs(): number {
+    let oldest = Infinity;
+    for (const t of this.inflightWrites) oldest = Math.min(oldest, t);
+    return oldest === Infinity ? 0 : this.clock.now() - oldest;
+  }
+
+  /** True while any motion actuator (drive base, motor) is away from its safe value. */
+  motionActive(): boolean {
+    for (const spec of this.profile.actuators.values()) if (isMotion(spec) && this.isActive(spec.name)) return true;
+    return false;
+  }
+
+  /** For each driver that can be reached from another process: what to write to make it safe. */
+  failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> {
+    const plan: Array<{ target: FailsafeTarget; safe: SafeWrite[] }> = [];
+    for (const [name, driver] of this.drivers) {
+      const target = driver.failsafeTarget?.();
+      if (!target) continue;
+      const safe: SafeWrite[] = [];
+      for (const spec of this.profile.actuators.values()) {
+        if (spec.driver !== name || spec.safe_value === 'hold' || spec.type === 'serial_line') continue;
+        for (const ch of this.channelsOf(spec)) safe.push({ actuator: spec.name, ...(ch.channel ? { channel: ch.channel } : {}), value: spec.safe_value });
+      }
+      plan.push({ target, safe });
+    }
+    return plan;
   }
 
   get latched(): LlmosError | undefined {
@@ -362,6 +400,7 @@ export class ActuatorBank {
   private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean }): Promise<void> {
     const { spec } = state;
     if (!opts.safe && this.latchReason) throw this.latchReason;
+    if (!opts.safe) this.aliveCheck?.();
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
       const [lo, hi] = spec.range;
@@ -381,12 +420,16 @@ export class ActuatorBank {
       }
     }
     const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
+    const started = this.clock.now();
+    this.inflightWrites.add(started);
     try {
       await this.driverFor(spec).write(target, value);
     } catch (e) {
       const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
       this.options.emit('driverError', { actuator: spec.name, error });
       throw error;
+    } finally {
+      this.inflightWrites.delete(started);
     }
     state.value = value;
     state.lastWriteAt = this.clock.now();

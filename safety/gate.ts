@@ -20,6 +20,7 @@ import {
 import { CommandRateLimiter } from './interlocks.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
+import { SafetyWatchdog } from './watchdog.js';
 
 export type { CallSource } from './hooks.js';
 
@@ -86,6 +87,7 @@ export class SafetyGate {
   private readonly baseSpeedScale: number;
   private dynamicSpeedScale = 1;
   private estopReason: string | undefined;
+  private watchdog: SafetyWatchdog | undefined;
   private closed = false;
 
   constructor(options: GateOptions) {
@@ -228,7 +230,7 @@ export class SafetyGate {
   }
 
   /** Latched e-stop: aborts every call in flight and brings every actuator to its safe value. */
-  async engageEstop(reason: string, source: string): Promise<void> {
+  async engageEstop(reason: string, source: string, category?: 0 | 1): Promise<void> {
     const already = this.estopReason !== undefined;
     this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
@@ -239,7 +241,7 @@ export class SafetyGate {
       this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'estop', reason);
       this.events.emit('estop', { engaged: true, reason, source });
     }
-    await this.bank.safeAll(`estop: ${reason}`);
+    await this.bank.safeAll(`estop: ${reason}`, category);
   }
 
   /** Clears the e-stop; motion stays stopped until a new command. Returns false if it was not engaged. */
@@ -247,6 +249,7 @@ export class SafetyGate {
     if (this.estopReason === undefined) return false;
     this.estopReason = undefined;
     this.bank.unlatch();
+    this.watchdog?.rearm();
     this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');
     this.events.emit('estop', { engaged: false, reason: 'released', source });
     return true;
@@ -254,7 +257,27 @@ export class SafetyGate {
 
   /** Watchdog trip: like an e-stop, latched until released. */
   async tripWatchdog(reason: string): Promise<void> {
-    await this.engageEstop(`watchdog: ${reason}`, 'watchdog');
+    // Cut at once (category 0): the watchdog process already wrote safe values, so a controlled
+    // ramp from this process's stale idea of the outputs would set them moving again.
+    await this.engageEstop(`watchdog: ${reason}`, 'watchdog', 0);
+  }
+
+  /**
+   * Starts the independent safety watchdog process (real time only): it stops everything it can
+   * reach when this process stalls or dies. Resolves with its pid.
+   */
+  async startWatchdog(options: { stallMs: number; heartbeatMs: number; onBeat?: () => void; log?: (m: string) => void }): Promise<number> {
+    if (this.watchdog) throw new LlmosError('ERR_INTERNAL', 'the safety watchdog is already running');
+    const wd = new SafetyWatchdog({
+      ...options,
+      targets: this.bank.failsafePlan(),
+      isMotionActive: () => this.bank.motionActive(),
+      stuckWriteMs: () => this.bank.stuckWriteMs(),
+      onTrip: (reason) => { void this.tripWatchdog(reason).catch(() => undefined); },
+    });
+    this.watchdog = wd;
+    this.bank.setAliveCheck(() => wd.assertAlive());
+    return wd.start();
   }
 
   /** Brings every actuator to its safe value (exit, signal, crash, broker loss). */
@@ -269,6 +292,7 @@ export class SafetyGate {
     this.closed = true;
     this.confirmations.denyAll();
     await this.safeState(reason).catch(() => undefined);
+    await this.watchdog?.close();
     await this.bank.closeDrivers();
     await this.audit.flush();
   }
