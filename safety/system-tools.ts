@@ -15,8 +15,6 @@ export interface SystemToolsOptions {
 
 /** Patterns of commands that destroy data, devices or the running system. */
 const DESTRUCTIVE: ReadonlyArray<{ pattern: RegExp; why: string }> = [
-  { pattern: /\brm\s+(-[a-zA-Z]*\s+)*-[a-zA-Z]*[rR][a-zA-Z]*[fF]|\brm\s+(-[a-zA-Z]*\s+)*-[a-zA-Z]*[fF][a-zA-Z]*[rR]|\brm\s+.*--recursive.*--force|\brm\s+.*--force.*--recursive/, why: 'recursive forced delete (rm -rf)' },
-  { pattern: /\brm\s+(-[a-zA-Z]+\s+)*\/(\s|$)/, why: 'delete of the root directory' },
   { pattern: /\bmkfs(\.[a-z0-9]+)?\b/, why: 'filesystem creation (mkfs)' },
   { pattern: /\bdd\b[^|;&]*\bof=\/dev\//, why: 'dd onto a device' },
   { pattern: /\b(shutdown|reboot|poweroff|halt)\b|\binit\s+[06]\b|\bsystemctl\s+(poweroff|reboot|halt|kexec)\b/, why: 'shutdown or reboot' },
@@ -29,15 +27,29 @@ const DESTRUCTIVE: ReadonlyArray<{ pattern: RegExp; why: string }> = [
   { pattern: /\bkill\s+-9\s+(-1|1)\b|\bkillall5\b/, why: 'killing every process' },
 ];
 
+/** rm with both a recursive and a force flag, in any spelling (-rf, -r -f, --recursive --force). */
+function recursiveForcedRm(segment: string): boolean {
+  const words = segment.trim().split(/\s+/);
+  const at = words.findIndex((w) => w === 'rm' || w.endsWith('/rm'));
+  if (at < 0) return false;
+  const flags = words.slice(at + 1).filter((w) => w.startsWith('-'));
+  const recursive = flags.some((f) => f === '--recursive' || (/^-[a-zA-Z]+$/.test(f) && /[rR]/.test(f)));
+  const force = flags.some((f) => f === '--force' || (/^-[a-zA-Z]+$/.test(f) && f.includes('f')));
+  const rootTarget = words.slice(at + 1).some((w) => w === '/' || w === '/*');
+  return (recursive && force) || (recursive && rootTarget);
+}
+
 export function destructiveReason(command: string): string | undefined {
   const normalized = command.replace(/\\\n/g, ' ');
+  if (normalized.split(/;|&&|\|\||\||\n|`|\$\(/).some(recursiveForcedRm)) return 'recursive forced delete (rm -rf)';
   for (const { pattern, why } of DESTRUCTIVE) if (pattern.test(normalized)) return why;
   return undefined;
 }
 
 /** Resolves a path inside the workspace or throws; symlinks that lead outside are refused too. */
 export async function confinePath(workspace: string, requested: string): Promise<string> {
-  const root = await realpath(workspace).catch(() => resolve(workspace));
+  await mkdir(workspace, { recursive: true });
+  const root = await realpath(workspace);
   const target = isAbsolute(requested) ? resolve(requested) : resolve(root, requested);
   const inside = (p: string): boolean => { const r = relative(root, p); return r === '' || (!r.startsWith('..') && !isAbsolute(r)); };
   if (!inside(target)) {

@@ -7,6 +7,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LlmosError, isLlmosError } from '../lib/errors.js';
 import type { ConfigInput } from '../runtime/config.js';
+import type { LLMOS } from '../runtime/llmos.js';
 import type { ExecutionResult } from '../runtime/result.js';
 
 export const COMMON_OPTIONS = {
@@ -80,6 +81,38 @@ export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.Readabl
   }
   if (goals.length > 1) throw new LlmosError('ERR_USAGE', `expected one goal (quote it) or "-", got ${goals.length} arguments: ${goals.map((g) => JSON.stringify(g)).join(' ')}`);
   if (goals.length === 1) yield goals[0] as string;
+}
+
+/** Prints confirmation requests (ASK) on stderr so an operator can answer them. */
+export function announceConfirmations(os: LLMOS): () => void {
+  return os.gate.confirmations.events.on('request', (req) => {
+    process.stderr.write(`run-follower: ${req.id}: ${req.tool} ${JSON.stringify(req.args)} needs confirmation (${req.reason}); answer ":confirm ${req.id}" or ":deny ${req.id}" within ${Math.round(req.expires_in_ms / 1000)} s\n`);
+  });
+}
+
+/** Operator commands on standard input: :estop, :release, :confirm <id>, :deny <id>, :status. */
+export function runControl(os: LLMOS, line: string): string {
+  const [cmd, ...rest] = line.slice(1).trim().split(/\s+/);
+  switch (cmd) {
+    case 'estop':
+      void os.estop(rest.join(' ') || 'operator (stdin)', 'cli');
+      return 'run-follower: e-stop engaged; ":release" to release it';
+    case 'release':
+      return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+    case 'confirm':
+    case 'deny': {
+      const id = rest[0] ?? '';
+      const ok = os.gate.confirmations.answer(id, cmd === 'confirm');
+      return ok ? `run-follower: ${id} ${cmd === 'confirm' ? 'approved' : 'refused'}` : `run-follower: ERR_USAGE: no confirmation "${id}" is waiting`;
+    }
+    case 'status': {
+      const e = os.gate.estopStatus;
+      const waiting = os.gate.confirmations.list().map((r) => r.id);
+      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}`;
+    }
+    default:
+      return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status)`;
+  }
 }
 
 export function formatResult(r: ExecutionResult, json: boolean): string {

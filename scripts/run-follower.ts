@@ -10,7 +10,7 @@ import { loadConfig } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
-import { COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, usageError } from './cli.js';
+import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError } from './cli.js';
 
 const HELP = `run-follower: run learned robot behaviour deterministically (no LLM).
 
@@ -39,6 +39,11 @@ Options:
 
 Exit status: 0 every goal succeeded, 1 a goal failed or was refused, 2 bad usage or configuration.
 Signals: SIGINT/SIGTERM stop safely; SIGUSR1 engages the e-stop, SIGUSR2 releases it.
+
+Operator commands (lines on standard input with "-" or --serve):
+  :estop [reason]      engage the latched e-stop        :release     release it
+  :confirm <id>        approve a call waiting for confirmation (ids are printed on stderr)
+  :deny <id>           refuse it                        :status      e-stop and pending confirmations
 
 Examples:
   run-follower --board sim --sim-log /tmp/sim.jsonl "drive forward 2 meters"
@@ -83,11 +88,23 @@ async function main(argv: readonly string[]): Promise<number> {
   let failed = false;
   try {
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
-    for await (const goal of source) {
-      const result = await os.execute(goal, { source: 'cli', explain: values['explain'] === true });
-      if (!result.ok) failed = true;
-      process.stdout.write(`${formatResult(result, json)}\n`);
+    const offConfirm = announceConfirmations(os);
+    // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
+    let printing: Promise<void> = Promise.resolve();
+    for await (const line of source) {
+      if (line.startsWith(':')) {
+        process.stderr.write(`${runControl(os, line)}\n`);
+        continue;
+      }
+      const result = os.execute(line, { source: 'cli', explain: values['explain'] === true });
+      printing = printing.then(async () => {
+        const r = await result;
+        if (!r.ok) failed = true;
+        process.stdout.write(`${formatResult(r, json)}\n`);
+      });
     }
+    await printing;
+    offConfirm();
   } catch (e) {
     const err = toLlmosError(e);
     process.stderr.write(`run-follower: ${err.code}: ${err.message}\n`);
