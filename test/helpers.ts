@@ -16,8 +16,14 @@ export interface SimLogLine {
   channel?: 'left' | 'right';
 }
 
+const created: string[] = [];
+// Temporary directories go away with the test process, whatever the test did.
+process.once('exit', () => { for (const d of created) rmSync(d, { recursive: true, force: true }); });
+
 export function tempDir(prefix = 'llmos-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  created.push(dir);
+  return dir;
 }
 
 export function readSimLog(file: string): SimLogLine[] {
