@@ -46,6 +46,11 @@ export interface BankOptions {
 
 const EPS = 1e-9;
 
+/** Where a command's abort signal comes from; read only by ramps and holds, which can wait. */
+export interface AbortSource {
+  readonly signal: AbortSignal;
+}
+
 function numeric(v: number | boolean | undefined): number | undefined {
   if (v === undefined) return undefined;
   return typeof v === 'boolean' ? (v ? 1 : 0) : v;
@@ -199,7 +204,7 @@ export class ActuatorBank {
   async moveTo(
     spec: ActuatorSpec,
     targets: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>,
-    opts: { token: number; rate: number | undefined; signal: AbortSignal | undefined; owner: string },
+    opts: { token: number; rate: number | undefined; abort: AbortSource | undefined; owner: string },
   ): Promise<void> {
     const states = targets.map((t) => ({ state: this.channelOf(spec, t.channel), target: t.value }));
     const ramp = opts.rate !== undefined && spec.on_rate === 'ramp';
@@ -210,7 +215,7 @@ export class ActuatorBank {
     }
     const rate = opts.rate as number;
     for (;;) {
-      this.assertLive(spec, opts.token, opts.signal);
+      this.assertLive(spec, opts.token, opts.abort?.signal);
       const now = this.clock.now();
       let done = true;
       for (const { state, target } of states) {
@@ -229,20 +234,20 @@ export class ActuatorBank {
       }
       this.afterMotionWrite(spec, opts.owner);
       if (done) return;
-      await this.clock.sleep(this.options.rampTickMs, opts.signal);
+      await this.clock.sleep(this.options.rampTickMs, opts.abort?.signal);
     }
   }
 
   /** Keeps a motion going for `ms`, refreshing its deadman as long as the command is current. */
-  async hold(spec: ActuatorSpec, ms: number, opts: { token: number; signal: AbortSignal | undefined }): Promise<void> {
+  async hold(spec: ActuatorSpec, ms: number, opts: { token: number; abort: AbortSource | undefined }): Promise<void> {
     const end = this.clock.now() + ms;
     const window = this.deadmanMsOf(spec);
     for (;;) {
-      this.assertLive(spec, opts.token, opts.signal);
+      this.assertLive(spec, opts.token, opts.abort?.signal);
       this.refreshActuator(spec);
       const left = end - this.clock.now();
       if (left <= EPS) return;
-      await this.clock.sleep(Math.min(left, Math.max(5, window / 3)), opts.signal);
+      await this.clock.sleep(Math.min(left, Math.max(5, window / 3)), opts.abort?.signal);
     }
   }
 

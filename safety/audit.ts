@@ -26,9 +26,16 @@ export interface AuditSink {
   flushSync(): void;
 }
 
+/** Keeps the most recent entries in memory (tests, benchmarks, boards without a state dir). */
 export class MemoryAudit implements AuditSink {
   readonly entries: AuditEntry[] = [];
-  record(entry: AuditEntry): void { this.entries.push(entry); }
+  private readonly capacity: number;
+  constructor(capacity = 10000) { this.capacity = capacity; }
+  record(entry: AuditEntry): void {
+    this.entries.push(entry);
+    // Trim in batches: one splice per `capacity` entries keeps recording O(1) amortised.
+    if (this.entries.length >= 2 * this.capacity) this.entries.splice(0, this.entries.length - this.capacity);
+  }
   async flush(): Promise<void> { /* nothing buffered */ }
   flushSync(): void { /* nothing buffered */ }
 }

@@ -71,6 +71,36 @@ export interface GateOptions {
   system?: SystemToolsOptions;
 }
 
+/** One call in flight: an abort signal made on demand and tied to the caller's signal. */
+class Flight {
+  private controller: AbortController | undefined;
+  private abortedWith: unknown;
+  private readonly parent: AbortSignal | undefined;
+  private readonly onParentAbort = (): void => this.abort(this.parent?.reason);
+
+  constructor(parent: AbortSignal | undefined) {
+    this.parent = parent;
+  }
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith);
+      else this.parent?.addEventListener('abort', this.onParentAbort, { once: true });
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.abortedWith = reason ?? new LlmosError('ERR_ABORTED', 'aborted');
+    this.controller?.abort(this.abortedWith);
+  }
+
+  done(): void {
+    this.parent?.removeEventListener('abort', this.onParentAbort);
+  }
+}
+
 export class SafetyGate {
   readonly events = new Emitter<GateEvents>();
   readonly confirmations: ConfirmationBroker;
@@ -82,7 +112,7 @@ export class SafetyGate {
   private readonly limiter: CommandRateLimiter;
   private readonly preHooks: PreToolUseHook[] = [];
   private readonly postHooks: PostToolUseHook[] = [];
-  private readonly inflight = new Set<AbortController>();
+  private readonly inflight = new Set<Flight>();
   private readonly system: SystemToolsOptions | undefined;
   private readonly baseSpeedScale: number;
   private dynamicSpeedScale = 1;
@@ -168,28 +198,28 @@ export class SafetyGate {
       if (watchdog && def.kind === 'actuation') throw watchdog;
 
       const hookInput: HookInput = { tool: call.name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
-      await this.runPreHooks(hookInput, ctx, entry);
-
-      const controller = new AbortController();
-      const onAbort = (): void => controller.abort(ctx.signal?.reason);
+      if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
       if (ctx.signal?.aborted) throw toLlmosError(ctx.signal.reason, 'ERR_ABORTED');
-      ctx.signal?.addEventListener('abort', onAbort, { once: true });
-      this.inflight.add(controller);
+
+      // The abort signal is made only if the handler asks for it (ramps, holds, waits): most
+      // calls finish without one, and the bank's latch stops their writes on an e-stop anyway.
+      const flight = new Flight(ctx.signal);
+      this.inflight.add(flight);
       const adjusted: string[] = [];
       let value: unknown;
       try {
         const env: HandlerEnv = {
           profile: this.profile, bank: this.bank, clock: this.clock, catalog: this.catalog, limiter: this.limiter,
-          speedScale: this.speedScale, owner: ctx.runId, signal: controller.signal, system: this.system,
+          speedScale: this.speedScale, owner: ctx.runId, get signal() { return flight.signal; }, system: this.system,
           adjust: (note) => adjusted.push(note),
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
         value = await (handlers[call.name] as NonNullable<(typeof handlers)[string]>)(args, env);
       } finally {
-        ctx.signal?.removeEventListener('abort', onAbort);
-        this.inflight.delete(controller);
+        flight.done();
+        this.inflight.delete(flight);
       }
-      await this.runPostHooks({ ...hookInput, result: value });
+      if (this.postHooks.length > 0) await this.runPostHooks({ ...hookInput, result: value });
       entry(adjusted.length > 0 ? 'clamp' : 'allow', adjusted.length > 0 ? adjusted.join('; ') : undefined);
       return { tool: call.name, value, adjusted };
     } catch (e) {

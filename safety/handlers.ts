@@ -97,9 +97,9 @@ async function runBase(env: HandlerEnv, spec: ActuatorSpec, left: number, right:
   const token = env.bank.claim(spec, env.owner);
   const rate = spec.max_rate;
   try {
-    await env.bank.moveTo(spec, [{ channel: 'left', value: left }, { channel: 'right', value: right }], { token, rate, signal: env.signal, owner: env.owner });
-    await env.bank.hold(spec, holdMs, { token, signal: env.signal });
-    await env.bank.moveTo(spec, [{ channel: 'left', value: 0 }, { channel: 'right', value: 0 }], { token, rate, signal: env.signal, owner: env.owner });
+    await env.bank.moveTo(spec, [{ channel: 'left', value: left }, { channel: 'right', value: right }], { token, rate, abort: env, owner: env.owner });
+    await env.bank.hold(spec, holdMs, { token, abort: env });
+    await env.bank.moveTo(spec, [{ channel: 'left', value: 0 }, { channel: 'right', value: 0 }], { token, rate, abort: env, owner: env.owner });
   } finally {
     env.bank.settle(spec);
   }
@@ -138,7 +138,7 @@ export const handlers: Record<string, Handler> = {
     const value = raw === true || raw === 1;
     admit(env, spec, value ? 1 : 0);
     const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value }], { token, rate: undefined, signal: env.signal, owner: env.owner });
+    await env.bank.moveTo(spec, [{ channel: undefined, value }], { token, rate: undefined, abort: env, owner: env.owner });
     return { actuator: spec.name, value };
   },
 
@@ -147,7 +147,7 @@ export const handlers: Record<string, Handler> = {
     const duty = bounded(spec, 'duty', args['duty'] as number, env);
     admit(env, spec, duty);
     const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value: duty }], { token, rate: spec.max_rate, signal: env.signal, owner: env.owner });
+    await env.bank.moveTo(spec, [{ channel: undefined, value: duty }], { token, rate: spec.max_rate, abort: env, owner: env.owner });
     return { actuator: spec.name, duty };
   },
 
@@ -163,7 +163,7 @@ export const handlers: Record<string, Handler> = {
     const rate = Number.isFinite(base) ? base * env.speedScale : undefined;
     admit(env, spec, angle);
     const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value: angle }], { token, rate, signal: env.signal, owner: env.owner });
+    await env.bank.moveTo(spec, [{ channel: undefined, value: angle }], { token, rate, abort: env, owner: env.owner });
     return { actuator: spec.name, angle };
   },
 
@@ -176,13 +176,13 @@ export const handlers: Record<string, Handler> = {
     const token = env.bank.claim(spec, env.owner);
     const target = [{ channel: undefined, value: speed }];
     try {
-      await env.bank.moveTo(spec, target, { token, rate: spec.max_rate, signal: env.signal, owner: env.owner });
+      await env.bank.moveTo(spec, target, { token, rate: spec.max_rate, abort: env, owner: env.owner });
       if (duration === undefined) {
         env.bank.armDeadman(spec);
         return { actuator: spec.name, speed, deadman_ms: env.bank.deadmanMsOf(spec) };
       }
-      await env.bank.hold(spec, duration, { token, signal: env.signal });
-      await env.bank.moveTo(spec, [{ channel: undefined, value: 0 }], { token, rate: spec.max_rate, signal: env.signal, owner: env.owner });
+      await env.bank.hold(spec, duration, { token, abort: env });
+      await env.bank.moveTo(spec, [{ channel: undefined, value: 0 }], { token, rate: spec.max_rate, abort: env, owner: env.owner });
     } finally {
       env.bank.settle(spec);
     }

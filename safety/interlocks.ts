@@ -40,10 +40,10 @@ export function checkInterlocks(
   }
 }
 
-/** Sliding one-second window of accepted commands per actuator. */
+/** Sliding one-second window of accepted commands per actuator, in O(1) per command. */
 export class CommandRateLimiter {
-  private readonly history = new Map<string, number[]>();
-
+  /** Per actuator: a ring of the last `limit` accepted command times. */
+  private readonly rings = new Map<string, { times: Float64Array; next: number; count: number }>();
   private readonly defaultPerSecond: number;
 
   constructor(defaultPerSecond: number) {
@@ -51,13 +51,21 @@ export class CommandRateLimiter {
   }
 
   admit(actuator: string, limit: number | undefined, now: number): void {
-    const max = limit ?? this.defaultPerSecond;
-    let times = this.history.get(actuator);
-    if (!times) { times = []; this.history.set(actuator, times); }
-    while (times.length > 0 && now - (times[0] as number) >= 1000) times.shift();
-    if (times.length >= max) {
+    const max = Math.max(1, Math.floor(Math.min(limit ?? this.defaultPerSecond, MAX_COMMANDS_PER_SECOND)));
+    let ring = this.rings.get(actuator);
+    if (!ring || ring.times.length !== max) {
+      ring = { times: new Float64Array(max), next: 0, count: 0 };
+      this.rings.set(actuator, ring);
+    }
+    // With the ring full, its oldest entry is the max-th most recent command.
+    if (ring.count === max && now - (ring.times[ring.next] as number) < 1000) {
       throw new LlmosError('ERR_SAFETY_RATE_LIMIT', `${actuator}: more than ${max} commands in one second; slow down`);
     }
-    times.push(now);
+    ring.times[ring.next] = now;
+    ring.next = (ring.next + 1) % max;
+    if (ring.count < max) ring.count++;
   }
 }
+
+/** Above this a per-second command limit means nothing for hardware; it also bounds memory. */
+export const MAX_COMMANDS_PER_SECOND = 10000;
