@@ -6,10 +6,11 @@
 import { open, rename, unlink, mkdir } from 'node:fs/promises';
 import { openSync, writeSync, fsyncSync, closeSync, renameSync, unlinkSync, mkdirSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 
+let tempSeq = 0;
 function tempPathFor(target: string): string {
-  return join(dirname(target), `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  // Unique per process and call; the random part guards against a reused pid after a crash.
+  return join(dirname(target), `.${basename(target)}.${process.pid}.${++tempSeq}.${Math.random().toString(36).slice(2, 8)}.tmp`);
 }
 
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {

@@ -3,10 +3,10 @@
  * modification time, so a warm start neither loads the YAML parser nor runs a validator. A stale
  * or unreadable cache is ignored; a cache that cannot be written only costs start-up time.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from './atomic-file.js';
+import { fastHash } from './hash.js';
 
 interface Entry { path: string; size: number; mtimeMs: number; version: string; value: unknown }
 
@@ -14,7 +14,7 @@ export function cachedDocument<T>(path: string, cacheDir: string | undefined, ve
   if (!cacheDir) return produce();
   let st: { size: number; mtimeMs: number };
   try { st = statSync(path); } catch { return produce(); }
-  const file = join(cacheDir, `doc-${createHash('sha256').update(path).digest('hex').slice(0, 16)}.json`);
+  const file = join(cacheDir, `doc-${fastHash(path)}.json`);
   try {
     const e = JSON.parse(readFileSync(file, 'utf8')) as Entry;
     if (e.path === path && e.size === st.size && e.mtimeMs === st.mtimeMs && e.version === version) return e.value as T;

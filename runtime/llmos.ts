@@ -9,10 +9,10 @@
  * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
+import { fastHash } from '../lib/hash.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import type { SimFaults } from '../drivers/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
@@ -133,7 +133,7 @@ export class LLMOS {
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? BASE_UNITS[tool]?.[arg],
-      unitsKey: createHash('sha256').update(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), BASE_UNITS])).digest('hex').slice(0, 12),
+      unitsKey: fastHash(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), BASE_UNITS])),
     });
     this._matcher = matcher;
     // The trace cache keeps each trace's matcher model, so a warm boot analyses nothing.

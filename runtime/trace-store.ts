@@ -5,11 +5,11 @@
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeFileAtomicSync } from '../lib/atomic-file.js';
+import { fastHash } from '../lib/hash.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
 import { parseYaml, stringifyYaml, yamlLib } from '../lib/yaml-file.js';
@@ -162,7 +162,7 @@ export class TraceStore {
     this.dir = resolve(options.dir);
     this.deriver = options.deriver;
     this.cachePath = options.cacheDir
-      ? join(options.cacheDir, `traces-${createHash('sha256').update(this.dir).digest('hex').slice(0, 12)}.json`)
+      ? join(options.cacheDir, `traces-${fastHash(this.dir)}.json`)
       : undefined;
   }
 

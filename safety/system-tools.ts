@@ -3,7 +3,6 @@
  * them; when on, every path is confined to the workspace (symlinks included) and destructive
  * shell commands are refused before they reach a shell.
  */
-import { execFile } from 'node:child_process';
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
@@ -95,6 +94,7 @@ export async function systemBash(opts: SystemToolsOptions, command: string, time
   if (why) throw new LlmosError('ERR_SAFETY_SYSTEM_TOOL', `command blocked: ${why}: ${command.slice(0, 120)}`);
   await mkdir(opts.workspace, { recursive: true });
   const timeout = timeoutS !== undefined ? Math.min(timeoutS * 1000, opts.bashTimeoutMs) : opts.bashTimeoutMs;
+  const { execFile } = await import('node:child_process');
   return new Promise<BashResult>((resolvePromise) => {
     execFile('/bin/sh', ['-c', command], { cwd: opts.workspace, timeout, maxBuffer: 1 << 20, ...(signal ? { signal } : {}) }, (err, stdout, stderr) => {
       const code = err ? (typeof (err as NodeJS.ErrnoException & { code?: unknown }).code === 'number' ? (err as unknown as { code: number }).code : 1) : 0;

@@ -5,7 +5,7 @@
  * resume a motion the watchdog has already stopped). A driver write stuck longer than the window
  * withholds the heartbeat, so the watchdog steps in for a blocked driver call too.
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import type { SafeWrite } from '../drivers/failsafe.js';
@@ -43,10 +43,16 @@ export class SafetyWatchdog {
 
   /** Starts the watchdog process; resolves with its pid once it watches. */
   start(): Promise<number> {
-    if (this.ready) return this.ready;
+    this.ready ??= this.spawn();
+    return this.ready;
+  }
+
+  private async spawn(): Promise<number> {
+    // node:child_process is loaded only when a watchdog is wanted (real hardware, real time).
+    const { fork } = await import('node:child_process');
     const child = fork(packagePath('dist', 'safety', 'watchdog-process.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], serialization: 'json' });
     this.child = child;
-    this.ready = new Promise<number>((resolve, reject) => {
+    const ready = new Promise<number>((resolve, reject) => {
       const onMessage = (raw: unknown): void => {
         const msg = raw as FromWatchdog;
         if (msg.type === 'ready') {
@@ -67,7 +73,7 @@ export class SafetyWatchdog {
     this.lastBeat = performance.now();
     this.timer = setInterval(() => this.beat(), this.options.heartbeatMs);
     this.timer.unref();
-    return this.ready;
+    return ready;
   }
 
   /** Throws (and trips) when the event loop was away longer than the stall window. */

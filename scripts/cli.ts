@@ -3,7 +3,6 @@
  * (one goal, or `-` for one goal per line of standard input), output (text or --json lines) and
  * exit codes (0 all goals succeeded, 1 a goal failed or was refused, 2 bad usage or configuration).
  */
-import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LlmosError, isLlmosError } from '../lib/errors.js';
 import type { ConfigInput } from '../runtime/config.js';
@@ -71,6 +70,7 @@ export function overridesFrom(values: ParsedCli['values']): ConfigInput {
 /** Goals from the command line, or from standard input for `-`, one per line, as they arrive. */
 export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.ReadableStream = process.stdin): AsyncGenerator<string> {
   if (goals.length === 1 && goals[0] === '-') {
+    const { createInterface } = await import('node:readline');
     const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
     for await (const line of rl) {
       const goal = line.trim();

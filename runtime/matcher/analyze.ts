@@ -3,7 +3,7 @@
  * critical polarities (left/right, open/close, ...), negation, and quantities (numbers with
  * units, converted to base units so "50 cm" equals "0.5 m").
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
@@ -17,7 +17,7 @@ export function normalizeGoal(goal: string): string {
 
 /** First 16 hex chars of sha256 of the normalized goal. */
 export function goalSignature(goal: string): string {
-  return createHash('sha256').update(normalizeGoal(goal)).digest('hex').slice(0, 16);
+  return sha256Hex(normalizeGoal(goal)).slice(0, 16);
 }
 
 export interface Quantity {

@@ -12,7 +12,7 @@
  * essential set is chosen so that no other trace could reach the MIXED threshold (the bound is
  * in `essentialConcepts`). Models are serialisable, so the trace cache keeps them across boots.
  */
-import { createHash } from 'node:crypto';
+import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
 import { analyzeGoal, conflicts, normalizeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
@@ -37,6 +37,8 @@ export interface TraceModel {
   quantities: TraceQuantity[];
   /** Sum over the trace's concepts of weight x softness. */
   softTotal: number;
+  /** concept -> IN_TEXT | SOFT | IMPLIED bits, built on first use by overlapOf. */
+  flags?: Map<string, number>;
 }
 
 /** The JSON form of a TraceModel (without its record), kept in the trace cache. */
@@ -78,17 +80,24 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= createHash('sha256').update(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 4])).digest('hex').slice(0, 16);
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 4]));
   return lexiconHash;
 }
 
+/** A trace in the index: its model, or the serialised form it is built from when first needed. */
+interface Entry {
+  record: TraceRecord;
+  model?: TraceModel;
+  serialized?: SerializedModel;
+}
+
 export class Matcher {
-  private models: TraceModel[] = [];
+  private entries: Entry[] = [];
   private readonly bySignature = new Map<string, number>();
   private readonly byNormalized = new Map<string, number[]>();
-  /** concept -> models whose text has it. */
+  /** concept -> traces whose text has it. */
   private postings = new Map<string, number[]>();
-  /** concept -> models whose tools imply it (but whose text does not say it). */
+  /** concept -> traces whose tools imply it (but whose text does not say it). */
   private impliedPostings = new Map<string, number[]>();
   private seen = new Uint8Array(0);
   private readonly unitsFor: UnitLookup;
@@ -109,48 +118,63 @@ export class Matcher {
   }
 
   get size(): number {
-    return this.models.length;
+    return this.entries.length;
   }
 
-  /** Replaces the whole index (boot, reload); `cached` supplies serialised models where valid. */
+  /**
+   * Replaces the whole index (boot, reload). `cached` supplies serialised models where valid;
+   * those are indexed as they are and turned into models only when a goal first touches them.
+   */
   load(records: readonly TraceRecord[], cached?: (record: TraceRecord) => SerializedModel | undefined): void {
-    this.models = [];
+    this.entries = [];
     this.bySignature.clear();
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
-    for (const r of records) {
-      const s = cached?.(r);
-      this.addModel(s ? this.restore(r, s) : this.buildModel(r));
+    for (const record of records) {
+      const serialized = cached?.(record);
+      if (serialized) this.addEntry({ record, serialized }, serialized.concepts.map((c) => c[0]), serialized.implied);
+      else this.addModel(this.buildModel(record));
     }
-    this.seen = new Uint8Array(this.models.length);
+    this.seen = new Uint8Array(this.entries.length);
   }
 
   /** Adds or replaces one trace (learning, hot reload). */
   upsert(record: TraceRecord): void {
     const existing = this.bySignature.get(record.trace.goal_signature);
     if (existing !== undefined) {
-      const records = this.models.map((m) => m.record);
-      records[existing] = record;
-      this.load(records, (r) => (r === record ? undefined : this.serialize(this.models[this.bySignature.get(r.trace.goal_signature) as number] as TraceModel)));
+      const kept = this.entries.map((e, i) => (i === existing ? { record } : e));
+      this.reindex(kept);
       return;
     }
     this.addModel(this.buildModel(record));
-    this.seen = new Uint8Array(this.models.length);
+    this.seen = new Uint8Array(this.entries.length);
   }
 
   remove(signature: string): boolean {
     const i = this.bySignature.get(signature);
     if (i === undefined) return false;
-    const keep = this.models.filter((_, k) => k !== i);
-    const saved = new Map(keep.map((m) => [m.record, this.serialize(m)]));
-    this.load(keep.map((m) => m.record), (r) => saved.get(r));
+    this.reindex(this.entries.filter((_, k) => k !== i));
     return true;
+  }
+
+  private reindex(entries: Entry[]): void {
+    const saved = new Map(entries.map((e) => [e.record, e.serialized ?? (e.model ? this.serialize(e.model) : undefined)]));
+    this.load(entries.map((e) => e.record), (r) => saved.get(r));
   }
 
   modelOf(signature: string): TraceModel | undefined {
     const i = this.bySignature.get(signature);
-    return i === undefined ? undefined : this.models[i];
+    return i === undefined ? undefined : this.modelAt(i);
+  }
+
+  private modelAt(i: number): TraceModel {
+    const e = this.entries[i] as Entry;
+    if (!e.model) {
+      e.model = e.serialized ? this.restore(e.record, e.serialized) : this.buildModel(e.record);
+      delete e.serialized;
+    }
+    return e.model;
   }
 
   buildModel(record: TraceRecord): TraceModel {
@@ -197,12 +221,16 @@ export class Matcher {
   }
 
   private addModel(model: TraceModel): void {
-    const idx = this.models.length;
-    this.models.push(model);
-    this.bySignature.set(model.record.trace.goal_signature, idx);
-    push(this.byNormalized, model.analysis.normalized, idx);
-    for (const c of model.analysis.concepts.keys()) push(this.postings, c, idx);
-    for (const c of model.implied) push(this.impliedPostings, c, idx);
+    this.addEntry({ record: model.record, model }, model.analysis.concepts.keys(), model.implied);
+  }
+
+  private addEntry(entry: Entry, concepts: Iterable<string>, implied: Iterable<string>): void {
+    const idx = this.entries.length;
+    this.entries.push(entry);
+    this.bySignature.set(entry.record.trace.goal_signature, idx);
+    push(this.byNormalized, entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text), idx);
+    for (const c of concepts) push(this.postings, c, idx);
+    for (const c of implied) push(this.impliedPostings, c, idx);
   }
 
   match(goalText: string, limit = 5): MatchResult {
@@ -220,10 +248,11 @@ export class Matcher {
     // Keep the best SHORTLIST overlaps (insertion into a small sorted array).
     const top: Array<{ i: number; overlap: number }> = [];
     const keep = Math.max(SHORTLIST, limit);
+    const vector = goalVector(goal);
     for (const i of candidates) {
       this.seen[i] = 0;
-      const model = this.models[i] as TraceModel;
-      const overlap = exact.includes(i) ? 1 : overlapOf(goal, model);
+      const model = this.modelAt(i);
+      const overlap = exact.length > 0 && exact.includes(i) ? 1 : overlapOf(vector, model);
       if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) continue;
       let k = top.length;
       while (k > 0 && ((top[k - 1] as { overlap: number; i: number }).overlap < overlap || ((top[k - 1] as { overlap: number; i: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
@@ -231,7 +260,7 @@ export class Matcher {
       if (top.length > keep) top.pop();
     }
     const exactSet = new Set(exact);
-    const scored = top.map(({ i, overlap }) => this.score(goal, this.models[i] as TraceModel, overlap, exactSet.has(i)));
+    const scored = top.map(({ i, overlap }) => this.score(goal, this.modelAt(i), overlap, exactSet.has(i)));
     scored.sort(compareCandidates);
     return { goal, candidates: scored.slice(0, limit) };
   }
@@ -257,26 +286,53 @@ export class Matcher {
   }
 }
 
+/** A goal's concepts as parallel arrays: the hot loop reads them for every candidate. */
+export interface GoalVector {
+  ids: string[];
+  weights: number[];
+  total: number;
+}
+
+export function goalVector(goal: GoalAnalysis): GoalVector {
+  return { ids: [...goal.concepts.keys()], weights: [...goal.concepts.values()], total: goal.total };
+}
+
+const IN_TEXT = 1;
+const SOFT = 2;
+const IMPLIED = 4;
+/** One lookup per goal concept: is it in the trace's text (and soft), or implied by its tools? */
+function flagsOf(model: TraceModel): Map<string, number> {
+  if (!model.flags) {
+    const flags = new Map<string, number>();
+    for (const c of model.analysis.concepts.keys()) flags.set(c, IN_TEXT | (model.soft.has(c) ? SOFT : 0));
+    for (const c of model.implied) if (!flags.has(c)) flags.set(c, IMPLIED);
+    model.flags = flags;
+  }
+  return model.flags;
+}
+
 /**
  * Concept overlap: 2M / (2M + goal-only + trace-only). Goal concepts the trace's tools imply
  * count as matched. Trace words its tools imply weigh a tenth when left out, but only once the
  * goal shares something substantive (weight >= 1) with the trace: "open" may mean "open the
  * gripper"; "move" alone does not mean "move the arm".
  */
-export function overlapOf(goal: GoalAnalysis, model: TraceModel): number {
-  const text = model.analysis.concepts;
+export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): number {
+  const g = 'ids' in goal ? goal : goalVector(goal);
+  const flags = flagsOf(model);
   let matched = 0;
   let common = 0;
   let commonSoft = 0;
   let strong = false;
-  for (const [c, w] of goal.concepts) {
-    if (text.has(c)) {
-      matched += w;
+  for (let k = 0; k < g.ids.length; k++) {
+    const f = flags.get(g.ids[k] as string);
+    if (f === undefined) continue;
+    const w = g.weights[k] as number;
+    matched += w;
+    if (f & IN_TEXT) {
       common += w;
-      commonSoft += model.soft.has(c) ? w * IMPLIED_SOFTNESS : w;
+      commonSoft += f & SOFT ? w * IMPLIED_SOFTNESS : w;
       if (w >= 1) strong = true;
-    } else if (model.implied.has(c)) {
-      matched += w;
     }
   }
   const goalOnly = Math.max(0, goal.total - matched);
