@@ -5,6 +5,7 @@
  * only the named sections.
  */
 import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
+import { watchdogBench } from './bench/watchdog.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
 
@@ -13,6 +14,7 @@ const SECTIONS: Record<string, BenchSection> = {
   match: matchBench,
   first_write: firstWriteBench,
   gate: gateBench,
+  watchdog: watchdogBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
