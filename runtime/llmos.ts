@@ -20,7 +20,7 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, CallSource, ToolCall } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
-import { buildToolCatalog, type ArgUnit, type ToolDefinition } from '../safety/tools.js';
+import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { replay } from './executors/follower.js';
@@ -54,17 +54,6 @@ export interface LlmosEvents {
   step: { run: string; step: StepResult };
   run_finished: { run: string; result: ExecutionResult };
 }
-
-/** Units of the base tool set, for traces whose tools this board lacks. */
-const BASE_UNITS: Record<string, Record<string, ArgUnit>> = {
-  drive: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
-  turn: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
-  servo_move: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
-  motor_set: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
-  pwm_write: { duty: { kind: 'fraction', fromSi: 1 } },
-  wait: { ms: { kind: 'time', fromSi: 1000 } },
-  serial_send: { timeout_ms: { kind: 'time', fromSi: 1000 } },
-};
 
 let runSeq = 0;
 
@@ -132,8 +121,8 @@ export class LLMOS {
     });
     const catalog = this._catalog;
     const matcher = new Matcher({
-      unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? BASE_UNITS[tool]?.[arg],
-      unitsKey: fastHash(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), BASE_UNITS])),
+      unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+      unitsKey: fastHash(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), TOOL_UNITS])),
     });
     this._matcher = matcher;
     // The trace cache keeps each trace's matcher model, so a warm boot analyses nothing.

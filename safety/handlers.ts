@@ -105,6 +105,24 @@ async function runBase(env: HandlerEnv, spec: ActuatorSpec, left: number, right:
   }
 }
 
+/** drive and turn: a trapezoidal motion of the base over `amount` (metres or degrees). */
+async function baseMotion(
+  env: HandlerEnv, args: Args, tool: 'drive' | 'turn', field: 'distance_m' | 'degrees', defaultSpeed: number,
+  perUnit: (c: NonNullable<ActuatorSpec['calibration']>) => number, wheels: (dir: number, v: number) => [number, number],
+): Promise<unknown> {
+  const spec = actuatorArg(env, args, ['differential_drive'], tool);
+  const amount = args[field] as number;
+  if (!Number.isFinite(amount)) throw new LlmosError('ERR_TOOL_ARGS', `${tool}: ${field} must be a finite number`);
+  const speed = bounded(spec, 'speed', speedArg(args, defaultSpeed, env), env);
+  if (Math.abs(amount) < 1e-6) return { actuator: spec.name, [field]: 0 };
+  const plan = motionPlan(spec, Math.abs(amount), speed, perUnit(spec.calibration as NonNullable<ActuatorSpec['calibration']>));
+  checkRunTime(spec, plan.totalMs);
+  const [left, right] = wheels(Math.sign(amount), plan.v);
+  admit(env, spec, Math.abs(left) >= Math.abs(right) ? left : right);
+  await runBase(env, spec, left, right, plan.holdMs);
+  return { actuator: spec.name, [field]: amount, speed: plan.v, duration_ms: Math.round(plan.totalMs) };
+}
+
 function speedArg(args: Args, fallback: number, env: HandlerEnv): number {
   const s = args['speed'] === undefined ? fallback : (args['speed'] as number);
   if (s <= 0 || s > 1) throw new LlmosError('ERR_SAFETY_RANGE', `speed ${s} must be in (0, 1]`);
@@ -190,33 +208,13 @@ export const handlers: Record<string, Handler> = {
   },
 
   async drive(args, env) {
-    const spec = actuatorArg(env, args, ['differential_drive'], 'drive');
-    const distance = args['distance_m'] as number;
-    if (!Number.isFinite(distance)) throw new LlmosError('ERR_TOOL_ARGS', 'drive: distance_m must be a finite number');
-    const speed = bounded(spec, 'speed', speedArg(args, DEFAULT_DRIVE_SPEED, env), env);
-    if (Math.abs(distance) < 1e-6) return { actuator: spec.name, distance_m: 0 };
-    const cal = spec.calibration as NonNullable<ActuatorSpec['calibration']>;
-    const plan = motionPlan(spec, Math.abs(distance), speed, cal.max_speed_mps);
-    checkRunTime(spec, plan.totalMs);
-    const dir = Math.sign(distance);
-    admit(env, spec, dir * plan.v);
-    await runBase(env, spec, dir * plan.v, dir * plan.v, plan.holdMs);
-    return { actuator: spec.name, distance_m: distance, speed: plan.v, duration_ms: Math.round(plan.totalMs) };
+    // Both wheels the same way: forward for a positive distance.
+    return baseMotion(env, args, 'drive', 'distance_m', DEFAULT_DRIVE_SPEED, (c) => c.max_speed_mps, (dir, v) => [dir * v, dir * v]);
   },
 
   async turn(args, env) {
-    const spec = actuatorArg(env, args, ['differential_drive'], 'turn');
-    const degrees = args['degrees'] as number;
-    if (!Number.isFinite(degrees)) throw new LlmosError('ERR_TOOL_ARGS', 'turn: degrees must be a finite number');
-    const speed = bounded(spec, 'speed', speedArg(args, DEFAULT_TURN_SPEED, env), env);
-    if (Math.abs(degrees) < 1e-6) return { actuator: spec.name, degrees: 0 };
-    const cal = spec.calibration as NonNullable<ActuatorSpec['calibration']>;
-    const plan = motionPlan(spec, Math.abs(degrees), speed, cal.max_turn_dps);
-    checkRunTime(spec, plan.totalMs);
-    const dir = Math.sign(degrees); // positive = counter-clockwise: left wheel back, right wheel forward
-    admit(env, spec, plan.v);
-    await runBase(env, spec, -dir * plan.v, dir * plan.v, plan.holdMs);
-    return { actuator: spec.name, degrees, speed: plan.v, duration_ms: Math.round(plan.totalMs) };
+    // Positive degrees = counter-clockwise: left wheel back, right wheel forward.
+    return baseMotion(env, args, 'turn', 'degrees', DEFAULT_TURN_SPEED, (c) => c.max_turn_dps, (dir, v) => [-dir * v, dir * v]);
   },
 
   async serial_send(args, env) {

@@ -41,6 +41,20 @@ export interface ToolCatalogOptions {
   disabled?: readonly string[];
 }
 
+/**
+ * Units of the numeric arguments of the base tools, whatever the board: the matcher binds goal
+ * quantities through them ("50 cm" -> drive.distance_m 0.5, "2 seconds" -> wait.ms 2000).
+ */
+export const TOOL_UNITS: Readonly<Record<string, Readonly<Record<string, ArgUnit>>>> = {
+  drive: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  turn: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  servo_move: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
+  motor_set: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
+  pwm_write: { duty: { kind: 'fraction', fromSi: 1 } },
+  wait: { ms: { kind: 'time', fromSi: 1000 } },
+  serial_send: { timeout_ms: { kind: 'time', fromSi: 1000 } },
+};
+
 export const SYSTEM_TOOLS = ['Write', 'Read', 'Bash'] as const;
 export const BASE_TOOLS = [
   'digital_write', 'pwm_write', 'servo_move', 'motor_set', 'drive', 'turn', 'serial_send', 'sensor_read', 'wait', 'search_tools',
@@ -87,7 +101,7 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
       name: 'pwm_write', kind: 'actuation', motion: false,
       description: `Set a PWM output's duty cycle. Outputs: ${describeActuators(profile, 'pwm')}.`,
       parameters: obj({ actuator: { type: 'string', enum: pwm.map((a) => a.name) }, duty: { type: 'number', minimum: lo, maximum: hi } }, ['actuator', 'duty']),
-      units: { duty: { kind: 'fraction', fromSi: 1 } },
+      units: { ...TOOL_UNITS['pwm_write'] },
       keywords: ['duty', 'pwm', 'beep', 'buzz', 'sound', 'tone', 'dim', 'brightness', 'volume', ...pwm.map((a) => a.name)],
     });
   }
@@ -103,7 +117,7 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
         angle: { type: 'number', minimum: lo, maximum: hi },
         speed_dps: { type: 'number', exclusiveMinimum: 0, maximum: maxRate },
       }, ['actuator', 'angle']),
-      units: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
+      units: { ...TOOL_UNITS['servo_move'] },
       keywords: ['servo', 'angle', 'position', 'raise', 'lower', 'lift', 'open', 'close', 'grab', 'release', 'wave', 'point', 'degrees', 'arm', 'gripper', 'claw', ...servos.map((a) => a.name)],
     });
   }
@@ -118,7 +132,7 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
         speed: { type: 'number', minimum: -1, maximum: 1 },
         duration_ms: { type: 'integer', minimum: 1, maximum: maxRun },
       }, ['actuator', 'speed']),
-      units: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
+      units: { ...TOOL_UNITS['motor_set'] },
       keywords: ['motor', 'spin', 'run', 'winch', 'reel', 'wind', 'hoist', 'pull', 'speed', 'seconds', ...motors.map((a) => a.name)],
     });
   }
@@ -129,14 +143,14 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
       name: 'drive', kind: 'actuation', motion: true,
       description: 'Drive the base straight for distance_m metres (negative = backward) at speed 0..1 of its maximum.',
       parameters: obj({ distance_m: { type: 'number', minimum: -10, maximum: 10 }, speed: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, actuator }, ['distance_m']),
-      units: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+      units: { ...TOOL_UNITS['drive'] },
       keywords: ['drive', 'move', 'go', 'forward', 'backward', 'back', 'reverse', 'travel', 'distance', 'meters', 'metres', 'roll', 'base', 'wheels'],
     });
     tools.push({
       name: 'turn', kind: 'actuation', motion: true,
       description: 'Turn the base in place by degrees (positive = left / counter-clockwise, negative = right / clockwise) at speed 0..1.',
       parameters: obj({ degrees: { type: 'number', minimum: -3600, maximum: 3600 }, speed: { type: 'number', exclusiveMinimum: 0, maximum: 1 }, actuator }, ['degrees']),
-      units: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+      units: { ...TOOL_UNITS['turn'] },
       keywords: ['turn', 'rotate', 'spin', 'left', 'right', 'clockwise', 'degrees', 'pivot', 'heading', 'face'],
     });
   }
@@ -151,7 +165,7 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
         await_reply: { type: 'boolean' },
         timeout_ms: { type: 'integer', minimum: 1, maximum: 60000 },
       }, ['actuator', 'line']),
-      units: { timeout_ms: { kind: 'time', fromSi: 1000 } },
+      units: { ...TOOL_UNITS['serial_send'] },
       keywords: ['serial', 'uart', 'send', 'command', 'controller', 'ping', 'status', 'line', ...lines.map((a) => a.name)],
     });
   }
@@ -169,7 +183,7 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
     name: 'wait', kind: 'meta', motion: false,
     description: 'Wait for ms milliseconds (at most 60000). Motions started by this run stay alive while it waits.',
     parameters: obj({ ms: { type: 'integer', minimum: 0, maximum: 60000 } }, ['ms']),
-    units: { ms: { kind: 'time', fromSi: 1000 } },
+    units: { ...TOOL_UNITS['wait'] },
     keywords: ['wait', 'pause', 'sleep', 'delay', 'seconds', 'hold'],
   });
   tools.push({

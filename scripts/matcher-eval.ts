@@ -10,7 +10,7 @@ import { Dispatcher } from '../runtime/dispatcher.js';
 import { goalSignature } from '../runtime/matcher/analyze.js';
 import { Matcher } from '../runtime/matcher/matcher.js';
 import type { TraceRecord } from '../runtime/trace-types.js';
-import type { ArgUnit } from '../safety/tools.js';
+import { TOOL_UNITS } from '../safety/tools.js';
 
 export interface EvalCase { goal: string; expect?: string | null; not?: string }
 export interface EvalSet { traces: Array<{ goal: string; calls: Array<{ name: string; args: Record<string, unknown> }> }>; cases: EvalCase[] }
@@ -39,15 +39,6 @@ export interface EvalReport {
   failures: EvalOutcome[];
 }
 
-const UNITS: Record<string, Record<string, ArgUnit>> = {
-  drive: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
-  turn: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
-  servo_move: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
-  motor_set: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
-  pwm_write: { duty: { kind: 'fraction', fromSi: 1 } },
-  wait: { ms: { kind: 'time', fromSi: 1000 } },
-};
-
 export function loadEvalSet(file: string): EvalSet {
   const doc = parseYaml(readFileSync(file, 'utf8'), file, 'ERR_CONFIG_INVALID') as EvalSet;
   if (!doc || !Array.isArray(doc.traces) || !Array.isArray(doc.cases)) throw new LlmosError('ERR_CONFIG_INVALID', `${file}: needs "traces" and "cases" lists`);
@@ -60,7 +51,7 @@ export function evaluate(set: EvalSet, thresholds = { follower: 0.92, mixed: 0.7
     format: 'core',
     trace: { goal_signature: goalSignature(t.goal), goal_text: t.goal, success_rate: 1, usage_count: 1, tool_calls: t.calls.map((c) => ({ name: c.name, args: c.args ?? {} })) },
   }));
-  const matcher = new Matcher({ unitsFor: (tool, arg) => UNITS[tool]?.[arg] });
+  const matcher = new Matcher({ unitsFor: (tool, arg) => TOOL_UNITS[tool]?.[arg] });
   matcher.load(records);
   const dispatcher = new Dispatcher(matcher, { followerThreshold: thresholds.follower, mixedThreshold: thresholds.mixed });
   const outcomes: EvalOutcome[] = [];
