@@ -12,6 +12,7 @@ import type { ToolCall } from '../safety/gate.js';
 import type { Candidate, Matcher } from './matcher/matcher.js';
 import { instantiate } from './matcher/params.js';
 import type { Mode, NearestTrace } from './result.js';
+import type { Trace } from './trace-types.js';
 
 export interface Decision {
   goal: string;
@@ -40,8 +41,8 @@ export interface DispatchOptions {
 export interface DispatcherConfig {
   followerThreshold: number;
   mixedThreshold: number;
-  /** True when a crystallized function is loaded for this trace signature. */
-  hasCrystallized?: (signature: string) => boolean;
+  /** True when a current crystallized function exists for this trace. */
+  hasCrystallized?: (trace: Trace) => boolean;
 }
 
 const SPLIT_RE = /\s*(?:;|,?\s+and\s+then\s+|,?\s+then\s+|,\s*then\s*|,?\s+after\s+that,?\s+|,?\s+afterwards,?\s+|,?\s+followed\s+by\s+|\.\s+then\s+|\.\s+(?=[A-Za-z]))\s*/i;
@@ -105,7 +106,7 @@ export class Dispatcher {
       const calls = instantiate(best.trace, best.model.slots, best.params);
       const rival = this.ambiguousWith(best, calls, candidates);
       if (!rival) {
-        const mode: Mode = this.config.hasCrystallized?.(best.trace.goal_signature) ? 'CRYSTALLIZED' : 'FOLLOWER';
+        const mode: Mode = this.config.hasCrystallized?.(best.trace) ? 'CRYSTALLIZED' : 'FOLLOWER';
         return { ...base, mode, candidate: best, calls };
       }
       const reason = `ambiguous: "${best.trace.goal_text}" and "${rival.trace.goal_text}" fit equally well (${best.score}) but do different things`;

@@ -23,7 +23,11 @@ import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
-import { replay } from './executors/follower.js';
+import { CrystallizedRegistry } from './crystallize/registry.js';
+import { Crystallizer } from './crystallize/crystallizer.js';
+import { traceHash } from './crystallize/codegen.js';
+import { runCrystallized } from './executors/crystallized.js';
+import { replay, type ReplayResult } from './executors/follower.js';
 import { createLogger, type Logger } from './logger.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
@@ -72,6 +76,8 @@ export class LLMOS {
   private _store: TraceStore | undefined;
   private _matcher: Matcher | undefined;
   private _dispatcher: Dispatcher | undefined;
+  private _crystallized: CrystallizedRegistry | undefined;
+  private _crystallizer: Crystallizer | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
   private audit: AuditSink | undefined;
   /** Resolves with the watchdog process's pid once it watches (real-time runs only). */
@@ -93,6 +99,8 @@ export class LLMOS {
   get profile(): BoardProfile { return this.need(this._profile, 'profile'); }
   get catalog(): ReadonlyMap<string, ToolDefinition> { return this.need(this._catalog, 'catalog'); }
   get dispatcher(): Dispatcher { return this.need(this._dispatcher, 'dispatcher'); }
+  get crystallized(): CrystallizedRegistry { return this.need(this._crystallized, 'crystallized'); }
+  get crystallizer(): Crystallizer { return this.need(this._crystallizer, 'crystallizer'); }
 
   private need<T>(v: T | undefined, what: string): T {
     if (v === undefined) throw new LlmosError('ERR_INTERNAL', `LLMOS.${what} is not available before boot()`);
@@ -146,9 +154,16 @@ export class LLMOS {
     for (const w of this.traceReport.warnings) this.log.warn(w.message);
     const store = this._store;
     matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
+    // Crystallized functions: only their signatures are read now; code loads on first use.
+    const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
+    for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
+    registry.watch();
+    this._crystallized = registry;
+    this._crystallizer = new Crystallizer({ registry, store: this._store, matcher, config: cfg.crystallization, now: () => this.clock.wallNow() });
     this._dispatcher = new Dispatcher(this._matcher, {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,
+      hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
     });
     this.booted = true;
     return this;
@@ -190,7 +205,7 @@ export class LLMOS {
     switch (decision.mode) {
       case 'FOLLOWER':
       case 'CRYSTALLIZED':
-        result = await this.runFollower(decision, runId, source, signal, started);
+        result = await this.runLearned(decision, runId, source, signal, started);
         break;
       case 'ORCHESTRATOR': {
         const parts: ExecutionResult[] = [];
@@ -222,22 +237,39 @@ export class LLMOS {
     return result;
   }
 
-  private async runFollower(decision: Decision, runId: string, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
+  /** FOLLOWER and CRYSTALLIZED: learned behaviour, no LLM. Both count towards the trace's statistics. */
+  private async runLearned(decision: Decision, runId: string, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
     const cand = decision.candidate;
-    if (!cand || !decision.calls) throw new LlmosError('ERR_INTERNAL', 'FOLLOWER decision without a trace');
+    if (!cand || !decision.calls) throw new LlmosError('ERR_INTERNAL', `${decision.mode} decision without a trace`);
     const trace = cand.trace;
-    const r = await replay(decision.calls, trace.tool_calls, trace.preconditions, {
-      gate: this.gate, clock: this.clock, workspace: this.config.paths.workspace,
-      ctx: { source: source === 'api' || source === 'cli' || source === 'mqtt' ? 'trace' : source, runId, signal, replay: true },
-      onStep: (step) => this.events.emit('step', { run: runId, step }),
-    });
+    const base = { gate: this.gate, clock: this.clock, workspace: this.config.paths.workspace, onStep: (step: StepResult) => this.events.emit('step', { run: runId, step }) };
+    let mode = decision.mode;
+    let fnName: string | undefined;
+    let r: ReplayResult | undefined;
+    if (mode === 'CRYSTALLIZED') {
+      try {
+        const { name, fn } = await this.crystallized.get(trace.goal_signature);
+        fnName = name;
+        r = await runCrystallized(fn, cand.params, { ...base, signal, ctx: { source: 'crystallized', runId, signal, replay: true } });
+      } catch (e) {
+        // A refused or broken function: this trace keeps working as FOLLOWER.
+        this.log.warn(`crystallized function for "${trace.goal_text}" unavailable (${toLlmosError(e).message}); running the trace`);
+        mode = 'FOLLOWER';
+      }
+    }
+    r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: 'trace', runId, signal, replay: true } });
     try {
       await this.traces.recordRun(trace.goal_signature, r.ok, this.clock.wallNow());
+      if (r.ok && mode === 'FOLLOWER') {
+        const made = await this.crystallizer.maybeAuto(trace.goal_signature);
+        if (made) this.log.info(`crystallized "${trace.goal_text}" into ${made.fileName} (${made.name})`);
+      }
     } catch (e) {
-      this.log.warn(`could not update trace statistics: ${toLlmosError(e).message}`);
+      this.log.warn(`could not update trace statistics or crystallize: ${toLlmosError(e).message}`);
     }
     return {
-      ...this.baseResult(decision, started), steps: r.steps, ok: r.ok,
+      ...this.baseResult(decision, started), mode, steps: r.steps, ok: r.ok,
+      ...(fnName ? { crystallized: fnName } : {}),
       ...(r.error ? { error: errorInfo(r.error) } : {}),
     };
   }
@@ -285,6 +317,7 @@ export class LLMOS {
     this.closed = true;
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
     await this.queue.catch(() => undefined);
+    this._crystallized?.close();
     await this._gate?.close(reason);
     await this._store?.flush();
     this.audit?.flushSync();

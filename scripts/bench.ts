@@ -5,6 +5,7 @@
  * only the named sections.
  */
 import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
+import { crystallizedBench } from './bench/crystallized.js';
 import { watchdogBench } from './bench/watchdog.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, BenchSection> = {
   first_write: firstWriteBench,
   gate: gateBench,
   watchdog: watchdogBench,
+  crystallized_vs_follower: crystallizedBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

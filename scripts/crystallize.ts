@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+/**
+ * crystallize: turn a trace into a TypeScript function in crystallized/ now, whatever its usage
+ * count. `--dry-run` prints the code and writes nothing.
+ *
+ *   node dist/scripts/crystallize.js --dry-run "drive in a square"
+ *   node dist/scripts/crystallize.js 4334f89dc3006a1e
+ */
+import { LlmosError, toLlmosError } from '../lib/errors.js';
+import { loadConfig } from '../runtime/config.js';
+import { LLMOS } from '../runtime/llmos.js';
+import { COMMON_OPTIONS, overridesFrom, parseCli, usageError } from './cli.js';
+
+const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
+
+Usage:
+  crystallize [options] <goal_signature | "goal text">
+Options:
+  --dry-run            print the generated code, write nothing
+  --config FILE, --traces DIR, --state DIR, --board FILE|sim   as for run-follower
+  --json               print {trace, function, file, written, code} as JSON`;
+
+export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+  let os: LLMOS | undefined;
+  try {
+    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } });
+    if (values['help']) { out(`${HELP}\n`); return 0; }
+    if (goals.length !== 1) throw new LlmosError('ERR_USAGE', 'give one trace: its goal_signature or its goal text (quoted)');
+    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overridesFrom(values), logging: { level: 'warn' } } });
+    os = new LLMOS({ config });
+    await os.boot();
+    const target = goals[0] as string;
+    const signature = /^[0-9a-f]{16}$/.test(target) ? target : os.decide(target).candidate?.trace.goal_signature;
+    const decision = /^[0-9a-f]{16}$/.test(target) ? undefined : os.decide(target);
+    if (!signature || (decision && decision.mode !== 'FOLLOWER' && decision.mode !== 'CRYSTALLIZED')) {
+      throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace serves "${target}"${decision?.nearest.length ? `; nearest: ${decision.nearest.map((n) => `"${n.goal_text}" (${n.score})`).join(', ')}` : ''}`);
+    }
+    const r = await os.crystallizer.crystallize(signature, { dryRun: values['dry-run'] === true });
+    if (values['json']) out(`${JSON.stringify({ trace: signature, function: r.name, file: r.path, written: r.written, code: r.code })}\n`);
+    else out(r.written ? `crystallized ${signature} -> ${r.path} (${r.name})\n` : r.code);
+    return 0;
+  } catch (e) {
+    const err = toLlmosError(e);
+    process.stderr.write(`crystallize: ${usageError(err).message}\n`);
+    return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE'].includes(err.code) ? 2 : 1;
+  } finally {
+    await os?.shutdown();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  crystallizeCommand(process.argv.slice(2)).then((code) => { process.exitCode = code; });
+}
