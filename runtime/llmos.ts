@@ -27,6 +27,8 @@ import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
+import { SentienceEffects } from './sentience/effects.js';
+import { Sentience } from './sentience/sentience.js';
 import { replay, type ReplayResult } from './executors/follower.js';
 import { createLogger, type Logger } from './logger.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
@@ -50,6 +52,8 @@ export interface ExecuteOptions {
   explain?: boolean;
   /** Allow MIXED / LEARNER (run-agentic-follower). */
   allowLlm?: boolean;
+  /** Explicitly allow LLM calls even in the sentience RECOVERY mode. */
+  allowLlmInRecovery?: boolean;
   signal?: AbortSignal;
 }
 
@@ -78,6 +82,8 @@ export class LLMOS {
   private _dispatcher: Dispatcher | undefined;
   private _crystallized: CrystallizedRegistry | undefined;
   private _crystallizer: Crystallizer | undefined;
+  private _sentience: Sentience | undefined;
+  private _effects: SentienceEffects | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
   private audit: AuditSink | undefined;
   /** Resolves with the watchdog process's pid once it watches (real-time runs only). */
@@ -154,6 +160,11 @@ export class LLMOS {
     for (const w of this.traceReport.warnings) this.log.warn(w.message);
     const store = this._store;
     matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
+    if (cfg.sentience.enabled) {
+      this._sentience = new Sentience({ config: cfg.sentience, clock: this.clock, file: join(cfg.paths.state, 'sentience.json') });
+      this._sentience.load();
+      this._effects = new SentienceEffects({ sentience: this._sentience, gate: this._gate, config: cfg.sentience, profile: this._profile });
+    }
     // Crystallized functions: only their signatures are read now; code loads on first use.
     const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
     for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
@@ -170,8 +181,24 @@ export class LLMOS {
   }
 
   /** Decides the mode for a goal without executing anything. */
-  decide(goal: string, options: Pick<ExecuteOptions, 'allowLlm'> = {}): Decision {
-    return this.dispatcher.decide(goal, { allowLlm: options.allowLlm ?? false });
+  decide(goal: string, options: Pick<ExecuteOptions, 'allowLlm' | 'allowLlmInRecovery'> = {}): Decision {
+    const requested = { allowLlm: options.allowLlm ?? false, overrideLlm: options.allowLlmInRecovery ?? false };
+    const policy = this._effects?.policy(requested) ?? { allowLlm: requested.allowLlm, learnedOnly: false };
+    const decision = this.dispatcher.decide(goal, { allowLlm: policy.allowLlm, learnedOnly: policy.learnedOnly });
+    if (decision.mode === 'REFUSED' && policy.reason && decision.error) {
+      decision.error = new LlmosError(decision.error.code, `${decision.error.message} (${policy.reason})`);
+    }
+    return decision;
+  }
+
+  /** The sentience layer, when enabled. */
+  get sentience(): Sentience | undefined {
+    return this._sentience;
+  }
+
+  /** Whether the agentic follower may publish improvement suggestions now (AUTO_CREATIVE). */
+  allowsSuggestions(): boolean {
+    return this._effects?.allowsSuggestions() ?? false;
   }
 
   async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
@@ -184,14 +211,16 @@ export class LLMOS {
 
   private async run(goal: string, options: ExecuteOptions): Promise<ExecutionResult> {
     const started = this.clock.now();
-    const decision = this.decide(goal, { allowLlm: options.allowLlm ?? false });
-    if (options.explain) return this.explainResult(decision, started);
+    const decision = this.decide(goal, options);
+    if (options.explain) return this.withSentience(this.explainResult(decision, started));
     const controller = new AbortController();
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.current = controller;
     try {
-      return await this.runDecision(decision, options.source ?? 'api', controller.signal, started);
+      const result = await this.runDecision(decision, options.source ?? 'api', controller.signal, started);
+      await this._effects?.afterRun(result);
+      return this.withSentience(result);
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
@@ -302,6 +331,11 @@ export class LLMOS {
     return result;
   }
 
+  private withSentience(result: ExecutionResult): ExecutionResult {
+    if (this._sentience) result.sentience = this._sentience.snapshot() as unknown as Record<string, unknown>;
+    return result;
+  }
+
   /** Engages the latched e-stop (all motion stops at once). */
   async estop(reason = 'operator', source = 'api'): Promise<void> {
     this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop: ${reason}`));
@@ -318,7 +352,9 @@ export class LLMOS {
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
     await this.queue.catch(() => undefined);
     this._crystallized?.close();
+    this._effects?.close();
     await this._gate?.close(reason);
+    await this._sentience?.flush();
     await this._store?.flush();
     this.audit?.flushSync();
   }
