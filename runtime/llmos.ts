@@ -27,6 +27,9 @@ import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
+import { AgenticFollower } from './agentic.js';
+import type { GoalBudget } from './ollama/budget.js';
+import type { LlmAdapter } from './ollama/types.js';
 import { SentienceEffects } from './sentience/effects.js';
 import { Sentience } from './sentience/sentience.js';
 import { replay, type ReplayResult } from './executors/follower.js';
@@ -44,7 +47,21 @@ export interface LLMOSOptions {
   logger?: Logger;
   /** Test hook: faults injected into the simulated driver. */
   simFaults?: SimFaults;
+  /** A chat model other than the configured Ollama server (embedding the runtime). */
+  llm?: LlmAdapter;
 }
+
+/** One top-level goal's context, shared by its parts. */
+interface RunContext {
+  source: CallSource;
+  signal: AbortSignal;
+  budget?: GoalBudget;
+  /** The model already split this goal: do not ask again for its parts. */
+  splitDone?: boolean;
+}
+
+/** Wording that suggests several steps the deterministic splitter did not separate. */
+const MULTI_STEP = /\band\b|,|\bwhile\b|\bbefore\b|\bafter\b/i;
 
 export interface ExecuteOptions {
   source?: CallSource;
@@ -61,6 +78,8 @@ export interface LlmosEvents {
   run_started: { run: string; goal: string; mode: string; trace: string | null; source: CallSource };
   step: { run: string; step: StepResult };
   run_finished: { run: string; result: ExecutionResult };
+  /** AUTO_CREATIVE: the agentic follower proposes an improvement. */
+  suggestion: { goal: string; text: string };
 }
 
 let runSeq = 0;
@@ -83,6 +102,8 @@ export class LLMOS {
   private _crystallized: CrystallizedRegistry | undefined;
   private _crystallizer: Crystallizer | undefined;
   private _sentience: Sentience | undefined;
+  private _agentic: AgenticFollower | undefined;
+  private readonly llm: LlmAdapter | undefined;
   private _effects: SentienceEffects | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
   private audit: AuditSink | undefined;
@@ -97,6 +118,7 @@ export class LLMOS {
     this.clock = opts.clock ?? (this.config.sim.time === 'virtual' ? new VirtualClock({ auto: true, wallOrigin: new Date() }) : new RealClock());
     this.log = opts.logger ?? createLogger(this.config.logging.level);
     this.simFaults = opts.simFaults;
+    this.llm = opts.llm;
   }
 
   get gate(): SafetyGate { return this.need(this._gate, 'gate'); }
@@ -218,7 +240,8 @@ export class LLMOS {
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.current = controller;
     try {
-      const result = await this.runDecision(decision, options.source ?? 'api', controller.signal, started);
+      const budget = needsLlm(decision) ? this.agentic().newBudget() : undefined;
+      const result = await this.runDecision(decision, { source: options.source ?? 'api', signal: controller.signal, ...(budget ? { budget } : {}) }, started);
       await this._effects?.afterRun(result);
       return this.withSentience(result);
     } finally {
@@ -227,7 +250,8 @@ export class LLMOS {
     }
   }
 
-  private async runDecision(decision: Decision, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
+  private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
+    const { source, signal } = run;
     const runId = `run-${++runSeq}`;
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
@@ -239,7 +263,7 @@ export class LLMOS {
       case 'ORCHESTRATOR': {
         const parts: ExecutionResult[] = [];
         for (const part of decision.parts ?? []) {
-          const r = await this.runDecision(part, source, signal, this.clock.now());
+          const r = await this.runDecision(part, run, this.clock.now());
           parts.push(r);
           if (!r.ok) break;
         }
@@ -253,10 +277,7 @@ export class LLMOS {
       }
       case 'MIXED':
       case 'LEARNER':
-        result = {
-          ...this.baseResult(decision, started), ok: false,
-          error: { code: 'ERR_LLM_DISABLED', message: `${decision.mode} needs the agentic follower (run-agentic-follower); no LLM is configured here` },
-        };
+        result = await this.runAgentic(decision, runId, run, started);
         break;
       default:
         result = { ...this.baseResult(decision, started), ok: false, error: errorInfo(decision.error ?? new LlmosError('ERR_NO_MATCH', 'refused')) };
@@ -264,6 +285,50 @@ export class LLMOS {
     result.duration_ms = round(this.clock.now() - started);
     this.events.emit('run_finished', { run: runId, result });
     return result;
+  }
+
+  /** MIXED and LEARNER through the local model; a multi-step goal may first be split by the model. */
+  private async runAgentic(decision: Decision, runId: string, run: RunContext, started: number): Promise<ExecutionResult> {
+    const budget = run.budget ?? this.agentic().newBudget();
+    const before = budget.calls;
+    const agentic = this.agentic();
+    const ctx = { runId, signal: run.signal, budget, onStep: (step: StepResult) => this.events.emit('step', { run: runId, step }) };
+    try {
+      if (decision.mode === 'LEARNER' && MULTI_STEP.test(decision.goal) && !run.splitDone) {
+        const steps = await agentic.split(decision.goal, ctx);
+        if (steps.length > 1) {
+          const parts = steps.map((g) => this.dispatcher.decide(g, { allowLlm: true, split: false }));
+          const orchestrated: Decision = { goal: decision.goal, mode: 'ORCHESTRATOR', score: Math.min(...parts.map((p) => p.score)), params: {}, parts, nearest: [] };
+          const r = await this.runDecision(orchestrated, { ...run, budget, splitDone: true }, started);
+          return { ...r, llm_calls: budget.calls - before };
+        }
+      }
+      const out = decision.mode === 'MIXED' ? await agentic.mixed(decision, ctx) : await agentic.learner(decision.goal, ctx);
+      return {
+        ...this.baseResult(decision, started), steps: out.steps, ok: out.ok, llm_calls: budget.calls - before,
+        ...(out.learned ? { learned: out.learned } : {}),
+        ...(out.error ? { error: errorInfo(out.error) } : {}),
+      };
+    } catch (e) {
+      return { ...this.baseResult(decision, started), ok: false, llm_calls: budget.calls - before, error: errorInfo(toLlmosError(e, 'ERR_LLM_UNAVAILABLE')) };
+    }
+  }
+
+  /** The agentic follower, created on first use (no LLM code is loaded by run-follower). */
+  agentic(): AgenticFollower {
+    if (!this._agentic) {
+      const catalog = this.catalog;
+      const sentience = this._sentience;
+      this._agentic = new AgenticFollower({
+        config: this.config, clock: this.clock, gate: this.gate, store: this.traces, matcher: this.matcher, log: this.log,
+        unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+        internalState: () => sentience?.promptBlock(),
+        allowsSuggestions: () => this.allowsSuggestions(),
+        onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
+        ...(this.llm ? { llm: this.llm } : {}),
+      });
+    }
+    return this._agentic;
   }
 
   /** FOLLOWER and CRYSTALLIZED: learned behaviour, no LLM. Both count towards the trace's statistics. */
@@ -353,6 +418,7 @@ export class LLMOS {
     await this.queue.catch(() => undefined);
     this._crystallized?.close();
     this._effects?.close();
+    this._agentic?.close();
     await this._gate?.close(reason);
     await this._sentience?.flush();
     await this._store?.flush();
@@ -365,8 +431,12 @@ export class LLMOS {
   }
 }
 
+function needsLlm(d: Decision): boolean {
+  return d.mode === 'MIXED' || d.mode === 'LEARNER' || (d.parts ?? []).some(needsLlm);
+}
+
 function isOptions(o: LLMOSOptions | ConfigInput): o is LLMOSOptions {
-  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o;
+  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o || 'llm' in o;
 }
 
 function errorInfo(e: LlmosError): { code: string; message: string } {

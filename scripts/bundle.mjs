@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
   'run-follower': 'dist/scripts/run-follower.js',
+  'run-agentic-follower': 'dist/scripts/run-agentic-follower.js',
   'bench-boot-child': 'dist/scripts/bench/boot-child.js',
 };
 await build({

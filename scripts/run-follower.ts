@@ -3,14 +3,7 @@
  * run-follower: the deterministic edge runtime. Serves goals from learned traces (FOLLOWER,
  * CRYSTALLIZED, ORCHESTRATOR of those) and never calls an LLM.
  */
-import { readFileSync } from 'node:fs';
-import { isLlmosError, toLlmosError } from '../lib/errors.js';
-import { packagePath } from '../lib/paths.js';
-import { loadConfig } from '../runtime/config.js';
-import { LLMOS } from '../runtime/llmos.js';
-import { installProcessGuards } from '../runtime/process-guard.js';
-import { checkBoard, formatBoardCheck } from './check-board.js';
-import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError } from './cli.js';
+import { start } from './runner.js';
 
 const HELP = `run-follower: run learned robot behaviour deterministically (no LLM).
 
@@ -50,74 +43,4 @@ Examples:
   echo "wave hello" | run-follower --json -
   run-follower --explain "turn left 45 degrees then beep"`;
 
-async function main(argv: readonly string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseCli(argv, COMMON_OPTIONS);
-  } catch (e) {
-    const u = usageError(e);
-    process.stderr.write(`run-follower: ${u.message}\n`);
-    return u.code;
-  }
-  const { values, goals } = parsed;
-  if (values['help']) { process.stdout.write(`${HELP}\n`); return 0; }
-  if (values['version']) {
-    const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
-    process.stdout.write(`${pkg.version}\n`);
-    return 0;
-  }
-  const json = values['json'] === true;
-  let os: LLMOS;
-  try {
-    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: overridesFrom(values) });
-    if (values['check-board']) {
-      const report = await checkBoard(config.board);
-      process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
-      return report.ok ? 0 : 1;
-    }
-    if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
-    os = new LLMOS({ config });
-    await os.boot();
-  } catch (e) {
-    const u = usageError(e);
-    process.stderr.write(`run-follower: ${u.message}\n`);
-    return u.code;
-  }
-
-  const unguard = installProcessGuards(os);
-  let failed = false;
-  try {
-    const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
-    const offConfirm = announceConfirmations(os);
-    // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
-    let printing: Promise<void> = Promise.resolve();
-    for await (const line of source) {
-      if (line.startsWith(':')) {
-        process.stderr.write(`${runControl(os, line)}\n`);
-        continue;
-      }
-      const result = os.execute(line, { source: 'cli', explain: values['explain'] === true });
-      printing = printing.then(async () => {
-        const r = await result;
-        if (!r.ok) failed = true;
-        process.stdout.write(`${formatResult(r, json)}\n`);
-      });
-    }
-    await printing;
-    offConfirm();
-  } catch (e) {
-    const err = toLlmosError(e);
-    process.stderr.write(`run-follower: ${err.code}: ${err.message}\n`);
-    await os.shutdown('error');
-    unguard();
-    return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
-  }
-  await os.shutdown('done');
-  unguard();
-  return failed ? 1 : 0;
-}
-
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
-  process.stderr.write(`run-follower: ERR_INTERNAL: ${e instanceof Error ? e.stack : String(e)}\n`);
-  process.exitCode = 2;
-});
+start({ name: 'run-follower', help: HELP, allowLlm: false });

@@ -1,0 +1,75 @@
+/**
+ * Budgets for LLM-originated work: calls, tokens and wall time per goal and per hour. The gate
+ * checks the goal's budget before every LLM tool call; the executors charge every model call.
+ */
+import type { Clock } from '../../lib/clock.js';
+import { LlmosError } from '../../lib/errors.js';
+import type { BudgetConfig } from '../config.js';
+import type { BudgetGuard } from '../../safety/gate.js';
+
+/** The last hour of LLM use, across goals. */
+export class HourlyLedger {
+  private readonly entries: Array<{ t: number; calls: number; tokens: number }> = [];
+  private readonly clock: Clock;
+
+  constructor(clock: Clock) {
+    this.clock = clock;
+  }
+
+  add(calls: number, tokens: number): void {
+    this.entries.push({ t: this.clock.now(), calls, tokens });
+  }
+
+  totals(): { calls: number; tokens: number } {
+    const since = this.clock.now() - 3600_000;
+    while (this.entries.length > 0 && (this.entries[0] as { t: number }).t < since) this.entries.shift();
+    let calls = 0;
+    let tokens = 0;
+    for (const e of this.entries) { calls += e.calls; tokens += e.tokens; }
+    return { calls, tokens };
+  }
+}
+
+export class GoalBudget implements BudgetGuard {
+  calls = 0;
+  tokens = 0;
+  private readonly started: number;
+  private readonly clock: Clock;
+  private readonly config: BudgetConfig;
+  private readonly ledger: HourlyLedger;
+
+  constructor(config: BudgetConfig, clock: Clock, ledger: HourlyLedger) {
+    this.config = config;
+    this.clock = clock;
+    this.ledger = ledger;
+    this.started = clock.now();
+  }
+
+  /** Throws ERR_BUDGET_EXCEEDED when any limit is reached. */
+  check(): void {
+    const c = this.config;
+    const elapsed = this.clock.now() - this.started;
+    if (elapsed > c.wall_ms_per_goal) throw new LlmosError('ERR_BUDGET_EXCEEDED', `the goal used its wall-time budget (${c.wall_ms_per_goal} ms)`);
+    if (this.tokens >= c.tokens_per_goal) throw new LlmosError('ERR_BUDGET_EXCEEDED', `the goal used its token budget (${c.tokens_per_goal})`);
+    const hour = this.ledger.totals();
+    if (hour.calls >= c.llm_calls_per_hour) throw new LlmosError('ERR_BUDGET_EXCEEDED', `the hourly LLM call budget (${c.llm_calls_per_hour}) is used up`);
+    if (hour.tokens >= c.tokens_per_hour) throw new LlmosError('ERR_BUDGET_EXCEEDED', `the hourly token budget (${c.tokens_per_hour}) is used up`);
+  }
+
+  /** Before a model call: there must be a call left in this goal's budget. */
+  beforeCall(): void {
+    this.check();
+    if (this.calls >= this.config.llm_calls_per_goal) throw new LlmosError('ERR_BUDGET_EXCEEDED', `the goal used its LLM call budget (${this.config.llm_calls_per_goal} calls)`);
+  }
+
+  charge(tokens: number): void {
+    this.calls += 1;
+    this.tokens += tokens;
+    this.ledger.add(1, tokens);
+  }
+
+  /** Time left for this goal, for the model call's own deadline. */
+  remainingMs(): number {
+    return Math.max(0, this.config.wall_ms_per_goal - (this.clock.now() - this.started));
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * The command-line runner shared by run-follower (deterministic, no LLM) and
+ * run-agentic-follower (adds MIXED and LEARNER through a local Ollama model).
+ */
+import { readFileSync } from 'node:fs';
+import { isLlmosError, toLlmosError } from '../lib/errors.js';
+import { packagePath } from '../lib/paths.js';
+import { loadConfig, type ConfigInput } from '../runtime/config.js';
+import { LLMOS } from '../runtime/llmos.js';
+import { installProcessGuards } from '../runtime/process-guard.js';
+import { checkBoard, formatBoardCheck } from './check-board.js';
+import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
+
+export interface CommandSpec {
+  name: string;
+  help: string;
+  /** MIXED / LEARNER allowed (run-agentic-follower). */
+  allowLlm: boolean;
+  extraOptions?: OptionSpec;
+  /** Flags of this command that map onto configuration fields. */
+  extraOverrides?: (values: ParsedCli['values']) => ConfigInput;
+  /** Flags of this command that are per-goal execute options. */
+  executeOptions?: (values: ParsedCli['values']) => { allowLlmInRecovery?: boolean };
+}
+
+export async function runCommand(spec: CommandSpec, argv: readonly string[]): Promise<number> {
+  const name = spec.name;
+  let parsed: ParsedCli;
+  try {
+    parsed = parseCli(argv, { ...COMMON_OPTIONS, ...spec.extraOptions });
+  } catch (e) {
+    const u = usageError(e);
+    process.stderr.write(`${name}: ${u.message}\n`);
+    return u.code;
+  }
+  const { values, goals } = parsed;
+  if (values['help']) { process.stdout.write(`${spec.help}\n`); return 0; }
+  if (values['version']) {
+    const pkg = JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string };
+    process.stdout.write(`${pkg.version}\n`);
+    return 0;
+  }
+  const json = values['json'] === true;
+  let os: LLMOS;
+  try {
+    const overrides = mergeOverrides(overridesFrom(values), spec.extraOverrides?.(values) ?? {});
+    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides });
+    if (values['check-board']) {
+      const report = await checkBoard(config.board);
+      process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
+      return report.ok ? 0 : 1;
+    }
+    if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
+    os = new LLMOS({ config });
+    await os.boot();
+  } catch (e) {
+    const u = usageError(e);
+    process.stderr.write(`${name}: ${u.message}\n`);
+    return u.code;
+  }
+
+  const unguard = installProcessGuards(os);
+  let failed = false;
+  const perGoal = { allowLlm: spec.allowLlm, ...spec.executeOptions?.(values) };
+  try {
+    const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
+    const offConfirm = announceConfirmations(os);
+    const offSuggest = os.events.on('suggestion', (s) => process.stderr.write(`${name}: suggestion for "${s.goal}": ${s.text}\n`));
+    // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
+    let printing: Promise<void> = Promise.resolve();
+    for await (const line of source) {
+      if (line.startsWith(':')) {
+        process.stderr.write(`${runControl(os, line)}\n`);
+        continue;
+      }
+      const result = os.execute(line, { source: 'cli', explain: values['explain'] === true, ...perGoal });
+      printing = printing.then(async () => {
+        const r = await result;
+        if (!r.ok) failed = true;
+        process.stdout.write(`${formatResult(r, json)}\n`);
+      });
+    }
+    await printing;
+    offConfirm();
+    offSuggest();
+  } catch (e) {
+    const err = toLlmosError(e);
+    process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);
+    await os.shutdown('error');
+    unguard();
+    return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
+  }
+  await os.shutdown('done');
+  unguard();
+  return failed ? 1 : 0;
+}
+
+function mergeOverrides(a: ConfigInput, b: ConfigInput): ConfigInput {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' ? { ...(prev as object), ...(v as object) } : v;
+  }
+  return out as ConfigInput;
+}
+
+export function start(spec: CommandSpec): void {
+  runCommand(spec, process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: unknown) => {
+    process.stderr.write(`${spec.name}: ERR_INTERNAL: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 2;
+  });
+}
