@@ -77,6 +77,7 @@ export interface MqttConfig {
   home_assistant: { enabled: boolean; prefix: string };
   reconnect_ms: number;
   max_reconnect_ms: number;
+  persistent_session?: boolean;
 }
 export interface OllamaConfig {
   host: string;

@@ -104,6 +104,10 @@ export class LLMOS {
   private _sentience: Sentience | undefined;
   private _agentic: AgenticFollower | undefined;
   private readonly llm: LlmAdapter | undefined;
+  private readonly shutdownHooks: Array<() => Promise<void>> = [];
+  private resolveClosed: () => void = () => undefined;
+  /** Resolves when shutdown() has finished. */
+  readonly closedPromise: Promise<void> = new Promise((resolve) => { this.resolveClosed = resolve; });
   private _effects: SentienceEffects | undefined;
   private _catalog: Map<string, ToolDefinition> | undefined;
   private audit: AuditSink | undefined;
@@ -401,6 +405,20 @@ export class LLMOS {
     return result;
   }
 
+  /**
+   * Stops the current goal and brings actuators to their safe values, without latching (link
+   * loss, operator "stop"). New goals may run afterwards.
+   */
+  async stopMotion(reason: string): Promise<void> {
+    this.current?.abort(new LlmosError('ERR_ABORTED', `stopped: ${reason}`));
+    await this.gate.safeState(reason);
+  }
+
+  /** Runs before shutdown brings everything to rest (e.g. publish "offline"). */
+  onShutdown(hook: () => Promise<void>): void {
+    this.shutdownHooks.push(hook);
+  }
+
   /** Engages the latched e-stop (all motion stops at once). */
   async estop(reason = 'operator', source = 'api'): Promise<void> {
     this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop: ${reason}`));
@@ -414,6 +432,7 @@ export class LLMOS {
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    for (const hook of this.shutdownHooks.splice(0)) await hook().catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
     await this.queue.catch(() => undefined);
     this._crystallized?.close();
@@ -421,6 +440,7 @@ export class LLMOS {
     this._agentic?.close();
     await this._gate?.close(reason);
     await this._sentience?.flush();
+    this.resolveClosed();
     await this._store?.flush();
     this.audit?.flushSync();
   }

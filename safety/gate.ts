@@ -5,7 +5,7 @@
  * BLOCK, ASK), then its handler applies the actuator limits; post_tool_use hooks see the result.
  * Every decision goes to the audit log.
  */
-import type { Clock } from '../lib/clock.js';
+import { RealClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
@@ -128,7 +128,8 @@ export class SafetyGate {
     this.system = options.system;
     this.baseSpeedScale = options.speedScale ?? 1;
     this.limiter = new CommandRateLimiter(options.defaultCommandsPerSecond ?? 50);
-    this.confirmations = new ConfirmationBroker(options.clock, options.confirmTimeoutMs ?? 30000);
+    // People answer confirmations in real time, whatever clock the motion runs on.
+    this.confirmations = new ConfirmationBroker(new RealClock(), options.confirmTimeoutMs ?? 30000);
     this.bank = new ActuatorBank(options.profile, options.drivers, options.clock, {
       deadmanMs: options.deadmanMs,
       rampTickMs: options.rampTickMs ?? 20,

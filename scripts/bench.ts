@@ -6,6 +6,7 @@
  */
 import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
 import { crystallizedBench } from './bench/crystallized.js';
+import { mqttBench } from './bench/mqtt.js';
 import { watchdogBench } from './bench/watchdog.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, BenchSection> = {
   gate: gateBench,
   watchdog: watchdogBench,
   crystallized_vs_follower: crystallizedBench,
+  mqtt_round_trip: mqttBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

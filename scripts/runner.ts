@@ -9,6 +9,7 @@ import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
+import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
@@ -61,6 +62,25 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
 
   const unguard = installProcessGuards(os);
   let failed = false;
+  let bridge: MqttBridge | undefined;
+  if (values['serve'] && os.config.mqtt.url) {
+    try {
+      const { MqttBridge: Bridge } = await import('../runtime/mqtt/bridge.js');
+      bridge = new Bridge({ os, allowLlm: spec.allowLlm, log: os.log });
+      const b = bridge;
+      os.onShutdown(() => b.stop());
+      await bridge.start();
+      process.stderr.write(`${name}: serving ${bridge.topics.base}/cmd/+ on ${os.config.mqtt.url}\n`);
+    } catch (e) {
+      const u = usageError(e);
+      process.stderr.write(`${name}: ${u.message}\n`);
+      await os.shutdown('error');
+      unguard();
+      return u.code;
+    }
+  } else if (values['serve']) {
+    process.stderr.write(`${name}: no MQTT broker configured (mqtt.url or --mqtt URL): goals from standard input only\n`);
+  }
   const perGoal = { allowLlm: spec.allowLlm, ...spec.executeOptions?.(values) };
   try {
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
@@ -81,6 +101,8 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       });
     }
     await printing;
+    // A service keeps serving MQTT after its standard input closes, until a signal stops it.
+    if (bridge) await os.closedPromise;
     offConfirm();
     offSuggest();
   } catch (e) {

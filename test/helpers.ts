@@ -46,6 +46,8 @@ export interface SimRobotOptions {
   shippedTraces?: boolean;
   /** Manual clock (tests advance time) instead of an auto-advancing one. */
   manualClock?: boolean;
+  /** Real time (watchdog, network and link-loss tests); `clock` is then unused. */
+  realTime?: boolean;
   simFaults?: SimFaults;
   board?: string;
 }
@@ -67,7 +69,7 @@ export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot>
       logging: { level: 'silent' },
     },
   });
-  const os = new LLMOS({ config, clock, logger: silentLogger, ...(options.simFaults ? { simFaults: options.simFaults } : {}) });
+  const os = new LLMOS({ config, ...(options.realTime ? {} : { clock }), logger: silentLogger, ...(options.simFaults ? { simFaults: options.simFaults } : {}) });
   await os.boot();
   return {
     os, dir, simLog, clock,
@@ -76,7 +78,7 @@ export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot>
       let done = false;
       const closing = os.shutdown('test done').finally(() => { done = true; });
       // A manual clock must keep moving for controlled (category 1) stops to finish.
-      for (let i = 0; i < 5000 && !done; i++) await clock.advance(10);
+      for (let i = 0; i < 5000 && !done && !options.realTime; i++) await clock.advance(10);
       await closing;
       rmSync(dir, { recursive: true, force: true });
     },

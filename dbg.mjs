@@ -1,0 +1,13 @@
+import { startBroker } from './dist/test/mqtt-broker.js';
+import { simRobot } from './dist/test/helpers.js';
+import { MqttBridge } from './dist/runtime/mqtt/bridge.js';
+const b = await startBroker();
+console.log('broker', b.url);
+const r = await simRobot({ overrides: { device_id: 'd1', mqtt: { url: b.url, protocol_version: 5, reconnect_ms: 50, max_reconnect_ms: 400 } } });
+console.log('robot');
+const bridge = new MqttBridge({ os: r.os, allowLlm: false, log: { debug(){}, info: console.log, warn: console.log, error: console.log } });
+await bridge.start();
+console.log('started');
+await bridge.waitConnected(3000).catch(e => console.log('wait', e.message));
+console.log('connected', bridge.isConnected);
+await bridge.stop(); await r.cleanup(); await b.stop();

@@ -1,0 +1,305 @@
+/**
+ * The MQTT side of a device (DESIGN.md "MQTT contract"): `status` retained with a last will,
+ * retained `state` republished on change, `events`, and commands on `cmd/<name>` answered on the
+ * MQTT v5 response topic (with correlation data) or on `reply/<id>` for 3.1.1 clients.
+ *
+ * Safety over the network: a payload that fails its schema gets an error reply and changes
+ * nothing; a command id seen before is answered from memory, not run again; a command past its
+ * deadline, a retained command or a goal off the allow-list is refused; when the broker is gone
+ * longer than `safety.broker_loss.after_ms`, motion stops.
+ */
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { packagePath } from '../../lib/paths.js';
+import { check, describeIssues } from '../../lib/validate.js';
+import type { LLMOS } from '../llmos.js';
+import type { Logger } from '../logger.js';
+import { Backoff, planConnection } from './connection.js';
+import { COMMANDS, type CommandContext } from './handlers/index.js';
+import { discoveryMessages } from './home-assistant.js';
+import { topicsFor, type Topics } from './topics.js';
+
+export interface BridgeOptions {
+  os: LLMOS;
+  /** run-agentic-follower: cmd/execute may allow MIXED and LEARNER. */
+  allowLlm: boolean;
+  log: Logger;
+}
+
+interface Origin {
+  responseTopic?: string;
+  correlationData?: Buffer;
+}
+
+/** Remembers replies by command id, so a repeated id is answered without running again. */
+class ReplyMemory {
+  private readonly map = new Map<string, unknown>();
+  private readonly capacity: number;
+  constructor(capacity: number) { this.capacity = capacity; }
+  has(id: string): boolean { return this.map.has(id); }
+  get(id: string): unknown { return this.map.get(id); }
+  delete(id: string): void { this.map.delete(id); }
+  set(id: string, reply: unknown): void {
+    this.map.delete(id);
+    this.map.set(id, reply);
+    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
+  }
+}
+
+async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
+}
+
+export class MqttBridge {
+  readonly topics: Topics;
+  private readonly os: LLMOS;
+  private readonly options: BridgeOptions;
+  private readonly log: Logger;
+  private client: MqttClient | undefined;
+  private readonly seen = new ReplyMemory(10000);
+  private readonly off: Array<() => void> = [];
+  private activeGoal: { run: string; goal: string; mode: string } | null = null;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private lastStateAt = 0;
+  private lossTimer: NodeJS.Timeout | undefined;
+  private backoff: Backoff;
+  private connected = false;
+  private closing = false;
+  private readonly allowGoals: RegExp[];
+  private readonly version: string;
+
+  constructor(options: BridgeOptions) {
+    this.os = options.os;
+    this.options = options;
+    this.log = options.log;
+    const cfg = this.os.config;
+    this.topics = topicsFor(cfg.mqtt.base_topic, cfg.device_id);
+    this.backoff = new Backoff(cfg.mqtt.reconnect_ms, cfg.mqtt.max_reconnect_ms);
+    this.allowGoals = (cfg.mqtt.allow_goals ?? []).map((p) => {
+      try { return new RegExp(`^(?:${p})$`, 'i'); } catch (e) {
+        throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/allow_goals: "${p}" is not a valid regular expression: ${(e as Error).message}`);
+      }
+    });
+    this.version = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  /** Connects (and keeps reconnecting); resolves once the client exists, not when connected. */
+  async start(): Promise<void> {
+    const cfg = this.os.config;
+    const plan = planConnection(cfg.mqtt, cfg.device_id, cfg.preset, this.topics);
+    const mqtt = await import('mqtt');
+    const client = mqtt.connect(plan.url, plan.options);
+    this.client = client;
+    client.on('connect', () => this.onConnect());
+    client.on('reconnect', () => { (client.options as { reconnectPeriod: number }).reconnectPeriod = this.backoff.next(); });
+    client.on('close', () => this.onDisconnect());
+    client.on('offline', () => this.onDisconnect());
+    client.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
+    client.on('message', (topic, payload, packet) => {
+      void this.onMessage(topic, payload, packet as unknown as { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer } });
+    });
+    this.watchRuntime();
+  }
+
+  /** Resolves when connected (tests, start-up scripts). */
+  waitConnected(timeoutMs = 10000): Promise<void> {
+    if (this.connected) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { off(); reject(new LlmosError('ERR_MQTT', `not connected to ${this.os.config.mqtt.url} within ${timeoutMs} ms`)); }, timeoutMs);
+      const onConnect = (): void => { off(); resolve(); };
+      const off = (): void => { clearTimeout(timer); this.client?.off('connect', onConnect); };
+      this.client?.on('connect', onConnect);
+    });
+  }
+
+  private onConnect(): void {
+    this.connected = true;
+    // Commands and replies are small and latency-bound: no Nagle delay on our side.
+    (this.client?.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+    if (this.client) this.client.options.reconnectPeriod = this.backoff.reset();
+    clearTimeout(this.lossTimer);
+    this.lossTimer = undefined;
+    const client = this.client as MqttClient;
+    client.subscribe(this.topics.commands, { qos: 1 });
+    const ha = this.os.config.mqtt.home_assistant;
+    if (ha.enabled) client.subscribe(`${ha.prefix}/status`, { qos: 1 });
+    this.publish(this.topics.status, 'online', { qos: 1, retain: true });
+    this.publishDiscovery();
+    this.publishState(true);
+    this.log.info(`mqtt: connected to ${this.os.config.mqtt.url} as ${this.topics.base}`);
+  }
+
+  /** Link-loss failsafe: without the broker for too long, motion stops. */
+  private onDisconnect(): void {
+    if (!this.connected && this.lossTimer) return;
+    this.connected = false;
+    if (this.closing || this.lossTimer) return;
+    const { action, after_ms } = this.os.config.safety.broker_loss;
+    if (action !== 'stop') return;
+    this.lossTimer = setTimeout(() => {
+      this.lossTimer = undefined;
+      if (this.connected || this.closing) return;
+      this.log.warn(`mqtt: broker lost for ${after_ms} ms: stopping motion`);
+      void this.os.stopMotion(`broker lost for ${after_ms} ms`).catch(() => undefined);
+    }, after_ms);
+  }
+
+  private watchRuntime(): void {
+    const os = this.os;
+    const event = (type: string, body: Record<string, unknown>): void => this.publish(this.topics.events, JSON.stringify({ type, ts: new Date().toISOString(), ...body }), { qos: 0 });
+    this.off.push(os.events.on('run_started', (e) => { this.activeGoal = { run: e.run, goal: e.goal, mode: e.mode }; event('run_started', e); this.publishState(); }));
+    this.off.push(os.events.on('step', (e) => event('step', { run: e.run, step: e.step })));
+    this.off.push(os.events.on('run_finished', (e) => {
+      if (this.activeGoal?.run === e.run) this.activeGoal = null;
+      const r = e.result;
+      event('run_finished', { run: e.run, goal: r.goal, mode: r.mode, ok: r.ok, trace: r.trace, llm_calls: r.llm_calls, duration_ms: r.duration_ms, ...(r.error ? { error: r.error } : {}) });
+      this.publishState();
+    }));
+    this.off.push(os.events.on('suggestion', (s) => event('suggestion', s)));
+    this.off.push(os.gate.events.on('decision', (d) => {
+      if (d.decision === 'reject' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_ESTOP_ENGAGED' || d.code === 'ERR_HOOK_BLOCKED')) {
+        event('safety_rejection', { source: d.source, run: d.run, tool: d.tool, args: d.args, code: d.code, reason: d.reason });
+      }
+    }));
+    this.off.push(os.gate.events.on('estop', (e) => { event('estop', e); this.publishState(true); }));
+    this.off.push(os.gate.events.on('deadman', (e) => event('deadman', e)));
+    this.off.push(os.gate.events.on('write', () => this.publishState()));
+    this.off.push(os.gate.confirmations.events.on('request', (q) => event('confirm_request', { ...q })));
+    if (os.sentience) this.off.push(os.sentience.events.on('change', () => this.publishState()));
+  }
+
+  stateSnapshot(): Record<string, unknown> {
+    const os = this.os;
+    const sentience = os.sentience?.snapshot();
+    return {
+      device_id: os.config.device_id,
+      mode: sentience?.mode ?? 'DISABLED',
+      ...(sentience ? { sentience } : {}),
+      estop: os.gate.estopStatus,
+      active_goal: this.activeGoal,
+      actuators: os.gate.actuatorSnapshot(),
+      traces: os.traces.size,
+      updated_at: new Date().toISOString(),
+    };
+  }
+
+  /** Retained state, at most every 200 ms (ramps write at 50 Hz), and at once when `now`. */
+  private publishState(now = false): void {
+    const send = (): void => {
+      this.stateTimer = undefined;
+      this.lastStateAt = Date.now();
+      this.publish(this.topics.state, JSON.stringify(this.stateSnapshot()), { qos: 1, retain: true });
+    };
+    if (now) { clearTimeout(this.stateTimer); send(); return; }
+    if (this.stateTimer) return;
+    this.stateTimer = setTimeout(send, Math.max(0, 200 - (Date.now() - this.lastStateAt)));
+    this.stateTimer.unref();
+  }
+
+  private publishDiscovery(): void {
+    const ha = this.os.config.mqtt.home_assistant;
+    if (!ha.enabled) return;
+    for (const m of discoveryMessages(ha.prefix, this.os.config.device_id, this.topics, this.version)) {
+      this.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
+    }
+  }
+
+  /**
+   * State and events are only sent while connected (state is republished on connect). Replies
+   * (`queue`) are handed to the client even offline: it sends them after reconnecting.
+   */
+  private publish(topic: string, payload: string, options: IClientPublishOptions, queue = false): void {
+    if (!this.client || this.closing || (!this.connected && !queue)) return;
+    this.client.publish(topic, payload, options, (e) => { if (e) this.log.warn(`mqtt: publish to ${topic} failed: ${e.message}`); });
+  }
+
+  private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer } }): Promise<void> {
+    const ha = this.os.config.mqtt.home_assistant;
+    if (ha.enabled && topic === `${ha.prefix}/status`) {
+      if (payload.toString() === 'online') this.publishDiscovery();
+      return;
+    }
+    const origin: Origin = {
+      ...(packet.properties?.responseTopic ? { responseTopic: packet.properties.responseTopic } : {}),
+      ...(packet.properties?.correlationData ? { correlationData: packet.properties.correlationData } : {}),
+    };
+    const name = topic.slice(this.topics.command('').length);
+    let id: string | undefined;
+    try {
+      let body: unknown;
+      try { body = JSON.parse(payload.toString('utf8')); } catch {
+        throw new LlmosError('ERR_MQTT', `cmd/${name}: the payload is not JSON`);
+      }
+      id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
+      const handler = COMMANDS[name];
+      if (!handler) throw new LlmosError('ERR_MQTT', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      if (packet.retain) throw new LlmosError('ERR_MQTT', `cmd/${name}: retained commands are not executed (they would replay at every reconnect)`);
+      const issues = check(handler.schema, body);
+      if (issues.length > 0) throw new LlmosError('ERR_MQTT', `cmd/${name}: ${describeIssues(issues)}`);
+      const p = body as Record<string, unknown>;
+      const engage = name === 'estop' && p['action'] === 'engage';
+      if (handler.dedupe && id !== undefined && !engage && this.seen.has(id)) {
+        this.send(origin, id, { ...(this.seen.get(id) as Record<string, unknown>), duplicate: true });
+        return;
+      }
+      if (handler.dedupe && id !== undefined) this.seen.set(id, { id, ok: false, pending: true });
+      const ctx: CommandContext = {
+        os: this.os, payload: p, allowLlm: this.options.allowLlm,
+        goalAllowed: (goal) => this.allowGoals.length === 0 || this.allowGoals.some((r) => r.test(goal.trim())),
+        state: () => this.stateSnapshot(),
+        reply: (result) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }),
+        fail: (error) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: false, error: error.toJSON() }),
+      };
+      await handler.handle(ctx);
+    } catch (e) {
+      const err = toLlmosError(e, 'ERR_MQTT');
+      this.log.warn(`mqtt: ${topic}: ${err.message}`);
+      if (id !== undefined && (this.seen.get(id) as { pending?: boolean } | undefined)?.pending) this.seen.delete(id);
+      // A refused command is remembered only when it really ran; a bad payload may be sent again fixed.
+      this.send(origin, id, { id: id ?? null, ok: false, error: err.toJSON() }, topic);
+    }
+  }
+
+  private answer(origin: Origin, id: string | undefined, remember: boolean, reply: Record<string, unknown>): void {
+    if (remember && id !== undefined) this.seen.set(id, reply);
+    this.send(origin, id, reply);
+  }
+
+  /** Replies go to the v5 response topic (with correlation data), else to reply/<id>. */
+  private send(origin: Origin, id: string | undefined, reply: Record<string, unknown>, topic?: string): void {
+    const payload = JSON.stringify(reply);
+    if (origin.responseTopic) {
+      this.publish(origin.responseTopic, payload, { qos: 1, ...(origin.correlationData ? { properties: { correlationData: origin.correlationData } } : {}) }, true);
+    } else if (id !== undefined) {
+      this.publish(this.topics.reply(id), payload, { qos: 1 }, true);
+    } else {
+      this.publish(this.topics.events, JSON.stringify({ type: 'invalid_command', ts: new Date().toISOString(), topic, ...reply }), { qos: 0 });
+    }
+  }
+
+  /** Orderly stop: `status` offline (retained), then disconnect. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    clearTimeout(this.lossTimer);
+    clearTimeout(this.stateTimer);
+    for (const f of this.off.splice(0)) f();
+    const client = this.client;
+    if (!client) return;
+    if (this.connected) {
+      await withTimeout(client.publishAsync(this.topics.status, 'offline', { qos: 1, retain: true }), 2000);
+      await withTimeout(client.endAsync(), 2000);
+    }
+    // Not connected (or a graceful end that did not finish): a graceful end would wait for a
+    // connection that is not there, so force it.
+    if (!client.disconnected) await withTimeout(client.endAsync(true), 2000);
+    this.connected = false;
+  }
+}

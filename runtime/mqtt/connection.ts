@@ -1,0 +1,93 @@
+/**
+ * Connection options for the broker: MQTT v5 (or 3.1.1), TLS with CA / client certificate / key,
+ * username and password, the last will (`status` = offline, retained), a clean session (so the
+ * broker keeps no queue of stale commands for us), no queueing of our own QoS 0 messages while
+ * offline, and reconnection with exponential backoff. The production preset refuses a plaintext
+ * broker that is not on this machine.
+ */
+import { readFileSync } from 'node:fs';
+import { LlmosError } from '../../lib/errors.js';
+import type { MqttConfig, Preset } from '../config.js';
+import type { Topics } from './topics.js';
+
+export interface ConnectionPlan {
+  url: string;
+  options: Record<string, unknown>;
+}
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
+
+export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset, topics: Topics): ConnectionPlan {
+  if (!cfg.url) throw new LlmosError('ERR_CONFIG_INVALID', 'MQTT needs a broker: set mqtt.url in the config or pass --mqtt URL');
+  let url: URL;
+  try {
+    url = new URL(cfg.url);
+  } catch {
+    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: "${cfg.url}" is not a URL (e.g. mqtt://broker.local:1883 or mqtts://broker:8883)`);
+  }
+  const scheme = url.protocol.replace(/:$/, '');
+  if (!['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss'].includes(scheme)) {
+    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: unsupported scheme "${scheme}" (mqtt, mqtts, ws, wss)`);
+  }
+  const secure = ['mqtts', 'tls', 'wss'].includes(scheme);
+  if (preset === 'production' && !secure && !LOOPBACK.has(url.hostname)) {
+    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: the production preset refuses a plaintext broker that is not on loopback (${cfg.url}); use mqtts:// with mqtt.tls, or a broker on localhost`);
+  }
+  const read = (what: string, path: string | undefined): Buffer | undefined => {
+    if (!path) return undefined;
+    try { return readFileSync(path); } catch (e) {
+      throw new LlmosError('ERR_CONFIG_NOT_FOUND', `/mqtt/tls/${what}: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  };
+  const tls = cfg.tls ?? {};
+  const options: Record<string, unknown> = {
+    protocolVersion: cfg.protocol_version,
+    clientId: cfg.client_id ?? `llmos-${deviceId}`,
+    // A clean session: the broker keeps no queue of commands for us while we are away, so no
+    // stale motion is replayed at reconnect. A persistent session receives what was queued, and
+    // only what has not expired (v5 message expiry) or passed its deadline runs.
+    clean: !cfg.persistent_session,
+    keepalive: cfg.keepalive_s,
+    reconnectPeriod: cfg.reconnect_ms,
+    connectTimeout: 10000,
+    queueQoSZero: false,
+    resubscribe: true,
+    will: { topic: topics.status, payload: Buffer.from('offline'), qos: 1, retain: true },
+  };
+  // In v5 a session ends at disconnect unless it has an expiry interval.
+  if (cfg.persistent_session && cfg.protocol_version === 5) options['properties'] = { sessionExpiryInterval: 3600 };
+  if (cfg.username !== undefined) options['username'] = cfg.username;
+  if (cfg.password !== undefined) options['password'] = cfg.password;
+  const ca = read('ca', tls.ca);
+  const cert = read('cert', tls.cert);
+  const key = read('key', tls.key);
+  if (ca) options['ca'] = ca;
+  if (cert) options['cert'] = cert;
+  if (key) options['key'] = key;
+  if ((cert && !key) || (key && !cert)) throw new LlmosError('ERR_CONFIG_INVALID', '/mqtt/tls: a client certificate needs its key, and a key its certificate');
+  if (tls.reject_unauthorized !== undefined) options['rejectUnauthorized'] = tls.reject_unauthorized;
+  return { url: cfg.url, options };
+}
+
+/** Exponential backoff between reconnection attempts, reset once connected. */
+export class Backoff {
+  private readonly base: number;
+  private readonly max: number;
+  current: number;
+
+  constructor(base: number, max: number) {
+    this.base = base;
+    this.max = Math.max(base, max);
+    this.current = base;
+  }
+
+  next(): number {
+    this.current = Math.min(this.max, this.current * 2);
+    return this.current;
+  }
+
+  reset(): number {
+    this.current = this.base;
+    return this.current;
+  }
+}

@@ -1,0 +1,50 @@
+/** MQTT command-to-reply round trip on loopback (Mosquitto when installed, else aedes). */
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packagePath } from '../../lib/paths.js';
+import { LLMOS } from '../../runtime/llmos.js';
+import { silentLogger } from '../../runtime/logger.js';
+import { MqttBridge } from '../../runtime/mqtt/bridge.js';
+import { startBroker } from '../local-broker.js';
+import { percentiles } from './core.js';
+
+export async function mqttBench(): Promise<Record<string, unknown>> {
+  const broker = await startBroker();
+  const dir = mkdtempSync(join(tmpdir(), 'llmos-bench-mqtt-'));
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const os = new LLMOS({ overrides: { board: 'sim', device_id: 'bench', paths: { traces: join(dir, 'traces'), state: join(dir, 'state') }, sim: { time: 'virtual' }, safety: { audit: false }, mqtt: { url: broker.url, protocol_version: broker.v5 ? 5 : 4 } }, logger: silentLogger });
+  await os.boot();
+  const bridge = new MqttBridge({ os, allowLlm: false, log: silentLogger });
+  await bridge.start();
+  await bridge.waitConnected();
+  const mqtt = (await import('mqtt')).default;
+  const c = await mqtt.connectAsync(broker.url, { protocolVersion: broker.v5 ? 5 : 4 });
+  (c.stream as unknown as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+  const waiting = new Map<string, () => void>();
+  c.on('message', (topic) => { const id = topic.split('/').at(-1) as string; waiting.get(id)?.(); waiting.delete(id); });
+  await c.subscribeAsync('llmos/bench/reply/+', { qos: 1 });
+  const roundTrip = async (cmd: string, body: Record<string, unknown>, n: number): Promise<number[]> => {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const id = `${cmd}-${i}`;
+      const t0 = performance.now();
+      const done = new Promise<void>((resolve) => waiting.set(id, resolve));
+      await c.publishAsync(`llmos/bench/cmd/${cmd}`, JSON.stringify({ id, ...body }), { qos: 1 });
+      await done;
+      samples.push(performance.now() - t0);
+    }
+    return samples.slice(Math.floor(n / 10));
+  };
+  try {
+    const state = percentiles(await roundTrip('state', {}, 500));
+    const execute = percentiles(await roundTrip('execute', { goal: 'read the distance sensor' }, 500));
+    return { broker: broker.kind, protocol: broker.v5 ? 5 : 4, unit: 'ms', cmd_state: state, cmd_execute_sensor_read: execute, note: 'publish (QoS 1) to the reply arriving at the requesting client, loopback' };
+  } finally {
+    await c.endAsync();
+    await bridge.stop();
+    await os.shutdown();
+    await broker.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
