@@ -428,7 +428,10 @@ test('run-follower --serve --mqtt URL: serves commands until SIGTERM, then says 
   const dir = tempDir();
   cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
   const id = `cli${process.pid}`;
-  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--serve', '--mqtt', broker.url, '--device-id', id, '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // aedes speaks 3.1.1 only; the config file says which protocol the device uses.
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(join(dir, 'config.yaml'), `mqtt:\n  protocol_version: ${broker.v5 ? 5 : 4}\n`);
+  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--serve', '--config', join(dir, 'config.yaml'), '--mqtt', broker.url, '--device-id', id, '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const c = await client();
