@@ -33,6 +33,10 @@ export function writeFailsafe(target: FailsafeTarget, safe: readonly SafeWrite[]
           written.push({ actuator: line.actuator, ...(line.channel ? { channel: line.channel } : {}), value: line.safeLevel });
         } catch { /* keep going: other pins may still be reachable */ }
       }
+      // PWM outputs (motor speed, servos): no pulses at all is the category-0 cut.
+      for (const path of target.pwms ?? []) {
+        try { writeFileSync(join(path, 'duty_cycle'), '0'); } catch { /* keep going */ }
+      }
       break;
   }
   return written;

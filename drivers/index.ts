@@ -2,9 +2,15 @@
  * Creates driver instances from a board profile. Real drivers are imported only when the
  * profile uses them: onoff, serialport and johnny-five each cost tens of milliseconds to load,
  * and a simulated board needs none of them.
+ *
+ * With `twins`, every real driver runs its own code against a simulated twin of its hardware
+ * (a fake sysfs tree for GPIO, serialport's mock binding with a scripted controller for serial),
+ * and every write is recorded on one timeline (--sim-log): a real board's profile runs on a
+ * laptop. The `sim` driver is the simplest such twin.
  */
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
+import { WriteRecorder } from './recorder.js';
 import { SimDriver, type SimFaults } from './sim.js';
 import type { BoardProfile, Driver, DriverInstanceSpec } from './types.js';
 
@@ -13,19 +19,53 @@ export interface DriverContext {
   /** --sim-log FILE: JSON lines of every simulated write. */
   simLogFile?: string;
   simFaults?: SimFaults;
+  /** Run real drivers against simulated twins of their hardware. */
+  twins?: boolean;
+  /** Shared by every twin of one board; created by openDrivers. */
+  recorder?: WriteRecorder;
 }
 
-type DriverFactory = (spec: DriverInstanceSpec, ctx: DriverContext) => Promise<Driver>;
+type DriverFactory = (spec: DriverInstanceSpec, ctx: DriverContext, profile: BoardProfile) => Promise<Driver>;
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   sim: async (spec, ctx) => new SimDriver({
     name: spec.name,
     clock: ctx.clock,
-    ...(ctx.simLogFile ? { logFile: ctx.simLogFile } : {}),
+    ...(ctx.recorder ? { recorder: ctx.recorder } : ctx.simLogFile ? { logFile: ctx.simLogFile } : {}),
     ...(ctx.simFaults ? { faults: ctx.simFaults } : {}),
   }),
-  gpio: async (spec) => unavailable(spec),
-  serial: async (spec) => unavailable(spec),
+  gpio: async (spec, ctx) => {
+    const { GpioDriver } = await import('./gpio.js');
+    if (!ctx.twins) return new GpioDriver({ name: spec.name, options: spec.options, clock: ctx.clock });
+    const { FakeSysfs, LAYOUTS } = await import('./twins/fake-sysfs.js');
+    const wanted = str(spec.options['twin_layout']) ?? 'pi4-6.6';
+    if (!(wanted in LAYOUTS)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
+    const fake = new FakeSysfs({ layout: wanted as keyof typeof LAYOUTS, pwmChips: 3 });
+    const driver = new GpioDriver({
+      name: spec.name,
+      options: { ...spec.options, sysfs_root: fake.gpioRoot, pwm_root: fake.pwmRoot, backend: 'sysfs' },
+      clock: ctx.clock,
+      kernel: fake,
+      ...(ctx.recorder ? { recorder: ctx.recorder } : {}),
+    });
+    const close = driver.close.bind(driver);
+    driver.close = async () => { await close(); fake.remove(); };
+    return driver;
+  },
+  serial: async (spec, ctx, profile) => {
+    const { SerialDriver } = await import('./serial.js');
+    if (!ctx.twins) return new SerialDriver({ name: spec.name, options: spec.options });
+    const { SerialTwin } = await import('./twins/serial-device.js');
+    const paths = new Set<string>();
+    for (const a of profile.actuators.values()) {
+      const p = a.driver === spec.name ? a.port ?? str(spec.options['port']) : undefined;
+      if (p) paths.add(p);
+    }
+    const twin = new SerialTwin([...paths], { delimiter: str(spec.options['delimiter']) ?? '\n' });
+    return new SerialDriver({ name: spec.name, options: spec.options, binding: twin.binding, ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
+  },
   'johnny-five': async (spec) => unavailable(spec),
 };
 
@@ -33,21 +73,37 @@ function unavailable(spec: DriverInstanceSpec): never {
   throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `driver "${spec.name}" of type ${spec.type} is not available in this build`);
 }
 
+/** Creates one driver without opening it (probes, tests). */
+export async function createDriver(spec: DriverInstanceSpec, ctx: DriverContext, profile: BoardProfile): Promise<Driver> {
+  return factories[spec.type](spec, ctx, profile);
+}
+
 /** Creates and opens one driver per instance the profile declares and uses. */
 export async function openDrivers(profile: BoardProfile, ctx: DriverContext): Promise<Map<string, Driver>> {
   const drivers = new Map<string, Driver>();
+  const shared: DriverContext = ctx.recorder || !(ctx.twins || ctx.simLogFile) ? ctx : { ...ctx, recorder: new WriteRecorder(ctx.clock, ctx.simLogFile) };
   try {
     for (const spec of profile.drivers.values()) {
       const actuators = [...profile.actuators.values()].filter((a) => a.driver === spec.name);
       const sensors = [...profile.sensors.values()].filter((s) => s.driver === spec.name);
       const usedByEstop = profile.estop?.driver === spec.name;
       if (actuators.length === 0 && sensors.length === 0 && !usedByEstop) continue;
-      const driver = await factories[spec.type](spec, ctx);
+      const driver = await createDriver(spec, shared, profile);
+      const recorder = shared.recorder;
+      if (recorder && recorder !== ctx.recorder) {
+        recorder.retain();
+        const close = driver.close.bind(driver);
+        let released = false;
+        driver.close = async () => {
+          try { await close(); } finally { if (!released) { released = true; recorder.release(); } }
+        };
+      }
       drivers.set(spec.name, driver);
       await driver.open(actuators, sensors);
     }
   } catch (e) {
     await Promise.allSettled([...drivers.values()].map((d) => d.close()));
+    shared.recorder?.close();
     throw e;
   }
   return drivers;

@@ -5,19 +5,14 @@
  * answer plausibly (a rover in a room, a draining battery), and answers serial lines like a
  * small controller.
  */
-import { openSync, writeSync, closeSync } from 'node:fs';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
+import { WriteRecorder, type RecordedWrite } from './recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
 
-export interface SimWrite {
-  t: number;
-  actuator: string;
-  value: ActuatorValue;
-  channel?: 'left' | 'right';
-}
+export type SimWrite = RecordedWrite;
 
 export interface SimFaults {
   /** Return an error to make a write fail (after nothing was written). */
@@ -31,13 +26,15 @@ export interface SimDriverOptions {
   clock: Clock;
   /** Append-only JSON-lines log of every write. Truncated when the driver opens. */
   logFile?: string;
+  /** A recorder shared with the board's other twins (takes the place of logFile). */
+  recorder?: WriteRecorder;
   faults?: SimFaults;
   /** Room size and start pose for the distance sensor. */
   world?: { roomWidthM?: number; roomDepthM?: number; batteryStart?: number };
 }
 
 /** Replies of the simulated serial controller on the `uart` line. */
-function controllerReply(line: string, state: Map<string, ActuatorValue>): string {
+export function controllerReply(line: string, state: Map<string, ActuatorValue>): string {
   const cmd = line.trim().toUpperCase();
   if (cmd === 'PING') return 'PONG';
   if (cmd === 'STATUS') return 'OK READY';
@@ -58,12 +55,10 @@ export class SimDriver implements Driver {
     simulated: true,
   };
 
-  /** Every write since open, in order. Tests assert on this. */
-  readonly writes: SimWrite[] = [];
   private readonly clock: Clock;
   private readonly logFile: string | undefined;
-  private fd: number | undefined;
-  private origin = 0;
+  private recorder: WriteRecorder | undefined;
+  private readonly ownsRecorder: boolean;
   private readonly faults: SimFaults | undefined;
   private readonly values = new Map<string, ActuatorValue>();
   private readonly listeners = new Set<(w: SimWrite) => void>();
@@ -82,6 +77,8 @@ export class SimDriver implements Driver {
     this.name = options.name ?? 'sim';
     this.clock = options.clock;
     this.logFile = options.logFile;
+    this.recorder = options.recorder;
+    this.ownsRecorder = !options.recorder;
     this.faults = options.faults;
     this.room = { w: options.world?.roomWidthM ?? 5, d: options.world?.roomDepthM ?? 5 };
     this.battery = options.world?.batteryStart ?? 0.95;
@@ -90,16 +87,16 @@ export class SimDriver implements Driver {
   async open(actuators: readonly ActuatorSpec[], _sensors: readonly SensorSpec[]): Promise<void> {
     if (this.opened) return;
     this.opened = true;
-    this.origin = this.clock.now();
-    this.lastIntegrate = this.origin;
-    if (this.logFile) {
-      // Truncate, then append: the watchdog process may append its own stop records to the file.
-      closeSync(openSync(this.logFile, 'w'));
-      this.fd = openSync(this.logFile, 'a');
-    }
+    this.lastIntegrate = this.clock.now();
+    this.recorder ??= new WriteRecorder(this.clock, this.logFile);
     for (const a of actuators) {
       if (a.type === 'differential_drive' && a.calibration) this.calibration = a.calibration;
     }
+  }
+
+  /** Every write since open, in order. Tests assert on this. */
+  get writes(): SimWrite[] {
+    return this.recorder?.writes ?? [];
   }
 
   /** Subscribe to writes as they happen (benchmarks, live views). */
@@ -150,9 +147,32 @@ export class SimDriver implements Driver {
     return { value: round((lo + hi) / 2, 3), ...(unit ? { unit } : {}) };
   }
 
+  private readonly inputs = new Map<string, { activeLow: boolean; level: boolean; listeners: Set<(active: boolean) => void> }>();
+
+  /** Simulated digital inputs: press() and release() drive them like a button would. */
+  async watch(spec: { pin: number | string; active_low?: boolean }, onChange: (active: boolean) => void): Promise<() => void> {
+    const key = String(spec.pin);
+    let input = this.inputs.get(key);
+    if (!input) {
+      input = { activeLow: spec.active_low === true, level: spec.active_low === true, listeners: new Set() };
+      this.inputs.set(key, input);
+    }
+    const entry = input;
+    entry.listeners.add(onChange);
+    return () => entry.listeners.delete(onChange);
+  }
+
+  /** Sets a simulated input's electrical level (true = high); watchers hear the active state. */
+  setInput(pin: number | string, high: boolean): void {
+    const input = this.inputs.get(String(pin));
+    if (!input || input.level === high) return;
+    input.level = high;
+    const active = input.activeLow ? !high : high;
+    for (const l of input.listeners) l(active);
+  }
+
   failsafeTarget(): FailsafeTarget | undefined {
-    if (!this.logFile) return undefined;
-    return { kind: 'sim-log', file: this.logFile, originEpochMs: performance.timeOrigin + this.origin };
+    return this.recorder?.failsafeTarget();
   }
 
   async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {
@@ -165,17 +185,12 @@ export class SimDriver implements Driver {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    if (this.fd !== undefined) {
-      closeSync(this.fd);
-      this.fd = undefined;
-    }
+    if (this.ownsRecorder) this.recorder?.close();
   }
 
   private record(entry: Omit<SimWrite, 't'>): void {
-    const w: SimWrite = { t: round(this.clock.now() - this.origin, 3), ...entry };
-    this.writes.push(w);
-    // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
-    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
+    if (!this.recorder) throw new LlmosError('ERR_DRIVER', `sim driver "${this.name}" is not open`);
+    const w = this.recorder.record(entry);
     for (const l of this.listeners) l(w);
   }
 

@@ -135,7 +135,7 @@ export interface ProbeResult {
  */
 export type FailsafeTarget =
   | { kind: 'sim-log'; file: string; originEpochMs: number }
-  | { kind: 'sysfs-gpio'; root: string; lines: Array<{ actuator: string; channel?: 'left' | 'right'; gpio: number; safeLevel: 0 | 1 }> };
+  | { kind: 'sysfs-gpio'; root: string; lines: Array<{ actuator: string; channel?: 'left' | 'right'; gpio: number; safeLevel: 0 | 1 }>; pwms?: string[] };
 
 /**
  * One small interface for every kind of hardware. Everything async returns a promise;

@@ -63,7 +63,7 @@ export interface SafetyConfig {
   broker_loss: { action: 'stop' | 'ignore'; after_ms: number };
   hooks: HookRule[];
 }
-export interface SimConfig { time: 'real' | 'virtual'; log?: string }
+export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean }
 export interface MqttConfig {
   url?: string;
   base_topic: string;

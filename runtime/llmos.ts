@@ -157,6 +157,7 @@ export class LLMOS {
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
     const catalog = this._catalog;

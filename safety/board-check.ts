@@ -4,7 +4,7 @@
  */
 import { RealClock } from '../lib/clock.js';
 import { toLlmosError } from '../lib/errors.js';
-import { openDrivers } from '../drivers/index.js';
+import { createDriver } from '../drivers/index.js';
 import type { BoardProfile, Driver, ProbeResult } from '../drivers/types.js';
 import { loadBoardProfile } from './board-profile.js';
 
@@ -21,7 +21,7 @@ export interface BoardCheckReport {
   error?: { code: string; message: string };
 }
 
-export async function checkBoard(board: string): Promise<BoardCheckReport> {
+export async function checkBoard(board: string, options: { twins?: boolean } = {}): Promise<BoardCheckReport> {
   let profile: BoardProfile;
   try {
     profile = loadBoardProfile(board);
@@ -38,14 +38,18 @@ export async function checkBoard(board: string): Promise<BoardCheckReport> {
       const s = profile.sensors.get(r.name);
       return { ...r, type: a?.type ?? s?.type ?? '?', driver: `${spec.name} (${spec.type})` };
     };
-    let drivers: Map<string, Driver> | undefined;
+    // Probe without opening: opening claims pins and sets outputs; a probe only looks.
+    let driver: Driver | undefined;
     try {
       const single: BoardProfile = { ...profile, drivers: new Map([[spec.name, spec]]), actuators: new Map(actuators.map((a) => [a.name, a])), sensors: new Map(sensors.map((s) => [s.name, s])) };
-      drivers = await openDrivers(single, { clock: new RealClock() });
-      const driver = drivers.get(spec.name);
-      const results = driver?.probe
-        ? await driver.probe(actuators, sensors)
-        : [...actuators, ...sensors].map((d) => ({ name: d.name, kind: profile.actuators.has(d.name) ? 'actuator' as const : 'sensor' as const, ok: true, detail: 'opened (driver has no probe)' }));
+      driver = await createDriver(spec, { clock: new RealClock(), ...(options.twins ? { twins: true } : {}) }, single);
+      let results: ProbeResult[];
+      if (driver.probe) {
+        results = await driver.probe(actuators, sensors);
+      } else {
+        await driver.open(actuators, sensors);
+        results = [...actuators, ...sensors].map((d) => ({ name: d.name, kind: profile.actuators.has(d.name) ? 'actuator' as const : 'sensor' as const, ok: true, detail: 'opened (driver has no probe)' }));
+      }
       rows.push(...results.map(describe));
     } catch (e) {
       const err = toLlmosError(e, 'ERR_DRIVER');
@@ -53,7 +57,7 @@ export async function checkBoard(board: string): Promise<BoardCheckReport> {
         rows.push(describe({ name: d.name, kind: profile.actuators.has(d.name) ? 'actuator' : 'sensor', ok: false, detail: `${err.code}: ${err.message}` }));
       }
     } finally {
-      if (drivers) await Promise.allSettled([...drivers.values()].map((d) => d.close()));
+      await driver?.close().catch(() => undefined);
     }
   }
   return { ok: rows.every((r) => r.ok), board: profile.name, source: profile.source, rows };

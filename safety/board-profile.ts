@@ -41,6 +41,10 @@ interface RawActuator {
   cdir_pin?: number | string;
   invert?: boolean;
   pwm_range?: [number, number];
+  pwm?: { chip?: number; channel: number };
+  active_low?: boolean;
+  line?: string;
+  expect?: string;
   left?: ChannelSpec;
   right?: ChannelSpec;
   range?: [number, number];
@@ -65,6 +69,7 @@ interface RawSensor {
   driver?: string;
   description?: string;
   pin?: number | string;
+  active_low?: boolean;
   unit?: string;
   range?: [number, number];
   role?: SensorSpec['role'];
@@ -127,7 +132,7 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     if (range[0] > range[1]) fail(`${field}/range`, `minimum ${range[0]} is above maximum ${range[1]}`);
     const safe = normalizeSafeValue(a, range, field, fail);
     const channel: ChannelSpec = {};
-    for (const k of ['pin', 'dir_pin', 'cdir_pin', 'invert', 'pwm_range'] as const) {
+    for (const k of ['pin', 'dir_pin', 'cdir_pin', 'invert', 'pwm_range', 'pwm', 'active_low', 'line', 'expect'] as const) {
       if (a[k] !== undefined) channel[k] = a[k] as never;
     }
     const spec: ActuatorSpec = {
@@ -162,9 +167,15 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
       spec.allow = a.allow as string[];
       spec.reply_timeout_ms = a.reply_timeout_ms ?? 1000;
       spec.delimiter = a.delimiter ?? '\n';
-      if (a.port !== undefined) spec.port = a.port;
-      if (a.baud_rate !== undefined) spec.baud_rate = a.baud_rate;
     }
+    if (a.expect !== undefined) {
+      try { new RegExp(a.expect); } catch (e) { fail(`${field}/expect`, `is not a valid regular expression: ${(e as Error).message}`); }
+    }
+    if (a.allow !== undefined && a.type !== 'serial_line') spec.allow = a.allow;
+    if (a.port !== undefined) spec.port = a.port;
+    if (a.baud_rate !== undefined) spec.baud_rate = a.baud_rate;
+    if (a.delimiter !== undefined) spec.delimiter = a.delimiter;
+    if (a.reply_timeout_ms !== undefined) spec.reply_timeout_ms = a.reply_timeout_ms;
     actuators.set(name, spec);
   }
 
@@ -172,7 +183,7 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
   for (const [name, s] of Object.entries(doc.sensors ?? {})) {
     const field = `/sensors/${name}`;
     if (actuators.has(name)) fail(field, `"${name}" is already an actuator; names must be unique`);
-    const spec: SensorSpec = { name, type: s.type, driver: driverOf(field, s.driver), channel: s.pin !== undefined ? { pin: s.pin } : {} };
+    const spec: SensorSpec = { name, type: s.type, driver: driverOf(field, s.driver), channel: s.pin !== undefined ? { pin: s.pin, ...(s.active_low !== undefined ? { active_low: s.active_low } : {}) } : {} };
     if (s.description !== undefined) spec.description = s.description;
     if (s.unit !== undefined) spec.unit = s.unit;
     if (s.range !== undefined) spec.range = s.range;

@@ -3,6 +3,7 @@
  * only way the runtime gets at drivers: it receives a gate, never a driver.
  */
 import type { Clock } from '../lib/clock.js';
+import { LlmosError } from '../lib/errors.js';
 import { openDrivers } from '../drivers/index.js';
 import type { SimFaults } from '../drivers/sim.js';
 import { SafetyGate, type GateOptions } from './gate.js';
@@ -12,14 +13,32 @@ export interface OpenGateOptions extends Omit<GateOptions, 'drivers'> {
   /** --sim-log FILE for simulated drivers. */
   simLogFile?: string;
   simFaults?: SimFaults;
+  /** Run real drivers against simulated twins of their hardware. */
+  twins?: boolean;
 }
 
 export async function openSafetyGate(options: OpenGateOptions): Promise<SafetyGate> {
-  const { simLogFile, simFaults, ...gateOptions } = options;
+  const { simLogFile, simFaults, twins, ...gateOptions } = options;
   const drivers = await openDrivers(options.profile, {
     clock: options.clock,
     ...(simLogFile ? { simLogFile } : {}),
     ...(simFaults ? { simFaults } : {}),
+    ...(twins ? { twins } : {}),
   });
-  return new SafetyGate({ ...gateOptions, drivers });
+  const gate = new SafetyGate({ ...gateOptions, drivers });
+  const button = options.profile.estop;
+  if (button) {
+    // The physical e-stop: pressing it latches the e-stop; only an explicit release clears it.
+    const driver = drivers.get(button.driver);
+    try {
+      if (!driver?.watch) throw new LlmosError('ERR_BOARD_PROFILE', `estop: driver "${button.driver}" cannot watch an input pin`);
+      await driver.watch(button, (active) => {
+        if (active) void gate.engageEstop(`e-stop button (pin ${button.pin}) pressed`, 'button').catch(() => undefined);
+      });
+    } catch (e) {
+      await gate.close('e-stop button unavailable');
+      throw e;
+    }
+  }
+  return gate;
 }

@@ -19,6 +19,7 @@ export const COMMON_OPTIONS = {
   explain: { type: 'boolean' },
   'sim-log': { type: 'string' },
   'sim-time': { type: 'string' },
+  twins: { type: 'boolean' },
   mqtt: { type: 'string' },
   'device-id': { type: 'string' },
   serve: { type: 'boolean' },
@@ -56,8 +57,9 @@ export function overridesFrom(values: ParsedCli['values']): ConfigInput {
     if (str('traces') !== undefined) o.paths.traces = str('traces') as string;
     if (str('state') !== undefined) o.paths.state = str('state') as string;
   }
-  if (str('sim-log') !== undefined || str('sim-time') !== undefined) {
+  if (str('sim-log') !== undefined || str('sim-time') !== undefined || values['twins'] === true) {
     o.sim = {};
+    if (values['twins'] === true) o.sim.twins = true;
     if (str('sim-log') !== undefined) o.sim.log = str('sim-log') as string;
     if (str('sim-time') !== undefined) o.sim.time = str('sim-time') as 'real' | 'virtual';
   }

@@ -47,7 +47,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     const overrides = mergeOverrides(overridesFrom(values), spec.extraOverrides?.(values) ?? {});
     const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides });
     if (values['check-board']) {
-      const report = await checkBoard(config.board);
+      const report = await checkBoard(config.board, { twins: config.sim.twins === true });
       process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
       return report.ok ? 0 : 1;
     }

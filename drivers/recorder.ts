@@ -1,0 +1,75 @@
+/**
+ * What the hardware would have seen: every physical write of a simulated twin, with the time it
+ * happened, in memory and (with --sim-log FILE) as one JSON line per write. One recorder is
+ * shared by every twin of a board so the log is a single timeline.
+ */
+import { closeSync, openSync, writeSync } from 'node:fs';
+import type { Clock } from '../lib/clock.js';
+import type { ActuatorValue, FailsafeTarget } from './types.js';
+
+export interface RecordedWrite {
+  /** Milliseconds since the recorder opened. */
+  t: number;
+  actuator: string;
+  value: ActuatorValue;
+  channel?: 'left' | 'right';
+  /** Twin-specific detail: the pin, sysfs line or serial port that carried the write. */
+  via?: string;
+}
+
+export class WriteRecorder {
+  readonly writes: RecordedWrite[] = [];
+  private fd: number | undefined;
+  private readonly origin: number;
+  private readonly listeners = new Set<(w: RecordedWrite) => void>();
+
+  private readonly clock: Clock;
+  readonly logFile: string | undefined;
+
+  constructor(clock: Clock, logFile?: string) {
+    this.clock = clock;
+    this.logFile = logFile;
+    this.origin = clock.now();
+    if (logFile) {
+      // Truncate, then append: the watchdog process may append its own stop records to the file.
+      closeSync(openSync(logFile, 'w'));
+      this.fd = openSync(logFile, 'a');
+    }
+  }
+
+  record(entry: Omit<RecordedWrite, 't'>): RecordedWrite {
+    const w: RecordedWrite = { t: Math.round((this.clock.now() - this.origin) * 1000) / 1000, ...entry };
+    this.writes.push(w);
+    // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
+    for (const l of this.listeners) l(w);
+    return w;
+  }
+
+  onWrite(listener: (w: RecordedWrite) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  failsafeTarget(): FailsafeTarget | undefined {
+    if (!this.logFile) return undefined;
+    return { kind: 'sim-log', file: this.logFile, originEpochMs: performance.timeOrigin + this.origin };
+  }
+
+  private users = 0;
+
+  /** Each driver sharing the recorder retains it; the file closes when the last one releases. */
+  retain(): void {
+    this.users++;
+  }
+
+  release(): void {
+    if (--this.users <= 0) this.close();
+  }
+
+  close(): void {
+    if (this.fd === undefined) return;
+    closeSync(this.fd);
+    this.fd = undefined;
+  }
+}
