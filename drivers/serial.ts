@@ -356,7 +356,10 @@ export class SerialDriver implements Driver {
       }
       rows.push({ name: a.name, kind: 'actuator', ...r });
     }
-    for (const s of sensors) rows.push({ name: s.name, kind: 'sensor', ok: true, detail: `read through ${s.query?.actuator ?? '?'}` });
+    for (const s of sensors) {
+      const via = rows.find((r) => r.name === s.query?.actuator);
+      rows.push({ name: s.name, kind: 'sensor', ok: via?.ok ?? false, detail: via ? `read through ${via.name}${via.ok ? '' : ` (${via.name} not found)`}` : 'no query actuator on this driver' });
+    }
     return rows;
   }
 
