@@ -283,6 +283,8 @@ export interface ImportOptions {
   force?: boolean;
   dryRun?: boolean;
   progress?: Progress;
+  /** Progress of the writes (after every check passed). */
+  writeProgress?: Progress;
 }
 
 export interface ImportAction { path: string; target: string; action: 'write' | 'replace' | 'skip'; reason?: string }
@@ -339,10 +341,9 @@ export async function importBundle(path: string, o: ImportOptions): Promise<Impo
     mkdirSync(o.traces, { recursive: true });
     // Functions first: a running runtime uses one only once its trace (written after) matches it.
     const order = [...actions].sort((a, b) => Number(a.path.startsWith('traces/')) - Number(b.path.startsWith('traces/')));
-    let done = 0;
-    for (const a of order) {
-      if (a.action === 'skip') continue;
-      o.progress?.(++done, actions.length, a.target);
+    const writes = order.filter((a) => a.action !== 'skip');
+    for (const [i, a] of writes.entries()) {
+      o.writeProgress?.(i + 1, writes.length, a.target);
       await writeFileAtomic(a.target, bundle.contents.get(a.path) as Buffer);
     }
     for (const f of removed) unlinkSync(f);
