@@ -20,7 +20,7 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
   // Flags may come before or after the subcommand.
   const { values, args: all } = parseSub(argv, { only: { type: 'string', multiple: true }, force: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
   const [sub, ...args] = all;
-  if (values['help'] || sub === undefined) { io.out(`${BUNDLE_HELP}\n`); return sub === undefined ? 2 : 0; }
+  if (values['help'] || sub === undefined) { io.out(`${BUNDLE_HELP}\n`); return values['help'] ? 0 : 2; }
   const json = values['json'] === true;
   if (sub === 'export') {
     if (values['force'] || values['dry-run']) throw usage(`--${values['force'] ? 'force' : 'dry-run'} applies to "bundle import" only`);

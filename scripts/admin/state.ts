@@ -27,7 +27,7 @@ ${COMMON_HELP}`;
 export async function boardCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, args: positional } = parseSub(argv);
   const [sub, ...args] = positional;
-  if (values['help'] || sub === undefined) { io.out(`${BOARD_HELP}\n`); return sub === undefined ? 2 : 0; }
+  if (values['help'] || sub === undefined) { io.out(`${BOARD_HELP}\n`); return values['help'] ? 0 : 2; }
   if (sub !== 'check') throw usage(`unknown subcommand "board ${sub}" (check)`);
   if (args.length) throw usage(`board check takes no arguments (got "${args.join(' ')}"); use --board FILE`);
   const report = await checkBoard(configFrom(values).board);
@@ -60,7 +60,7 @@ function lastEstop(auditFile: string): { decision: string; ts: string; reason?: 
 export async function stateCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, args: positional } = parseSub(argv);
   const [sub, ...args] = positional;
-  if (values['help'] || sub === undefined) { io.out(`${STATE_HELP}\n`); return sub === undefined ? 2 : 0; }
+  if (values['help'] || sub === undefined) { io.out(`${STATE_HELP}\n`); return values['help'] ? 0 : 2; }
   if (sub !== 'show') throw usage(`unknown subcommand "state ${sub}" (show)`);
   if (args.length) throw usage(`state show takes no arguments (got "${args.join(' ')}")`);
   const cfg = configFrom(values);

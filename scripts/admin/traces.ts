@@ -61,7 +61,7 @@ export async function tracesCommand(argv: readonly string[], io: Io): Promise<nu
   // Flags may come before or after the subcommand.
   const { values, args: all } = parseSub(argv, { yes: { type: 'boolean' }, 'dry-run': { type: 'boolean' } });
   const [sub, ...args] = all;
-  if (values['help'] || sub === undefined || sub === 'help') { io.out(`${TRACES_HELP}\n`); return sub === undefined ? 2 : 0; }
+  if (values['help'] || sub === undefined || sub === 'help') { io.out(`${TRACES_HELP}\n`); return values['help'] || sub === 'help' ? 0 : 2; }
   for (const f of ['yes', 'dry-run'] as const) {
     const allowed = f === 'yes' ? 'rm' : 'import';
     if (values[f] && sub !== allowed) throw usage(`--${f} applies to "traces ${allowed}" only`);
