@@ -97,6 +97,7 @@ export interface ExportOptions {
 export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; skipped: Skipped[] }> {
   const skipped: Skipped[] = [];
   const records: Array<TraceRecord & { data: Buffer; name: string }> = [];
+  const seen = new Map<string, string>();
   const names = listDir(o.traces, /\.ya?ml$/i);
   for (const [i, name] of names.entries()) {
     o.progress?.(i + 1, names.length, name);
@@ -104,8 +105,9 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
     const data = readFileSync(file);
     try {
       const rec = parseTraceBytes(data, file);
-      const dup = records.find((r) => r.trace.goal_signature === rec.trace.goal_signature);
-      if (dup) { skipped.push({ file, reason: `same goal as ${dup.name}` }); continue; }
+      const dup = seen.get(rec.trace.goal_signature);
+      if (dup) { skipped.push({ file, reason: `same goal as ${dup}` }); continue; }
+      seen.set(rec.trace.goal_signature, name);
       records.push({ ...rec, data, name });
     } catch (e) {
       skipped.push({ file, reason: toLlmosError(e).message });
@@ -256,16 +258,17 @@ export async function verifyBundle(bundle: Bundle, where: string, progress?: Pro
   for (const p of bundle.contents.keys()) if (!listed.has(p)) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${p} is in the bundle but not in the manifest`);
   if (totalChecksum(m.files) !== m.checksum) throw new LlmosError('ERR_BUNDLE_CHECKSUM', `${where}: the manifest checksum does not match its file list`);
   const traces = new Map<string, TraceRecord>();
+  const sigs = new Map<string, string>();
   const total = m.files.length;
   let done = 0;
   for (const f of m.files.filter((x) => x.kind === 'trace')) {
     progress?.(++done, total, f.path);
     const rec = parseTraceBytes(bundle.contents.get(f.path) as Buffer, `${where}:${f.path}`);
-    const dup = [...traces.entries()].find(([, r]) => r.trace.goal_signature === rec.trace.goal_signature);
-    if (dup) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${f.path} has the same goal as ${dup[0]}`);
+    const dup = sigs.get(rec.trace.goal_signature);
+    if (dup) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${f.path} has the same goal as ${dup}`);
+    sigs.set(rec.trace.goal_signature, f.path);
     traces.set(f.path, rec);
   }
-  const sigs = new Set([...traces.values()].map((r) => r.trace.goal_signature));
   for (const f of m.files.filter((x) => x.kind === 'crystallized')) {
     progress?.(++done, total, f.path);
     let text: string;
