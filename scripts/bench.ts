@@ -22,6 +22,15 @@ const SECTIONS: Record<string, BenchSection> = {
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  process.stdout.write(`bench (npm run bench, llmos bench): prints performance figures as JSON.\n\nUsage:\n  bench [section...]\nSections: ${Object.keys(SECTIONS).join(', ')}\n`);
+  process.exit(0);
+}
+const unknown = wanted.filter((w) => !(w in SECTIONS));
+if (unknown.length > 0) {
+  process.stderr.write(`bench: ERR_USAGE: unknown section ${unknown.map((u) => `"${u}"`).join(', ')} (sections: ${Object.keys(SECTIONS).join(', ')})\n`);
+  process.exit(2);
+}
 const out: Record<string, unknown> = {
   node: process.version,
   platform: `${process.platform}-${process.arch}`,

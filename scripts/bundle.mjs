@@ -10,6 +10,7 @@ const entries = {
   'run-follower': 'dist/scripts/run-follower.js',
   'run-agentic-follower': 'dist/scripts/run-agentic-follower.js',
   'bench-boot-child': 'dist/scripts/bench/boot-child.js',
+  llmos: 'dist/scripts/llmos.js',
 };
 await build({
   entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [k, join(root, v)])),

@@ -14,19 +14,22 @@ import { COMMON_OPTIONS, overridesFrom, parseCli, usageError } from './cli.js';
 const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
 
 Usage:
-  crystallize [options] <goal_signature | "goal text">
+  crystallize [options] <goal_signature | "goal text">      (also: llmos crystallize ...)
 Options:
   --dry-run            print the generated code, write nothing
   --config FILE, --traces DIR, --state DIR, --board FILE|sim   as for run-follower
+  --crystallized DIR   where functions are written (default ./crystallized)
   --json               print {trace, function, file, written, code} as JSON`;
 
 export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let os: LLMOS | undefined;
   try {
-    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' } });
+    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, crystallized: { type: 'string' } });
     if (values['help']) { out(`${HELP}\n`); return 0; }
     if (goals.length !== 1) throw new LlmosError('ERR_USAGE', 'give one trace: its goal_signature or its goal text (quoted)');
-    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overridesFrom(values), logging: { level: 'warn' } } });
+    const overrides = overridesFrom(values);
+    if (typeof values['crystallized'] === 'string') overrides.paths = { ...overrides.paths, crystallized: values['crystallized'] };
+    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overrides, logging: { level: 'warn' } } });
     os = new LLMOS({ config });
     await os.boot();
     const target = goals[0] as string;

@@ -86,6 +86,32 @@ export function checkIsolated(js: string, file: string): void {
 const SIGNATURE_RE = /^export const signature\s*=\s*'([0-9a-f]{16})';/m;
 const HASH_RE = /^export const traceHash\s*=\s*'([0-9a-f]+)';/m;
 
+/**
+ * The full load check for one crystallized source: a signature export, valid code after type
+ * stripping, isolation, and exactly one exported function. Used by the registry and by bundle
+ * import (which must refuse a file before writing it). Throws ERR_CRYSTALLIZED_INVALID.
+ */
+export async function compileCrystallized(source: string, file: string, expectedSignature?: string): Promise<{ name: string; fn: CrystallizedFunction; signature: string }> {
+  const signature = SIGNATURE_RE.exec(source)?.[1];
+  if (!signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: no \`export const signature = '<16 hex>'\`; not a crystallized function`);
+  if (expectedSignature !== undefined && signature !== expectedSignature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
+  let js: string;
+  try {
+    js = stripTypes(source);
+  } catch (err) {
+    // The stripper reports syntax errors as plain objects with a message and a position.
+    const x = err as { message?: string; startLine?: number; startColumn?: number };
+    throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}${x.startLine ? `:${x.startLine}:${x.startColumn ?? 0}` : ''}: not valid code: ${x.message ?? String(err)}`);
+  }
+  checkIsolated(js, file);
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`) as Record<string, unknown>;
+  if (mod['signature'] !== signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
+  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
+  if (fns.length !== 1) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: must export exactly one function, found ${fns.length}`);
+  const [name, fn] = fns[0] as [string, CrystallizedFunction];
+  return { name, fn, signature };
+}
+
 export class CrystallizedRegistry {
   readonly dir: string;
   private readonly entries = new Map<string, Entry>();
@@ -165,22 +191,7 @@ export class CrystallizedRegistry {
 
   private async load(e: Entry): Promise<void> {
     try {
-      const source = readFileSync(e.file, 'utf8');
-      let js: string;
-      try {
-        js = stripTypes(source);
-      } catch (err) {
-        // The stripper reports syntax errors as plain objects with a message and a position.
-        const x = err as { message?: string; startLine?: number; startColumn?: number };
-        throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}${x.startLine ? `:${x.startLine}:${x.startColumn ?? 0}` : ''}: not valid code: ${x.message ?? String(err)}`);
-      }
-      checkIsolated(js, e.file);
-      const mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`) as Record<string, unknown>;
-      if (mod['signature'] !== e.signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}: its signature export does not match`);
-      const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
-      if (fns.length !== 1) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}: must export exactly one function, found ${fns.length}`);
-      const [name, fn] = fns[0] as [string, CrystallizedFunction];
-      e.loaded = { name, fn };
+      e.loaded = await compileCrystallized(readFileSync(e.file, 'utf8'), e.file, e.signature);
     } catch (err) {
       const error = toLlmosError(err, 'ERR_CRYSTALLIZED_INVALID');
       e.loaded = { error: error.code === 'ERR_CRYSTALLIZED_INVALID' ? error : new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}: failed to load: ${error.message}`) };

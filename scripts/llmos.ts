@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+/**
+ * llmos: the admin command of a board. Traces, board check, runtime state, crystallization,
+ * benchmarks and trace bundles; readable tables by default, --json for machines, progress on
+ * standard error. Exit status: 0 ok, 1 failure, 2 bad usage or configuration.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { toLlmosError } from '../lib/errors.js';
+import { packagePath } from '../lib/paths.js';
+import { bundleCommand } from './admin/bundle.js';
+import { COMMON_HELP, exitCodeOf, processIo, usage, type Io } from './admin/common.js';
+import { boardCommand, stateCommand } from './admin/state.js';
+import { tracesCommand } from './admin/traces.js';
+
+const HELP = `llmos: administer an LLM OS edge runtime on this board.
+
+Usage:
+  llmos traces list|show|validate|import|rm ...   learned traces (llmos traces --help)
+  llmos board check                               validate the board profile, probe each device
+  llmos state show                                sentience state, last e-stop, trace counts
+  llmos crystallize [--dry-run] <signature|"goal">  turn a trace into crystallized/<name>.ts
+  llmos bench [section...]                        performance figures as JSON (llmos bench --help)
+  llmos bundle export|import ...                  copy traces between boards (llmos bundle --help)
+  llmos <command> --help                          help for one command
+  llmos --version
+
+${COMMON_HELP}
+
+Exit status: 0 ok, 1 failure (invalid file, missing device, refused import), 2 bad usage or configuration.
+
+Examples:
+  llmos traces list
+  llmos traces import upstream/ping.yaml notes/wave.md
+  llmos bundle export /tmp/arm.tar --only "wave hello"
+  llmos state show --json`;
+
+/** Runs another of our entry points with the same arguments (one implementation per command). */
+function delegate(script: string, argv: readonly string[]): Promise<number> {
+  return new Promise((resolvePromise) => {
+    const child = spawn(process.execPath, [packagePath('dist', 'scripts', script), ...argv], { stdio: 'inherit' });
+    child.on('error', (e) => { process.stderr.write(`llmos: ERR_INTERNAL: ${e.message}\n`); resolvePromise(1); });
+    child.on('close', (code, signal) => resolvePromise(code ?? (signal ? 1 : 0)));
+  });
+}
+
+const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<number>> = {
+  traces: tracesCommand,
+  board: boardCommand,
+  state: stateCommand,
+  bundle: bundleCommand,
+  crystallize: (argv) => delegate('crystallize.js', argv),
+  bench: (argv) => delegate('bench.js', argv),
+};
+
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === undefined || cmd === '--help' || cmd === '-h' || cmd === 'help') { io.out(`${HELP}\n`); return cmd === undefined ? 2 : 0; }
+    if (cmd === '--version') {
+      io.out(`${(JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version}\n`);
+      return 0;
+    }
+    const run = COMMANDS[cmd];
+    if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle)`);
+    return await run(rest, io);
+  } catch (e) {
+    const err = toLlmosError(e);
+    io.err(`llmos: ${err.code}: ${err.message}\n`);
+    return exitCodeOf(err);
+  }
+}
+
+main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
