@@ -113,7 +113,7 @@ export class SdNotify {
     if (this.closed) return;
     this.close();
     let timer: NodeJS.Timeout | undefined;
-    const cap = new Promise<void>((resolve) => { timer = setTimeout(resolve, maxWaitMs); timer.unref(); });
+    const cap = new Promise<void>((resolve) => { timer = setTimeout(resolve, maxWaitMs); });
     await Promise.race([this.message(['STOPPING=1', ...statusField(status)]), cap]);
     clearTimeout(timer);
   }
