@@ -49,6 +49,11 @@ export interface LLMOSOptions {
   simFaults?: SimFaults;
   /** A chat model other than the configured Ollama server (embedding the runtime). */
   llm?: LlmAdapter;
+  /**
+   * Called on every safety-watchdog heartbeat: the event loop runs and no driver write is stuck.
+   * The systemd watchdog ping rides on it, so systemd sees exactly the health the watchdog sees.
+   */
+  onWatchdogBeat?: () => void;
 }
 
 /** One top-level goal's context, shared by its parts. */
@@ -104,6 +109,7 @@ export class LLMOS {
   private _sentience: Sentience | undefined;
   private _agentic: AgenticFollower | undefined;
   private readonly llm: LlmAdapter | undefined;
+  private readonly onWatchdogBeat: (() => void) | undefined;
   private readonly shutdownHooks: Array<() => Promise<void>> = [];
   private resolveClosed: () => void = () => undefined;
   /** Resolves when shutdown() has finished. */
@@ -123,6 +129,7 @@ export class LLMOS {
     this.log = opts.logger ?? createLogger(this.config.logging.level);
     this.simFaults = opts.simFaults;
     this.llm = opts.llm;
+    this.onWatchdogBeat = opts.onWatchdogBeat;
   }
 
   get gate(): SafetyGate { return this.need(this._gate, 'gate'); }
@@ -174,6 +181,7 @@ export class LLMOS {
         stallMs,
         heartbeatMs: Math.max(5, Math.min(cfg.safety.watchdog.heartbeat_ms, Math.floor(stallMs / 4))),
         log: (m) => this.log.error(m),
+        ...(this.onWatchdogBeat ? { onBeat: this.onWatchdogBeat } : {}),
       });
       this.watchdogReady.catch((e: unknown) => this.log.error(`safety watchdog: ${toLlmosError(e).message}`));
     }
@@ -457,7 +465,7 @@ function needsLlm(d: Decision): boolean {
 }
 
 function isOptions(o: LLMOSOptions | ConfigInput): o is LLMOSOptions {
-  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o || 'llm' in o;
+  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o || 'llm' in o || 'onWatchdogBeat' in o;
 }
 
 function errorInfo(e: LlmosError): { code: string; message: string } {

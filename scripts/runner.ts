@@ -2,7 +2,7 @@
  * The command-line runner shared by run-follower (deterministic, no LLM) and
  * run-agentic-follower (adds MIXED and LEARNER through a local Ollama model).
  */
-import { readFileSync } from 'node:fs';
+import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { isLlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
@@ -10,6 +10,7 @@ import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
+import type { SdNotify } from '../runtime/sd-notify.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
@@ -43,6 +44,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   }
   const json = values['json'] === true;
   let os: LLMOS;
+  let sd: SdNotify | undefined;
   try {
     const overrides = mergeOverrides(overridesFrom(values), spec.extraOverrides?.(values) ?? {});
     const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides });
@@ -52,7 +54,10 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       return report.ok ? 0 : 1;
     }
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
-    os = new LLMOS({ config });
+    // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
+    sd = process.env['NOTIFY_SOCKET'] ? (await import('../runtime/sd-notify.js')).SdNotify.fromEnv() : undefined;
+    const notifier = sd;
+    os = new LLMOS({ config, ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
     await os.boot();
   } catch (e) {
     const u = usageError(e);
@@ -61,6 +66,13 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   }
 
   const unguard = installProcessGuards(os);
+  if (sd) {
+    const notifier = sd;
+    // First hook: systemd stops expecting pings before the slower steps of a shutdown.
+    os.onShutdown(() => notifier.stopping('stopping: bringing actuators to safe values'));
+    // No heartbeat without the safety watchdog (disabled, virtual time): ping from a timer instead.
+    if (!os.watchdogReady) notifier.startTimer();
+  }
   let failed = false;
   let bridge: MqttBridge | undefined;
   if (values['serve'] && os.config.mqtt.url) {
@@ -81,6 +93,11 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   } else if (values['serve']) {
     process.stderr.write(`${name}: no MQTT broker configured (mqtt.url or --mqtt URL): goals from standard input only\n`);
   }
+  // A service with no input at all (systemd's StandardInput=null) stays up until a signal, so
+  // the unit stays active and keeps its e-stop signals; otherwise the end of input ends --serve.
+  const idle = values['serve'] === true && !bridge && stdinIsNull();
+  if (idle) process.stderr.write(`${name}: standard input is /dev/null: idle until stopped\n`);
+  await sd?.ready(`${os.traceReport.loaded} traces; ${bridge ? `serving ${bridge.topics.base}/cmd/+` : idle ? 'idle (no MQTT broker configured)' : 'reading goals from standard input'}`);
   const perGoal = { allowLlm: spec.allowLlm, ...spec.executeOptions?.(values) };
   try {
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
@@ -103,6 +120,12 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     await printing;
     // A service keeps serving MQTT after its standard input closes, until a signal stops it.
     if (bridge) await os.closedPromise;
+    else if (idle) {
+      // Nothing else holds the event loop open here.
+      const hold = setInterval(() => undefined, 1 << 30);
+      await os.closedPromise;
+      clearInterval(hold);
+    }
     offConfirm();
     offSuggest();
   } catch (e) {
@@ -115,6 +138,16 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   await os.shutdown('done');
   unguard();
   return failed ? 1 : 0;
+}
+
+/** True when standard input is /dev/null (or closed): no goal can ever arrive on it. */
+function stdinIsNull(): boolean {
+  try {
+    const st = fstatSync(0);
+    return st.isCharacterDevice() && st.rdev === statSync('/dev/null').rdev;
+  } catch {
+    return true;
+  }
 }
 
 function mergeOverrides(a: ConfigInput, b: ConfigInput): ConfigInput {
