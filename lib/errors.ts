@@ -39,6 +39,8 @@ export const ERROR_CODES = {
   ERR_ABORTED: 'the run was aborted (e-stop, shutdown or a signal)',
   ERR_DRIVER: 'a driver failed to open, read or write',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
+  ERR_STATE: 'a state file could not be read or written',
+  ERR_FACTS_FULL: 'the facts store is full',
   ERR_DRIVER_DISCONNECTED: 'the device was unplugged or its board was lost; the driver is reconnecting',
   ERR_SERIAL_TIMEOUT: 'a serial device did not answer in time',
   ERR_CRYSTALLIZED_INVALID: 'a crystallized function failed to load or imports something other than types',

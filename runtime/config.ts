@@ -22,12 +22,20 @@ export interface ConfigInput {
   modes?: Partial<ModesConfig>;
   crystallization?: Partial<CrystallizationConfig>;
   sentience?: Partial<SentienceConfig>;
-  tools?: { disabled?: string[]; system?: Partial<SystemConfig> };
+  tools?: { disabled?: string[]; facts?: boolean; system?: Partial<SystemConfig> };
   safety?: Partial<Omit<SafetyConfig, 'watchdog' | 'broker_loss'>> & { watchdog?: Partial<SafetyConfig['watchdog']>; broker_loss?: Partial<SafetyConfig['broker_loss']> };
   sim?: Partial<SimConfig>;
   mqtt?: Partial<MqttConfig>;
   ollama?: Partial<OllamaConfig>;
-  logging?: { level?: LogLevel };
+  logging?: Partial<LoggingConfig>;
+}
+
+export interface LoggingConfig {
+  level: LogLevel;
+  format: 'text' | 'json';
+  sessions: boolean;
+  session_max_bytes: number;
+  session_keep: number;
 }
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
@@ -98,17 +106,17 @@ export interface RuntimeConfig {
   modes: ModesConfig;
   crystallization: CrystallizationConfig;
   sentience: SentienceConfig;
-  tools: { disabled: string[]; system: SystemConfig };
+  tools: { disabled: string[]; facts: boolean; system: SystemConfig };
   safety: SafetyConfig;
   sim: SimConfig;
   mqtt: MqttConfig;
   ollama: OllamaConfig;
-  logging: { level: LogLevel };
+  logging: LoggingConfig;
   /** The config file, if any. */
   source?: string;
 }
 
-const COMMON: ConfigInput & { ollama: Partial<OllamaConfig> } = {
+const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<LoggingConfig> } = {
   board: 'sim',
   modes: { follower_threshold: 0.92, mixed_threshold: 0.75 },
   crystallization: { min_usage: 5, min_success: 0.95 },
@@ -121,7 +129,8 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig> } = {
     deltas: {},
     thresholds: {},
   },
-  tools: { disabled: [], system: { enabled: false, bash_timeout_ms: 120000 } },
+  tools: { disabled: [], facts: true, system: { enabled: false, bash_timeout_ms: 120000 } },
+  logging: { format: 'text', sessions: true, session_max_bytes: 5 * 1024 * 1024, session_keep: 20 },
   safety: {
     deadman_ms: 500, speed_scale: 1, ramp_tick_ms: 20, confirm_timeout_ms: 30000, audit: true,
     watchdog: { enabled: true, heartbeat_ms: 100 }, broker_loss: { action: 'stop', after_ms: 2000 }, hooks: [],
@@ -144,7 +153,7 @@ export const PRESETS: Record<Preset, ConfigInput> = {
     modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: false },
     crystallization: { auto: false, min_usage: 5, min_success: 0.95 },
     ollama: { ...COMMON.ollama, timeout_ms: 120000 },
-    logging: { level: 'info' },
+    logging: { ...COMMON.logging, level: 'info' },
   },
   production: {
     ...structuredClone(COMMON),
@@ -154,7 +163,7 @@ export const PRESETS: Record<Preset, ConfigInput> = {
     modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: true },
     crystallization: { auto: true, min_usage: 5, min_success: 0.95 },
     ollama: { ...COMMON.ollama, timeout_ms: 60000 },
-    logging: { level: 'warn' },
+    logging: { ...COMMON.logging, level: 'warn', format: 'json' },
   },
 };
 

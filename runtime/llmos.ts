@@ -34,6 +34,8 @@ import { SentienceEffects } from './sentience/effects.js';
 import { Sentience } from './sentience/sentience.js';
 import { replay, type ReplayResult } from './executors/follower.js';
 import { createLogger, type Logger } from './logger.js';
+import { SessionLog } from './memory/session-log.js';
+import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
@@ -122,17 +124,36 @@ export class LLMOS {
   /** Report of the last trace load (bad files, warnings). */
   traceReport: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
 
+  /** L2 memory (undefined when logging.sessions is off). */
+  sessionLog: SessionLog | undefined;
+
   constructor(options: LLMOSOptions | ConfigInput = {}) {
     const opts: LLMOSOptions = isOptions(options) ? options : { overrides: options };
     this.config = opts.config ?? loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}) });
     this.clock = opts.clock ?? (this.config.sim.time === 'virtual' ? new VirtualClock({ auto: true, wallOrigin: new Date() }) : new RealClock());
-    this.log = opts.logger ?? createLogger(this.config.logging.level);
+    this.log = opts.logger ?? createLogger(this.config.logging.level, { json: this.config.logging.format === 'json' });
     this.simFaults = opts.simFaults;
     this.llm = opts.llm;
     this.onWatchdogBeat = opts.onWatchdogBeat;
   }
 
   get gate(): SafetyGate { return this.need(this._gate, 'gate'); }
+
+  /** L2 memory: one line per finished run; a log that cannot be written never fails a run. */
+  private recordSessions(log: SessionLog): void {
+    this.sessionLog = log;
+    this.events.on('run_finished', ({ run, result }) => {
+      try {
+        log.append({
+          ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
+          params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
+          ...(result.error ? { error: result.error } : {}),
+        });
+      } catch (e) {
+        this.log.warn(`session log: ${(e as Error).message}`);
+      }
+    });
+  }
   get traces(): TraceStore { return this.need(this._store, 'traces'); }
   get matcher(): Matcher { return this.need(this._matcher, 'matcher'); }
   get profile(): BoardProfile { return this.need(this._profile, 'profile'); }
@@ -150,9 +171,11 @@ export class LLMOS {
     if (this.booted) return this;
     const cfg = this.config;
     this._profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
-    this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, disabled: cfg.tools.disabled });
+    this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
+    if (cfg.logging.sessions) this.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
     this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
     this._gate = await openSafetyGate({
+      ...(cfg.tools.facts ? { facts: new FactStore(join(cfg.paths.state, 'facts.json')) } : {}),
       profile: this._profile,
       clock: this.clock,
       catalog: this._catalog,

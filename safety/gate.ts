@@ -5,6 +5,7 @@
  * BLOCK, ASK), then its handler applies the actuator limits; post_tool_use hooks see the result.
  * Every decision goes to the audit log.
  */
+import type { FactStore } from '../lib/facts.js';
 import { RealClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
@@ -69,6 +70,8 @@ export interface GateOptions {
   defaultCommandsPerSecond?: number;
   hookRules?: readonly HookRule[];
   system?: SystemToolsOptions;
+  /** L4 memory for fact_read / fact_write. */
+  facts?: FactStore;
 }
 
 /** One call in flight: an abort signal made on demand and tied to the caller's signal. */
@@ -113,6 +116,7 @@ export class SafetyGate {
   private readonly preHooks: PreToolUseHook[] = [];
   private readonly postHooks: PostToolUseHook[] = [];
   private readonly inflight = new Set<Flight>();
+  private readonly facts: FactStore | undefined;
   private readonly system: SystemToolsOptions | undefined;
   private readonly baseSpeedScale: number;
   private dynamicSpeedScale = 1;
@@ -126,6 +130,7 @@ export class SafetyGate {
     this.clock = options.clock;
     this.audit = options.audit;
     this.system = options.system;
+    this.facts = options.facts;
     this.baseSpeedScale = options.speedScale ?? 1;
     this.limiter = new CommandRateLimiter(options.defaultCommandsPerSecond ?? 50);
     // People answer confirmations in real time, whatever clock the motion runs on.
@@ -211,7 +216,7 @@ export class SafetyGate {
       try {
         const env: HandlerEnv = {
           profile: this.profile, bank: this.bank, clock: this.clock, catalog: this.catalog, limiter: this.limiter,
-          speedScale: this.speedScale, owner: ctx.runId, get signal() { return flight.signal; }, system: this.system,
+          speedScale: this.speedScale, owner: ctx.runId, get signal() { return flight.signal; }, system: this.system, facts: this.facts,
           adjust: (note) => adjusted.push(note),
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };

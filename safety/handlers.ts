@@ -4,6 +4,7 @@
  * interlocks, speed scale) and acts only through the ActuatorBank.
  */
 import type { Clock } from '../lib/clock.js';
+import type { FactStore } from '../lib/facts.js';
 import { LlmosError } from '../lib/errors.js';
 import type { ActuatorSpec, BoardProfile, SensorReading, SensorSpec } from '../drivers/types.js';
 import type { ActuatorBank } from './actuators.js';
@@ -22,6 +23,8 @@ export interface HandlerEnv {
   owner: string;
   signal: AbortSignal;
   system: SystemToolsOptions | undefined;
+  /** L4 memory behind fact_read / fact_write. */
+  facts: FactStore | undefined;
   /** Records that an argument was clamped (on_range: clamp). */
   adjust(note: string): void;
   /** Keeps the owner's open-ended motions alive (deadman refresh). */
@@ -260,6 +263,22 @@ export const handlers: Record<string, Handler> = {
     return { tools: found.map((t) => ({ name: t.name, description: t.description, parameters: t.parameters })) };
   },
 
+  async fact_read(args, env) {
+    const facts = requireFacts(env);
+    const key = args['key'] as string | undefined;
+    if (key !== undefined) {
+      const f = facts.get(key);
+      return f ? { key, ...f } : { key, found: false };
+    }
+    return { facts: facts.list((args['prefix'] as string | undefined) ?? '').slice(0, 100) };
+  },
+
+  async fact_write(args, env) {
+    const key = args['key'] as string;
+    requireFacts(env).set(key, args['value'] as string | number | boolean | null, env.clock.wallNow());
+    return { key, stored: args['value'] !== null };
+  },
+
   async Write(args, env) {
     return systemWrite(requireSystem(env), args['file_path'] as string, args['content'] as string);
   },
@@ -276,6 +295,11 @@ export const handlers: Record<string, Handler> = {
     return result;
   },
 };
+
+function requireFacts(env: HandlerEnv): FactStore {
+  if (!env.facts) throw new LlmosError('ERR_TOOL_DISABLED', 'the facts store is off (tools.facts in the config)');
+  return env.facts;
+}
 
 function requireSystem(env: HandlerEnv): SystemToolsOptions {
   if (!env.system) throw new LlmosError('ERR_TOOL_DISABLED', 'system tools are disabled (tools.system.enabled: false)');

@@ -38,6 +38,8 @@ export interface JsonSchemaObject {
 
 export interface ToolCatalogOptions {
   systemTools: boolean;
+  /** L4 memory tools (fact_read, fact_write). */
+  facts?: boolean;
   disabled?: readonly string[];
 }
 
@@ -192,6 +194,20 @@ export function buildToolCatalog(profile: BoardProfile, options: ToolCatalogOpti
     parameters: obj({ query: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 20 } }, ['query']),
     units: {}, keywords: ['search', 'find', 'tools', 'help'],
   });
+  if (options.facts) {
+    tools.push({
+      name: 'fact_read', kind: 'meta', motion: false,
+      description: 'Read long-term facts (L4 memory): one by key, or every fact whose key starts with prefix.',
+      parameters: obj({ key: { type: 'string' }, prefix: { type: 'string' } }, []),
+      units: {}, keywords: ['remember', 'recall', 'fact', 'facts', 'memory', 'know', 'note', 'read'],
+    });
+    tools.push({
+      name: 'fact_write', kind: 'meta', motion: false,
+      description: 'Store a long-term fact (L4 memory) under a key (lower case, e.g. room.width_m); value null deletes it.',
+      parameters: obj({ key: { type: 'string' }, value: { type: ['string', 'number', 'boolean', 'null'] } }, ['key', 'value']),
+      units: {}, keywords: ['remember', 'store', 'fact', 'note', 'memory', 'save', 'forget'],
+    });
+  }
   if (options.systemTools) {
     tools.push({
       name: 'Write', kind: 'system', motion: false,

@@ -25,6 +25,7 @@ export const COMMON_OPTIONS = {
   serve: { type: 'boolean' },
   'check-board': { type: 'boolean' },
   'log-level': { type: 'string' },
+  'log-format': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const satisfies ParseArgsConfig['options'];
@@ -65,7 +66,11 @@ export function overridesFrom(values: ParsedCli['values']): ConfigInput {
   }
   if (str('mqtt') !== undefined) o.mqtt = { url: str('mqtt') as string };
   if (str('device-id') !== undefined) o.device_id = str('device-id') as string;
-  if (str('log-level') !== undefined) o.logging = { level: str('log-level') as NonNullable<ConfigInput['logging']>['level'] & string };
+  if (str('log-level') !== undefined || str('log-format') !== undefined) {
+    o.logging = {};
+    if (str('log-level') !== undefined) o.logging.level = str('log-level') as NonNullable<NonNullable<ConfigInput['logging']>['level']>;
+    if (str('log-format') !== undefined) o.logging.format = str('log-format') as 'text' | 'json';
+  }
   return o;
 }
 

@@ -28,6 +28,7 @@ Options:
   --mqtt URL           MQTT broker (overrides the config)
   --device-id ID       device id for MQTT topics (overrides the config)
   --log-level LEVEL    trace|debug|info|warn|error|silent
+  --log-format FORMAT  text (default) or json (structured pino lines; the production preset's default)
   --check-board        validate the board profile and probe each device
   -h, --help           this help
   --version            print the version

@@ -1,0 +1,59 @@
+/**
+ * L2 memory: one JSON line per run (goal, mode, trace, result, timings), appended to
+ * `<logs>/sessions/runs.jsonl`. Appends are synchronous O_APPEND writes, so a line is on disk
+ * when the run is reported and a crash loses nothing. When the file would pass max_bytes it is
+ * renamed to `runs.<UTC time>.<n>.jsonl` (rename is atomic; the next append starts a new file)
+ * and the oldest rotated files beyond `keep` are deleted.
+ */
+import { appendFileSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
+export interface SessionLogOptions {
+  dir: string;
+  maxBytes: number;
+  keep: number;
+}
+
+export class SessionLog {
+  readonly file: string;
+  private size: number | undefined;
+  private seq = 0;
+
+  private readonly options: SessionLogOptions;
+
+  constructor(options: SessionLogOptions) {
+    this.options = options;
+    this.file = join(options.dir, 'runs.jsonl');
+  }
+
+  append(record: Record<string, unknown>): void {
+    const line = `${JSON.stringify(record)}\n`;
+    const bytes = Buffer.byteLength(line);
+    if (this.size === undefined) {
+      mkdirSync(this.options.dir, { recursive: true });
+      try { this.size = statSync(this.file).size; } catch { this.size = 0; }
+    }
+    if (this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate();
+    appendFileSync(this.file, line);
+    this.size += bytes;
+  }
+
+  /** Rotated files, oldest first, then the current one: the whole history in order. */
+  files(): string[] {
+    let names: string[] = [];
+    try { names = readdirSync(this.options.dir); } catch { return []; }
+    const rotated = names.filter((n) => /^runs\..+\.jsonl$/.test(n)).sort();
+    return [...rotated, ...(names.includes('runs.jsonl') ? ['runs.jsonl'] : [])].map((n) => join(this.options.dir, n));
+  }
+
+  private rotate(): void {
+    // Sortable names: the UTC time, then a counter for several rotations in one millisecond.
+    const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+    renameSync(this.file, join(this.options.dir, `runs.${stamp}.${String(this.seq++).padStart(4, '0')}.jsonl`));
+    this.size = 0;
+    const rotated = this.files().filter((f) => !f.endsWith('runs.jsonl'));
+    for (const old of rotated.slice(0, Math.max(0, rotated.length - this.options.keep))) {
+      try { unlinkSync(old); } catch { /* already gone */ }
+    }
+  }
+}
