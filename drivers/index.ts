@@ -26,7 +26,11 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   }),
   gpio: async (spec) => unavailable(spec),
   serial: async (spec) => unavailable(spec),
-  'johnny-five': async (spec) => unavailable(spec),
+  // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
+  'johnny-five': async (spec, ctx) => {
+    const { JohnnyFiveDriver } = await import('./johnny-five.js');
+    return new JohnnyFiveDriver(spec, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}) });
+  },
 };
 
 function unavailable(spec: DriverInstanceSpec): never {

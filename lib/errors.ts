@@ -35,6 +35,7 @@ export const ERROR_CODES = {
   ERR_CHECK_FAILED: 'a step ran but its check did not pass',
   ERR_ABORTED: 'the run was aborted (e-stop, shutdown or a signal)',
   ERR_DRIVER: 'a driver failed to open, read or write',
+  ERR_DRIVER_DISCONNECTED: 'the board or device was lost mid-run (unplugged, reset, transport error); reconnect and restart',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
   ERR_SERIAL_TIMEOUT: 'a serial device did not answer in time',
   ERR_CRYSTALLIZED_INVALID: 'a crystallized function failed to load or imports something other than types',
