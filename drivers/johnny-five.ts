@@ -130,7 +130,7 @@ export class JohnnyFiveDriver implements Driver {
   /** Connects the IO and waits for johnny-five's 'ready', or fails with a reason a person can act on. */
   private async connect(): Promise<void> {
     this.five = await loadJohnnyFive();
-    const io = this.options.io === 'mock' ? this.mockIoFor() : await this.firmataIo();
+    const { io, start } = this.options.io === 'mock' ? { io: this.mockIoFor(), start: async () => undefined } : await this.firmataIo();
     this.io = io;
     // Losing the board after 'ready' is reported here; writes then fail with ERR_DRIVER_DISCONNECTED.
     io.on('close', () => this.markLost('the serial connection closed (cable unplugged or board reset?)'));
@@ -140,6 +140,8 @@ export class JohnnyFiveDriver implements Driver {
     const board = new this.five.Board({ io, id: this.name, repl: false, debug: false, sigint: false, timeout: this.options.timeoutMs });
     this.board = board;
     board.on('error', (e: unknown) => this.markLost(errorText(e)));
+    // Only now: johnny-five must already listen when the port opens, or it never sees 'connect'.
+    await start();
     await new Promise<void>((resolve, reject) => {
       // Real time, not the runtime clock: the board answers in real time even under a simulated clock.
       const timer = setTimeout(() => {
@@ -165,7 +167,8 @@ export class JohnnyFiveDriver implements Driver {
     });
   }
 
-  private async firmataIo(): Promise<FirmataLike> {
+  /** Builds firmata-io over a serialport 13 port; `start()` opens the port. */
+  private async firmataIo(): Promise<{ io: FirmataLike; start: () => Promise<void> }> {
     const path = this.options.port as string;
     // Checked first: a clear "not found" beats a native open error, and needs no udev (SerialPort.list spawns udevadm).
     if (!this.ctx.SerialPort && !existsSync(path)) {
@@ -177,15 +180,11 @@ export class JohnnyFiveDriver implements Driver {
     // Firmata must see the transport's 'open' to emit 'connect', so it is built before the port opens.
     const io = new Firmata(transport, { reportVersionTimeout: Math.min(5000, this.options.timeoutMs) });
     io.on('error', () => undefined); // until johnny-five and connect() listen: an unlistened 'error' would throw
-    await new Promise<void>((resolve, reject) => transport.open((err) => {
+    const start = (): Promise<void> => new Promise<void>((resolve, reject) => transport.open((err) => {
       if (err) reject(new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where}: cannot open ${path}: ${err.message}`, undefined, { cause: err }));
       else resolve();
-    })).catch((e: unknown) => {
-      clearTimeout(io.reportVersionTimeoutId);
-      io.removeAllListeners();
-      throw e;
-    });
-    return io as unknown as FirmataLike;
+    }));
+    return { io: io as unknown as FirmataLike, start };
   }
 
   private markLost(reason: string): void {
