@@ -5,9 +5,11 @@
  * the `firmata` package and serialport 8's native binding are never loaded.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 import { SerialPortMock } from 'serialport';
 import { parse, stringify } from 'yaml';
@@ -363,4 +365,27 @@ test('the runtime on the arm with io: mock: tool calls pass the gate and reach t
     assert.equal(last(3), 1500, 'the base is back at its safe 90 degrees');
     assert.equal(last(13), 0, 'the light is off');
   } finally { await r.cleanup(); }
+});
+
+/** Opens and closes a board's drivers in a fresh process; returns the library files it loaded. */
+function librariesLoadedBy(board: string): string[] {
+  const mod = (p: string): string => JSON.stringify(pathToFileURL(packagePath('dist', p)).href);
+  const script = `
+    import { createRequire } from 'node:module';
+    const { loadBoardProfile } = await import(${mod('safety/board-profile.js')});
+    const { openDrivers } = await import(${mod('drivers/index.js')});
+    const { RealClock } = await import(${mod('lib/clock.js')});
+    const drivers = await openDrivers(loadBoardProfile(${JSON.stringify(board)}), { clock: new RealClock() });
+    for (const d of drivers.values()) await d.close();
+    const loaded = Object.keys(createRequire(process.cwd() + '/').cache);
+    console.log(JSON.stringify(loaded.filter((f) => /node_modules[/](johnny-five|firmata-io|serialport)[/]/.test(f))));`;
+  const out = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20000 });
+  assert.equal(out.status, 0, out.stderr);
+  return JSON.parse(out.stdout) as string[];
+}
+
+test('johnny-five is loaded only for a board that uses it: the sim board never loads it', () => {
+  assert.deepEqual(librariesLoadedBy('sim'), []);
+  const arm = librariesLoadedBy(mockArm());
+  assert.ok(arm.some((f) => f.includes('johnny-five/lib/board.js')), 'control: the arm board does load johnny-five');
 });
