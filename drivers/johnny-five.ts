@@ -90,6 +90,7 @@ export class JohnnyFiveDriver implements Driver {
   private readonly sensors = new Map<string, Sensor>();
   private actuators: readonly ActuatorSpec[] = [];
   private lost: string | undefined;
+  private onLost: ((reason: string) => void) | undefined;
   private closed = false;
 
   constructor(spec: DriverInstanceSpec, ctx: JohnnyFiveContext) {
@@ -150,11 +151,17 @@ export class JohnnyFiveDriver implements Driver {
       }, this.options.timeoutMs);
       const onReady = (): void => {
         clearTimeout(timer);
+        this.onLost = undefined;
         resolve();
+      };
+      // A board lost before 'ready' fails the open now, not at the timeout.
+      this.onLost = (reason) => {
+        clearTimeout(timer);
+        board.off('ready', onReady);
+        reject(new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where} was lost while connecting: ${reason}`));
       };
       board.once('ready', onReady);
     });
-    if (this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where} was lost while connecting: ${this.lost}`);
   }
 
   private mockIoFor(): MockFirmataIo {
@@ -190,6 +197,8 @@ export class JohnnyFiveDriver implements Driver {
   private markLost(reason: string): void {
     if (this.closed || this.lost) return;
     this.lost = reason;
+    this.onLost?.(reason);
+    this.onLost = undefined;
   }
 
   private assertUsable(what: string): void {

@@ -389,3 +389,25 @@ test('johnny-five is loaded only for a board that uses it: the sim board never l
   const arm = librariesLoadedBy(mockArm());
   assert.ok(arm.some((f) => f.includes('johnny-five/lib/board.js')), 'control: the arm board does load johnny-five');
 });
+
+test('the runtime survives losing the Firmata board mid-run: the tool call fails with ERR_DRIVER_DISCONNECTED, shutdown completes', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (e: unknown): void => { unhandled.push(e); };
+  process.on('unhandledRejection', onUnhandled);
+  const r = await simRobot({ board: mockArm(), shippedTraces: false });
+  const api = { source: 'api' as const, runId: 'j5-loss' };
+  try {
+    await r.os.gate.call({ name: 'digital_write', args: { actuator: 'led', value: true } }, api);
+    // Test-only reach past the gate to pull the simulated cable.
+    const bank = (r.os.gate as unknown as { bank: { drivers: Map<string, JohnnyFiveDriver> } }).bank;
+    bank.drivers.get('arduino')!.mockIo!.disconnect();
+    await rejectsWith(r.os.gate.call({ name: 'servo_move', args: { actuator: 'elbow', angle: 100 } }, api), 'ERR_DRIVER_DISCONNECTED', /"arduino" \(mock io\) is disconnected/);
+    await rejectsWith(r.os.gate.call({ name: 'sensor_read', args: { sensor: 'grip_force' } }, api), 'ERR_DRIVER_DISCONNECTED');
+    await r.os.shutdown('test done');
+    await new Promise((res) => setImmediate(res));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+    await r.cleanup();
+  }
+});
