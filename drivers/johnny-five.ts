@@ -11,22 +11,19 @@
  * Board options (board profile `drivers:` entry):
  *   { type: johnny-five, port: /dev/ttyACM0, io: firmata | mock, baud_rate: 57600, timeout_ms: 10000 }
  */
-import { existsSync } from 'node:fs';
 import type { Board, Led, Motor, Sensor, Servo } from 'johnny-five';
-import type { Firmata } from 'firmata-io';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type {
-  ActuatorSpec, ActuatorValue, ChannelSpec, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
+  ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
 import { MockFirmataIo } from './twins/j5-mock-io.js';
+import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
+import { actuatorPinProblems, channelOf, describePins, sensorPinProblem } from './j5-pins.js';
+
+export type { SerialPortClass } from './j5-firmata-io.js';
 
 type Five = typeof import('johnny-five');
-
-/** The serialport 13 class the Firmata transport is built from; tests pass SerialPortMock. */
-export type SerialPortClass = new (options: { path: string; baudRate: number; autoOpen: false }) => {
-  open(cb: (err: Error | null) => void): void;
-};
 
 export interface JohnnyFiveOptions {
   port?: string;
@@ -45,18 +42,9 @@ export interface JohnnyFiveContext {
   SerialPort?: SerialPortClass;
 }
 
-/** IO-plugin surface shared by firmata-io and the mock. */
-interface FirmataLike {
-  on(event: string, fn: (...args: unknown[]) => void): unknown;
-  removeAllListeners(): unknown;
-  pins: Array<{ supportedModes: number[]; analogChannel: number }>;
-  MODES: Record<string, number>;
-  isReady: boolean;
-}
 
 type Component = { kind: 'led'; led: Led; pwm: boolean } | { kind: 'servo'; servo: Servo } | { kind: 'motor'; motor: Motor; invert: boolean };
 
-const MODE = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 } as const;
 
 export function parseOptions(spec: DriverInstanceSpec): JohnnyFiveOptions {
   const o = spec.options;
@@ -119,7 +107,7 @@ export class JohnnyFiveDriver implements Driver {
     this.actuators = actuators;
     try {
       await this.connect();
-      const problems = [...actuators.flatMap((a) => this.pinProblems(a)), ...sensors.flatMap((s) => this.sensorProblem(s) ?? [])];
+      const problems = [...actuators.flatMap((a) => actuatorPinProblems(this.io as FirmataLike, a)), ...sensors.flatMap((s) => sensorPinProblem(this.io as FirmataLike, s) ?? [])];
       if (problems.length > 0) throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: ${problems.join('; ')}`);
       for (const s of sensors) this.sensorOf(s);
     } catch (e) {
@@ -131,7 +119,10 @@ export class JohnnyFiveDriver implements Driver {
   /** Connects the IO and waits for johnny-five's 'ready', or fails with a reason a person can act on. */
   private async connect(): Promise<void> {
     this.five = await loadJohnnyFive();
-    const { io, start } = this.options.io === 'mock' ? { io: this.mockIoFor(), start: async () => undefined } : await this.firmataIo();
+    const { io, start } = this.options.io === 'mock' ? { io: this.mockIoFor(), start: async () => undefined } : await firmataOverSerialport({
+      path: this.options.port as string, baudRate: this.options.baudRate, timeoutMs: this.options.timeoutMs, where: this.where,
+      ...(this.ctx.SerialPort ? { SerialPort: this.ctx.SerialPort } : {}),
+    });
     this.io = io;
     // Losing the board after 'ready' is reported here; writes then fail with ERR_DRIVER_DISCONNECTED.
     io.on('close', () => this.markLost('the serial connection closed (cable unplugged or board reset?)'));
@@ -174,26 +165,6 @@ export class JohnnyFiveDriver implements Driver {
     });
   }
 
-  /** Builds firmata-io over a serialport 13 port; `start()` opens the port. */
-  private async firmataIo(): Promise<{ io: FirmataLike; start: () => Promise<void> }> {
-    const path = this.options.port as string;
-    // Checked first: a clear "not found" beats a native open error, and needs no udev (SerialPort.list spawns udevadm).
-    if (!this.ctx.SerialPort && !existsSync(path)) {
-      throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where}: serial port not found (no ${path}; is the board plugged in and the port right?)`);
-    }
-    const SerialPortCtor = this.ctx.SerialPort ?? (await import('serialport')).SerialPort as unknown as SerialPortClass;
-    const { Firmata } = (await import('firmata-io')).default;
-    const transport = new SerialPortCtor({ path, baudRate: this.options.baudRate, autoOpen: false });
-    // Firmata must see the transport's 'open' to emit 'connect', so it is built before the port opens.
-    const io = new Firmata(transport, { reportVersionTimeout: Math.min(5000, this.options.timeoutMs) });
-    io.on('error', () => undefined); // until johnny-five and connect() listen: an unlistened 'error' would throw
-    const start = (): Promise<void> => new Promise<void>((resolve, reject) => transport.open((err) => {
-      if (err) reject(new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where}: cannot open ${path}: ${err.message}`, undefined, { cause: err }));
-      else resolve();
-    }));
-    return { io: io as unknown as FirmataLike, start };
-  }
-
   private markLost(reason: string): void {
     if (this.closed || this.lost) return;
     this.lost = reason;
@@ -205,7 +176,7 @@ export class JohnnyFiveDriver implements Driver {
     if (this.closed) throw new LlmosError('ERR_DRIVER', `${this.where} is closed; cannot ${what}`);
     if (this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where} is disconnected (${this.lost}); cannot ${what}. Reconnect the board and restart.`);
     if (!this.board || !this.five) throw new LlmosError('ERR_DRIVER', `${this.where} is not open; cannot ${what}`);
-    const transport = (this.io as Partial<Firmata> | undefined)?.transport;
+    const transport = (this.io as { transport?: { isOpen?: boolean } } | undefined)?.transport;
     if (transport && transport.isOpen === false) {
       this.markLost('the serial port is no longer open');
       throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where} is disconnected (the serial port is no longer open); cannot ${what}`);
@@ -320,72 +291,17 @@ export class JohnnyFiveDriver implements Driver {
     return s;
   }
 
-  /** What is wrong with an actuator's pins on this board, if anything (from the board's own capability report). */
-  private pinProblems(spec: ActuatorSpec): string[] {
-    if (!this.capabilities.actuatorTypes.includes(spec.type)) return [`${spec.name}: ${spec.type} is not supported by johnny-five here`];
-    const sides: Array<'left' | 'right' | undefined> = spec.type === 'differential_drive' ? ['left', 'right'] : [undefined];
-    return sides.flatMap((side) => {
-      const ch = channelOf(spec, side);
-      const label = side ? `${spec.name}.${side}` : spec.name;
-      const out: string[] = [];
-      const need = spec.type === 'servo' ? MODE.SERVO : spec.type === 'digital_out' ? MODE.OUTPUT : MODE.PWM;
-      const p = this.checkPin(ch.pin, need);
-      if (p) out.push(`${label}: ${p}`);
-      if (spec.type === 'motor' || spec.type === 'differential_drive') {
-        if (ch.dir_pin === undefined && spec.range[0] < 0) out.push(`${label}: dir_pin is required to run backwards (range ${spec.range[0]}..${spec.range[1]})`);
-        for (const k of ['dir_pin', 'cdir_pin'] as const) {
-          const q = ch[k] === undefined ? undefined : this.checkPin(ch[k], MODE.OUTPUT);
-          if (q) out.push(`${label}: ${k} ${q}`);
-        }
-      }
-      return out;
-    });
-  }
-
-  private sensorProblem(spec: SensorSpec): string | undefined {
-    if (!this.capabilities.sensorTypes.includes(spec.type)) return `${spec.name}: ${spec.type} sensors are not supported by johnny-five here`;
-    const p = this.checkPin(spec.channel.pin, spec.type === 'analog' ? MODE.ANALOG : MODE.INPUT);
-    return p ? `${spec.name}: ${p}` : undefined;
-  }
-
-  /** Undefined when the pin exists and supports the mode; otherwise why not. */
-  private checkPin(pin: unknown, mode: number): string | undefined {
-    const names = ['INPUT', 'OUTPUT', 'ANALOG', 'PWM', 'SERVO'];
-    if (pin === undefined) return 'no pin declared';
-    const io = this.io as FirmataLike;
-    let index: number;
-    if (typeof pin === 'string' && /^A\d+$/.test(pin)) {
-      const channel = Number(pin.slice(1));
-      index = io.pins.findIndex((p) => p.analogChannel === channel);
-      if (index < 0) return `pin ${pin}: the board has no analog channel ${channel}`;
-    } else if (typeof pin === 'number') {
-      index = pin;
-      if (mode === MODE.ANALOG) {
-        // A number on an analog sensor is the channel, as johnny-five reads it.
-        if (!io.pins.some((p) => p.analogChannel === pin)) return `pin ${pin}: the board has no analog channel ${pin}`;
-        return undefined;
-      }
-    } else return `pin ${JSON.stringify(pin)} is not a pin number or A<n>`;
-    const info = io.pins[index];
-    if (!info) return `pin ${String(pin)}: the board reports ${io.pins.length} pins`;
-    if (!info.supportedModes.includes(mode)) {
-      const has = info.supportedModes.map((m) => names[m] ?? m).join(', ') || 'none';
-      return `pin ${String(pin)} does not support ${names[mode]} (supports ${has})`;
-    }
-    return undefined;
-  }
-
   async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {
     const down = this.closed ? 'driver is closed' : this.lost ? `board disconnected: ${this.lost}` : !this.board ? 'board not connected' : undefined;
     const rows: ProbeResult[] = [];
     for (const a of actuators) {
       if (down) { rows.push({ name: a.name, kind: 'actuator', ok: false, detail: `${this.where}: ${down}` }); continue; }
-      const problems = this.pinProblems(a);
+      const problems = actuatorPinProblems(this.io as FirmataLike, a);
       rows.push({ name: a.name, kind: 'actuator', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${describePins(a)} on ${this.boardLabel()}` });
     }
     for (const s of sensors) {
       if (down) { rows.push({ name: s.name, kind: 'sensor', ok: false, detail: `${this.where}: ${down}` }); continue; }
-      const problem = this.sensorProblem(s);
+      const problem = sensorPinProblem(this.io as FirmataLike, s);
       if (problem) { rows.push({ name: s.name, kind: 'sensor', ok: false, detail: problem }); continue; }
       // Reading an input moves nothing.
       try {
@@ -435,31 +351,9 @@ export class JohnnyFiveDriver implements Driver {
     }
     const io = this.io;
     if (io instanceof MockFirmataIo) io.close();
-    else if (io) await closeFirmata(io as unknown as Firmata);
+    else if (io) await closeFirmata(io);
     this.board = undefined;
   }
-}
-
-async function closeFirmata(io: Firmata): Promise<void> {
-  clearTimeout(io.reportVersionTimeoutId);
-  const transport = io.transport;
-  if (transport.isOpen) await new Promise<void>((resolve) => transport.close(() => resolve()));
-  io.removeAllListeners();
-  transport.removeAllListeners();
-}
-
-function channelOf(spec: ActuatorSpec, side: 'left' | 'right' | undefined): ChannelSpec {
-  if (!side) return spec.channel;
-  const ch = spec[side];
-  if (!ch) throw new LlmosError('ERR_BOARD_PROFILE', `${spec.name}: no ${side} channel declared`);
-  return ch;
-}
-
-function describePins(a: ActuatorSpec): string {
-  const one = (ch: ChannelSpec): string => [`pin ${String(ch.pin)}`, ch.dir_pin !== undefined ? `dir ${String(ch.dir_pin)}` : '', ch.cdir_pin !== undefined ? `cdir ${String(ch.cdir_pin)}` : '']
-    .filter(Boolean).join(' ');
-  if (a.type === 'differential_drive') return `left ${one(a.left ?? {})}, right ${one(a.right ?? {})}`;
-  return `${one(a.channel)}${a.channel.pwm_range ? ` (${a.channel.pwm_range[0]}-${a.channel.pwm_range[1]} µs)` : ''}`;
 }
 
 function clamp(v: number, [lo, hi]: [number, number]): number {
