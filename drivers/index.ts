@@ -66,7 +66,13 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     const twin = new SerialTwin([...paths], { delimiter: str(spec.options['delimiter']) ?? '\n' });
     return new SerialDriver({ name: spec.name, options: spec.options, binding: twin.binding, ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
   },
-  'johnny-five': async (spec) => unavailable(spec),
+  // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
+  'johnny-five': async (spec, ctx) => {
+    const { JohnnyFiveDriver } = await import('./johnny-five.js');
+    // --twins: the same driver against the mock Firmata IO (every pin write recorded).
+    const s = ctx.twins ? { ...spec, options: { ...spec.options, io: 'mock' } } : spec;
+    return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}) });
+  },
 };
 
 function unavailable(spec: DriverInstanceSpec): never {

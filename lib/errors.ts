@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   ERR_CHECK_FAILED: 'a step ran but its check did not pass',
   ERR_ABORTED: 'the run was aborted (e-stop, shutdown or a signal)',
   ERR_DRIVER: 'a driver failed to open, read or write',
+  ERR_DRIVER_DISCONNECTED: 'the board or device was lost mid-run (unplugged, reset, transport error); reconnect and restart',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
   ERR_STATE: 'a state file could not be read or written',
   ERR_FACTS_FULL: 'the facts store is full',
