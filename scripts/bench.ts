@@ -6,6 +6,7 @@
  */
 import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
 import { crystallizedBench } from './bench/crystallized.js';
+import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
 import { watchdogBench } from './bench/watchdog.js';
 
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, BenchSection> = {
   watchdog: watchdogBench,
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
+  johnny_five_mock: johnnyFiveBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
