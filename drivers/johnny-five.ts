@@ -292,15 +292,21 @@ export class JohnnyFiveDriver implements Driver {
   }
 
   async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {
+    // A probe from --check-board comes before open: connecting (the Firmata handshake) moves nothing.
+    let connectError: string | undefined;
+    if (!this.board && !this.closed && !this.lost) {
+      try { await this.connect(); } catch (e) { connectError = e instanceof LlmosError ? `${e.code}: ${e.message}` : errorText(e); }
+    }
     const down = this.closed ? 'driver is closed' : this.lost ? `board disconnected: ${this.lost}` : !this.board ? 'board not connected' : undefined;
+    const where = (d: string): string => (connectError ?? `${this.where}: ${d}`);
     const rows: ProbeResult[] = [];
     for (const a of actuators) {
-      if (down) { rows.push({ name: a.name, kind: 'actuator', ok: false, detail: `${this.where}: ${down}` }); continue; }
+      if (down) { rows.push({ name: a.name, kind: 'actuator', ok: false, detail: where(down) }); continue; }
       const problems = actuatorPinProblems(this.io as FirmataLike, a);
       rows.push({ name: a.name, kind: 'actuator', ok: problems.length === 0, detail: problems.length ? problems.join('; ') : `${describePins(a)} on ${this.boardLabel()}` });
     }
     for (const s of sensors) {
-      if (down) { rows.push({ name: s.name, kind: 'sensor', ok: false, detail: `${this.where}: ${down}` }); continue; }
+      if (down) { rows.push({ name: s.name, kind: 'sensor', ok: false, detail: where(down) }); continue; }
       const problem = sensorPinProblem(this.io as FirmataLike, s);
       if (problem) { rows.push({ name: s.name, kind: 'sensor', ok: false, detail: problem }); continue; }
       // Reading an input moves nothing.
