@@ -160,15 +160,19 @@ export class SerialConnection {
   request(line: string, awaitReply: boolean, timeoutMs: number): Promise<string | undefined> {
     const run = async (): Promise<string | undefined> => {
       const port = this.port;
-      if (!this.connected || !port) throw this.disconnectedError(this.lastError || 'not open');
+      // isOpen turns false the moment a disconnect is seen, before the close event arrives.
+      if (!this.connected || !port || !port.isOpen) throw this.disconnectedError(this.lastError || 'not open');
       const reply = awaitReply ? this.nextLine(line, timeoutMs) : undefined;
       reply?.catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      // A write to a port that is going away may never call back: it gets the reply timeout too.
       await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`the write did not complete within ${timeoutMs} ms`)), timeoutMs);
         port.write(`${line}${this.settings.delimiter}`, (err) => (err ? reject(err) : resolve()));
       }).catch((e: Error) => {
         this.waiter = undefined;
         throw new LlmosError('ERR_DRIVER_DISCONNECTED', `serial device ${this.settings.path}: writing "${line}" failed: ${e.message}`, undefined, { cause: e });
-      });
+      }).finally(() => clearTimeout(timer));
       return reply;
     };
     // One request at a time: a reply belongs to the line before it.

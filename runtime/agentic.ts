@@ -6,6 +6,7 @@
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
+import { join } from 'node:path';
 import type { SafetyGate, ToolCall } from '../safety/gate.js';
 import type { RuntimeConfig } from './config.js';
 import type { Decision } from './dispatcher.js';
@@ -18,6 +19,7 @@ import { AgentLibrary, agentPrompt } from './ollama/agents.js';
 import { GoalBudget, HourlyLedger } from './ollama/budget.js';
 import { OllamaAdapter } from './ollama/client.js';
 import type { LlmAdapter } from './ollama/types.js';
+import { EmbeddingRecall, type RecallHit } from './ollama/recall.js';
 import type { StepResult } from './result.js';
 import type { TraceStore } from './trace-store.js';
 
@@ -104,6 +106,35 @@ export class AgenticFollower {
       if (s) this.deps.onSuggestion(goal, s);
     }
     return this.finish(goal, out, 'LEARNER', run);
+  }
+
+  /**
+   * modes.embeddings: the learned trace nearest in meaning to a goal the matcher missed, or
+   * undefined (also when the server has no embedding model: recall is a help, never a need).
+   */
+  async recall(goal: string, run: AgenticRun): Promise<RecallHit | undefined> {
+    const { config, store, log } = this.deps;
+    if (!config.modes.embeddings) return undefined;
+    const llm = this.llm();
+    const embed = llm.embed?.bind(llm);
+    if (!embed) return undefined;
+    this.recaller ??= new EmbeddingRecall(join(config.paths.state, 'embeddings.json'), config.ollama.embed_model);
+    try {
+      return await this.recaller.nearest(goal, store.all(), config.modes.embedding_threshold, (texts) => embed(texts, run.signal));
+    } catch (e) {
+      log.debug(`embedding recall unavailable: ${(e as Error).message}`);
+      return undefined;
+    }
+  }
+
+  private recaller: EmbeddingRecall | undefined;
+
+  /** MIXED from a trace recalled by embeddings: its calls are the plan the model adapts. */
+  async mixedFrom(goal: string, hit: RecallHit, run: AgenticRun): Promise<AgenticResult> {
+    const trace = hit.record.trace;
+    const plan = instantiate(trace, new Map(), {});
+    const out = await runMixed(this.context(run), goal, { goal: trace.goal_text, plan });
+    return this.finish(goal, out, 'MIXED', run, trace.goal_signature);
   }
 
   /** Sub-goals of a goal the wording does not split; one element when it is a single step. */

@@ -48,7 +48,7 @@ export interface BudgetConfig {
   llm_calls_per_hour: number;
   tokens_per_hour: number;
 }
-export interface ModesConfig { follower_threshold: number; mixed_threshold: number; embeddings: boolean }
+export interface ModesConfig { follower_threshold: number; mixed_threshold: number; embeddings: boolean; embedding_threshold: number }
 export interface CrystallizationConfig { auto: boolean; min_usage: number; min_success: number }
 export interface SentienceVars { safety: number; curiosity: number; energy: number; confidence: number }
 export interface SentienceConfig {
@@ -150,7 +150,7 @@ export const PRESETS: Record<Preset, ConfigInput> = {
     preset: 'development',
     device_id: 'llmos-dev',
     budget: { usd: 1, llm_calls_per_goal: 8, tokens_per_goal: 16000, wall_ms_per_goal: 120000, llm_calls_per_hour: 200, tokens_per_hour: 400000 },
-    modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: false },
+    modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: false, embedding_threshold: 0.8 },
     crystallization: { auto: false, min_usage: 5, min_success: 0.95 },
     ollama: { ...COMMON.ollama, timeout_ms: 120000 },
     logging: { ...COMMON.logging, level: 'info' },
@@ -160,7 +160,7 @@ export const PRESETS: Record<Preset, ConfigInput> = {
     preset: 'production',
     device_id: 'llmos',
     budget: { usd: 100, llm_calls_per_goal: 12, tokens_per_goal: 32000, wall_ms_per_goal: 60000, llm_calls_per_hour: 600, tokens_per_hour: 2000000 },
-    modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: true },
+    modes: { follower_threshold: 0.92, mixed_threshold: 0.75, embeddings: true, embedding_threshold: 0.8 },
     crystallization: { auto: true, min_usage: 5, min_success: 0.95 },
     ollama: { ...COMMON.ollama, timeout_ms: 60000 },
     logging: { ...COMMON.logging, level: 'warn', format: 'json' },

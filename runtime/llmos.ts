@@ -339,9 +339,13 @@ export class LLMOS {
           return { ...r, llm_calls: budget.calls - before };
         }
       }
-      const out = decision.mode === 'MIXED' ? await agentic.mixed(decision, ctx) : await agentic.learner(decision.goal, ctx);
+      const recalled = decision.mode === 'LEARNER' ? await agentic.recall(decision.goal, ctx) : undefined;
+      const out = decision.mode === 'MIXED' ? await agentic.mixed(decision, ctx)
+        : recalled ? await agentic.mixedFrom(decision.goal, recalled, ctx) : await agentic.learner(decision.goal, ctx);
       return {
-        ...this.baseResult(decision, started), steps: out.steps, ok: out.ok, llm_calls: budget.calls - before,
+        ...this.baseResult(decision, started),
+        ...(recalled ? { mode: 'MIXED' as const, trace: recalled.record.trace.goal_signature, score: Math.round(recalled.similarity * 1000) / 1000, reason: `recalled by embeddings (similarity ${recalled.similarity.toFixed(2)})` } : {}),
+        steps: out.steps, ok: out.ok, llm_calls: budget.calls - before,
         ...(out.learned ? { learned: out.learned } : {}),
         ...(out.error ? { error: errorInfo(out.error) } : {}),
       };

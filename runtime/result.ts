@@ -44,6 +44,8 @@ export interface ExecutionResult {
   crystallized?: string;
   parts?: ExecutionResult[];
   nearest?: NearestTrace[];
+  /** Why the mode was chosen when it is not the matcher's score (e.g. recalled by embeddings). */
+  reason?: string;
   /** A trace this run created or updated by learning. */
   learned?: string;
   sentience?: Record<string, unknown>;

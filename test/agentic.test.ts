@@ -21,6 +21,7 @@ after(async () => { await server.close(); });
 function reset(): void {
   server.requests.length = 0;
   server.fallback = undefined;
+  server.embedder = undefined;
   (server as unknown as { queue: unknown[] }).queue.length = 0;
 }
 
@@ -273,4 +274,58 @@ test('run-agentic-follower CLI: --json, flags for the model and the host, exit c
   assert.match(bad.err, /\/budget\/llm_calls_per_goal: must be integer/);
   const help = await run(['--help']);
   assert.match(help.out, /--ollama-host URL/);
+});
+
+/** A toy embedding: which of a few concepts a text mentions. */
+function concepts(text: string): number[] {
+  const t = text.toLowerCase();
+  const hits: number[] = [/\b(beep|buzz|sound|noise|alarm)/, /\b(light|led|lamp)\b/, /\b(drive|move|roll)/, /\b(arm|wave)\b/].map((re) => (re.test(t) ? 1 : 0));
+  // A text about none of them points somewhere of its own (one of 997 directions).
+  const own = new Array<number>(997).fill(0);
+  if (!hits.some((h) => h > 0)) own[[...t].reduce((h, c) => (h * 31 + c.charCodeAt(0)) % 997, 7)] = 1;
+  return [...hits, ...own];
+}
+
+test('embeddings recall: a goal the matcher misses runs as MIXED with the nearest trace as plan, never as FOLLOWER', async () => {
+  const r = await robot({ modes: { embeddings: true, embedding_threshold: 0.8 } }, true);
+  try {
+    server.embedder = concepts;
+    server.script({ content: JSON.stringify({ tool_calls: [{ name: 'pwm_write', args: { actuator: 'buzzer', duty: 0.5 } }, { name: 'wait', args: { ms: 200 } }, { name: 'pwm_write', args: { actuator: 'buzzer', duty: 0 } }] }) });
+    const goal = 'give me an audible alarm signal';
+    assert.equal(r.os.decide(goal, { allowLlm: true }).mode, 'LEARNER', 'the offline matcher does not know this wording');
+    const res = await r.os.execute(goal, { allowLlm: true });
+    assert.equal(res.mode, 'MIXED');
+    assert.equal(res.ok, true, JSON.stringify(res.error));
+    assert.equal(res.llm_calls, 1);
+    assert.match(res.reason ?? '', /recalled by embeddings/);
+    const [chat] = server.chats();
+    assert.match(chat?.messages[1]?.content ?? '', /similar goal "[^"]*(beep|buzz)[^"]*"/i, 'the recalled trace is the plan');
+    assert.ok(r.writes().some((w) => w.actuator === 'buzzer' && w.value === 0.5));
+    const seen = server.requests.length;
+    // Trace vectors are cached: a second miss embeds only the new goal and the trace just learned.
+    server.script({ content: 'I cannot do that.' });
+    await r.os.execute('noise time', { allowLlm: true });
+    const inputs = server.requests.slice(seen).filter((q) => q.path === '/api/embed').flatMap((q) => (q.body as unknown as { input: string[] }).input);
+    assert.deepEqual(inputs.sort(), ['give me an audible alarm signal', 'noise time']);
+    assert.ok(JSON.parse(readFileSync(join(r.dir, 'state', 'embeddings.json'), 'utf8')).model);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('embeddings recall: nothing similar enough, or no embedding model, means LEARNER as before', async () => {
+  const r = await robot({ modes: { embeddings: true, embedding_threshold: 0.8 } }, true);
+  try {
+    server.embedder = () => { throw new Error('model "nomic-embed-text" not found, try pulling it first'); };
+    server.script({ content: 'No tools needed.' });
+    const res = await r.os.execute('give me an audible alarm signal', { allowLlm: true });
+    assert.equal(res.mode, 'LEARNER');
+    assert.deepEqual(server.chats()[0]?.tools?.map((t) => t.function.name), ['search_tools']);
+    server.embedder = concepts;
+    server.script({ content: 'No tools needed.' });
+    const far = await r.os.execute('juggle three oranges', { allowLlm: true });
+    assert.equal(far.mode, 'LEARNER');
+  } finally {
+    await r.cleanup();
+  }
 });

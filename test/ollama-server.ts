@@ -26,6 +26,8 @@ export class FakeOllama {
   readonly requests: Array<{ path: string; body: ChatBody }> = [];
   private readonly queue: Script[] = [];
   fallback: Script | undefined;
+  /** Embedding of one input (default: a meaningless fixed-size vector); throw for a missing model. */
+  embedder: ((text: string) => number[]) | undefined;
   private server: Server | undefined;
   private readonly hanging = new Set<ServerResponse>();
 
@@ -52,7 +54,11 @@ export class FakeOllama {
     this.requests.push({ path: req.url ?? '', body });
     if (req.url === '/api/embed') {
       const inputs = Array.isArray(body.input) ? body.input : [body.input ?? ''];
-      return this.json(res, 200, { model: body.model, embeddings: inputs.map((s) => [s.length % 7, 1, 0]) });
+      try {
+        return this.json(res, 200, { model: body.model, embeddings: inputs.map((s) => (this.embedder ? this.embedder(s) : [s.length % 7, 1, 0])) });
+      } catch (e) {
+        return this.json(res, 404, { error: (e as Error).message });
+      }
     }
     if (req.url !== '/api/chat') return this.json(res, 404, { error: `no route ${req.url}` });
     const next = this.queue.shift() ?? this.fallback;
