@@ -1,28 +1,15 @@
 /** `llmos` end to end: the bundled binary against copies of the shipped traces in temp dirs. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { tempDir } from './helpers.js';
+import { runBin, tempDir , type CliRun } from './helpers.js';
 
-const BIN = packagePath('dist', 'bin', 'llmos.js');
 const SHIPPED = readdirSync(packagePath('traces')).filter((n) => n.endsWith('.yaml')).sort();
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[], cwd: string): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function run(args: string[], cwd: string): Promise<CliRun> {
+  return runBin('llmos.js', args, { cwd });
 }
 
 interface Board { dir: string; traces: string; crystallized: string; state: string; flags: string[] }

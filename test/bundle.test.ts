@@ -1,6 +1,5 @@
 /** Trace bundles: round trips between two trace directories, and refusals that write nothing. */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -9,21 +8,11 @@ import { packagePath } from '../lib/paths.js';
 import { readTar, writeTar } from '../lib/tar.js';
 import { check } from '../lib/validate.js';
 import { createBundle, importBundle, readBundle, sha256, totalChecksum, writeBundle, type BundleManifest } from '../runtime/bundle.js';
-import { tempDir } from './helpers.js';
+import { runBin, tempDir , type CliRun } from './helpers.js';
 
-const BIN = packagePath('dist', 'bin', 'llmos.js');
 
-function llmos(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end();
-  });
+function llmos(args: string[], cwd: string): Promise<CliRun> {
+  return runBin('llmos.js', args, { cwd });
 }
 
 interface Side { dir: string; traces: string; crystallized: string; flags: string[] }

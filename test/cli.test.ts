@@ -1,26 +1,13 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, tempDir } from './helpers.js';
+import { readSimLog, runBin, tempDir , type CliRun } from './helpers.js';
 
-const BIN = packagePath('dist', 'bin', 'run-follower.js');
 
-interface Run { code: number | null; stdout: string; stderr: string }
-
-function run(args: string[], input?: string, cwd = tempDir()): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (input !== undefined) child.stdin.end(input); else child.stdin.end();
-  });
+function run(args: string[], input?: string, cwd = tempDir()): Promise<CliRun> {
+  return runBin('run-follower.js', args, { cwd, ...(input !== undefined ? { input } : {}) });
 }
 
 /** A private copy of the shipped traces: runs update usage counts, and the repo must stay clean. */

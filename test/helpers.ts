@@ -1,4 +1,5 @@
 /** Shared test fixtures: a simulated robot in a temporary directory with a virtual clock. */
+import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -87,4 +88,20 @@ export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot>
 
 export function shippedBoard(): string {
   return packagePath('boards', 'sim.yaml');
+}
+
+export interface CliRun { code: number | null; stdout: string; stderr: string }
+
+/** Runs one of the bundled commands (dist/bin/<name>.js) to completion, with optional stdin. */
+export function runBin(bin: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [packagePath('dist', 'bin', bin), ...args], { cwd: options.cwd ?? tempDir(), env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (options.input !== undefined) child.stdin.end(options.input); else child.stdin.end();
+  });
 }
