@@ -18,6 +18,11 @@ interface ChannelState {
   channel: Side | undefined;
   /** Last value written; undefined until the first write for servos that `hold`. */
   value: number | boolean | undefined;
+  /**
+   * The value of the newest write handed to the driver, finished or not. Stops decide from it:
+   * a write still in flight has (or will have) reached the hardware, so it must be undone too.
+   */
+  commanded?: number | boolean;
   lastWriteAt: number | undefined;
 }
 
@@ -63,7 +68,8 @@ export class ActuatorBank {
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
   private aliveCheck: (() => void) | undefined;
   /** Start times of driver writes still in flight, to tell a blocked driver call. */
-  private readonly inflightWrites = new Set<number>();
+  /** Writes handed to a driver and not yet returned (one entry each, even at the same instant). */
+  private readonly inflightWrites = new Set<{ started: number }>();
 
   readonly profile: BoardProfile;
   private readonly drivers: ReadonlyMap<string, Driver>;
@@ -110,7 +116,7 @@ export class ActuatorBank {
   /** How long the oldest driver write still in flight has been pending (0 when none). */
   stuckWriteMs(): number {
     let oldest = Infinity;
-    for (const t of this.inflightWrites) oldest = Math.min(oldest, t);
+    for (const w of this.inflightWrites) oldest = Math.min(oldest, w.started);
     return oldest === Infinity ? 0 : this.clock.now() - oldest;
   }
 
@@ -209,7 +215,7 @@ export class ActuatorBank {
     const states = targets.map((t) => ({ state: this.channelOf(spec, t.channel), target: t.value }));
     const ramp = opts.rate !== undefined && spec.on_rate === 'ramp';
     if (!ramp) {
-      for (const { state, target } of states) await this.writeChecked(state, target, { safe: false });
+      for (const { state, target } of states) await this.writeChecked(state, target, { safe: false, token: opts.token });
       this.afterMotionWrite(spec, opts.owner);
       return;
     }
@@ -221,7 +227,7 @@ export class ActuatorBank {
       for (const { state, target } of states) {
         const cur = numeric(state.value);
         const goal = numeric(target) as number;
-        if (cur === undefined) { await this.writeChecked(state, target, { safe: false }); continue; }
+        if (cur === undefined) { await this.writeChecked(state, target, { safe: false, token: opts.token }); continue; }
         if (Math.abs(goal - cur) <= EPS) continue;
         // Steps are truncated to 4 decimals so logged values stay readable and never exceed the rate.
         let maxStep = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
@@ -229,7 +235,7 @@ export class ActuatorBank {
         if (maxStep <= EPS && state.lastWriteAt !== undefined) maxStep = Math.floor(rate * ((now - state.lastWriteAt) / 1000) * 1e4) / 1e4;
         if (maxStep <= EPS) { done = false; continue; }
         const next = Math.abs(goal - cur) <= maxStep ? goal : Number((cur + Math.sign(goal - cur) * maxStep).toFixed(4));
-        await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false });
+        await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false, token: opts.token });
         if (Math.abs(goal - next) > EPS) done = false;
       }
       this.afterMotionWrite(spec, opts.owner);
@@ -279,12 +285,14 @@ export class ActuatorBank {
           const now = this.clock.now();
           let done = true;
           for (const state of this.channelsOf(spec)) {
-            const cur = numeric(state.value);
+            const cur = numeric(state.commanded ?? state.value);
             if (cur === undefined || Math.abs(cur - safe) <= EPS) continue;
             // A controlled stop decelerates at max_rate, never faster, so it may wait a tick first.
             const step = Math.floor(spec.max_rate * this.stepSeconds(state, now) * 1e4) / 1e4;
             if (step <= EPS) { done = false; continue; }
             const next = Math.abs(safe - cur) <= step ? safe : Number((cur + Math.sign(safe - cur) * step).toFixed(4));
+            // Between two channels' writes a newer stop may have taken over: it owns the outputs now.
+            if (m.token !== token) return;
             await this.writeChecked(state, next, { safe: true });
             if (Math.abs(next - safe) > EPS) done = false;
           }
@@ -293,7 +301,8 @@ export class ActuatorBank {
         }
       }
       for (const state of this.channelsOf(spec)) {
-        const cur = state.value;
+        const cur = state.commanded ?? state.value;
+        if (m.token !== token) return;
         if (cur === undefined || numeric(cur) !== numeric(safe)) await this.writeChecked(state, safe, { safe: true });
       }
     } finally {
@@ -402,8 +411,12 @@ export class ActuatorBank {
    * The last check before hardware: latch, declared range, maximum rate of change. Stops
    * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed.
    */
-  private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean }): Promise<void> {
+  private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean; token?: number }): Promise<void> {
     const { spec } = state;
+    // A command superseded (by a stop, the deadman or a newer command) between two of its
+    // writes, e.g. between a drive base's two wheels, must not write again: the newer one owns
+    // the outputs, and a late write would set a stopped wheel turning.
+    if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
     if (!opts.safe && this.latchReason) throw this.latchReason;
     if (!opts.safe) this.aliveCheck?.();
     if (typeof value === 'number') {
@@ -424,9 +437,10 @@ export class ActuatorBank {
         }
       }
     }
+    state.commanded = value;
     const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
-    const started = this.clock.now();
-    this.inflightWrites.add(started);
+    const ticket = { started: this.clock.now() };
+    this.inflightWrites.add(ticket);
     try {
       await this.driverFor(spec).write(target, value);
     } catch (e) {
@@ -434,9 +448,10 @@ export class ActuatorBank {
       this.options.emit('driverError', { actuator: spec.name, error });
       throw error;
     } finally {
-      this.inflightWrites.delete(started);
+      this.inflightWrites.delete(ticket);
     }
-    state.value = value;
+    // Writes can complete out of order on an async driver: the newest one handed over wins.
+    if (state.commanded === value) state.value = value;
     state.lastWriteAt = this.clock.now();
     this.options.emit('write', { actuator: spec.name, ...(state.channel ? { channel: state.channel } : {}), value });
   }

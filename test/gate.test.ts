@@ -207,3 +207,31 @@ function lastValue(r: SimRobot, actuator: string): number | boolean | string | u
 function lastBefore(r: SimRobot, actuator: string, t: number): number {
   return (r.writes().filter((w) => w.actuator === actuator && w.t < t).at(-1)?.value as number | undefined) ?? 0;
 }
+
+test('a stop that lands between a drive base\'s two wheel writes is never undone by the older command', async () => {
+  let robot: SimRobot | undefined;
+  let fired = false;
+  await withRobot(async (r) => {
+    robot = r;
+    // The first time the left wheel gets a forward command, stop everything (no latch) before
+    // the right wheel's write of the same ramp step, as a deadman or a remote stop could.
+    const run = r.os.gate.call({ name: 'drive', args: { distance_m: 1 } }, api).catch((e: unknown) => e);
+    const err = await run;
+    assert.ok(fired, 'the stop was triggered mid-step');
+    assert.ok(err instanceof LlmosError && err.code === 'ERR_ABORTED', String(err));
+    const base = r.writes().filter((w) => w.actuator === 'base');
+    const last = (side: string): unknown => base.filter((w) => w.channel === side).at(-1)?.value;
+    assert.equal(last('left'), 0, 'the left wheel, commanded just before the stop, is stopped again');
+    assert.ok(last('right') === undefined || last('right') === 0, `the right wheel stays stopped (last ${String(last('right'))})`);
+  }, {
+    simFaults: {
+      onWrite: (target, value) => {
+        if (!fired && target.actuator.name === 'base' && target.channel === 'left' && typeof value === 'number' && value > 0) {
+          fired = true;
+          queueMicrotask(() => { void robot?.os.gate.safeState('stop between wheels', 0); });
+        }
+        return undefined;
+      },
+    },
+  });
+});
