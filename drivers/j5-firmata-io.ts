@@ -19,6 +19,9 @@ export interface FirmataLike {
   pins: Array<{ supportedModes: number[]; analogChannel: number }>;
   MODES: Record<string, number>;
   isReady: boolean;
+  pinMode(pin: number, mode: number): unknown;
+  /** Firmata digital reporting: the callback gets the pin's level on every change. */
+  digitalRead(pin: number, callback: (value: number) => void): unknown;
 }
 
 export interface FirmataOverSerialportOptions {

@@ -116,6 +116,35 @@ export class JohnnyFiveDriver implements Driver {
     }
   }
 
+  /**
+   * A digital input reported by the board (the e-stop button): Firmata reports every change of
+   * level, debounced here. The board must be open (the gate watches after opening drivers).
+   */
+  async watch(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void): Promise<() => void> {
+    const io = this.io;
+    if (!io || !this.board || this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: cannot watch pin ${String(spec.pin)}: the board is not connected`);
+    const pin = Number(spec.pin);
+    if (!Number.isInteger(pin) || !io.pins[pin]?.supportedModes.includes(io.MODES['INPUT'] ?? 0)) {
+      throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input`);
+    }
+    io.pinMode(pin, io.MODES['INPUT'] ?? 0);
+    let active: boolean | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let stopped = false;
+    io.digitalRead(pin, (value) => {
+      if (stopped) return;
+      const now = spec.active_low ? value === 0 : value !== 0;
+      if (timer) clearTimeout(timer);
+      const settle = (): void => {
+        if (stopped || now === active) return;
+        active = now;
+        onChange(now);
+      };
+      if (spec.debounce_ms) timer = setTimeout(settle, spec.debounce_ms); else settle();
+    });
+    return () => { stopped = true; if (timer) clearTimeout(timer); };
+  }
+
   /** Connects the IO and waits for johnny-five's 'ready', or fails with a reason a person can act on. */
   private async connect(): Promise<void> {
     this.five = await loadJohnnyFive();

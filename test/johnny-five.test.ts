@@ -411,3 +411,24 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
     await r.cleanup();
   }
 });
+
+test('an e-stop button on a Firmata digital input: debounced, active-low, reported on press and release', async () => {
+  const r = await rig();
+  try {
+    const seen: boolean[] = [];
+    const stop = await r.driver.watch({ pin: 16, active_low: true, debounce_ms: 0 }, (active) => seen.push(active));
+    const io = r.driver.mockIo!;
+    assert.deepEqual(r.ops(16, 'pinMode'), ['INPUT']);
+    io.setDigital(16, 1);
+    await new Promise((res) => setImmediate(res));
+    io.setDigital(16, 0);
+    io.setDigital(16, 1);
+    assert.deepEqual(seen, [false, true, false], 'released at boot, then pressed (low), then let go');
+    stop();
+    io.setDigital(16, 0);
+    assert.equal(seen.length, 3, 'nothing after unsubscribing');
+    await rejectsWith(r.driver.watch({ pin: 0 }, () => undefined), 'ERR_BOARD_PROFILE', /pin 0 cannot be a digital input/);
+  } finally {
+    await r.driver.close();
+  }
+});

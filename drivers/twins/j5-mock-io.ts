@@ -76,6 +76,7 @@ export class MockFirmataIo extends EventEmitter {
   private readonly board: string;
   private readonly analog = new Map<number, number>();
   private readonly analogReaders = new Map<number, Array<(v: number) => void>>();
+  private readonly digitalReaders = new Map<number, Array<(v: number) => void>>();
   private writeFault: Error | undefined;
   private closed = false;
 
@@ -144,7 +145,16 @@ export class MockFirmataIo extends EventEmitter {
 
   digitalRead(pin: number, callback: (value: number) => void): void {
     this.record(pin, 'digitalRead', 1);
+    const list = this.digitalReaders.get(pin) ?? [];
+    list.push(callback);
+    this.digitalReaders.set(pin, list);
     setImmediate(() => { if (!this.closed) callback(this.pinInfo(pin).value ? 1 : 0); });
+  }
+
+  /** A digital input changes level (a button pressed or let go); every reader sees it. */
+  setDigital(pin: number, level: 0 | 1): void {
+    this.pinInfo(pin).value = level;
+    for (const cb of this.digitalReaders.get(pin) ?? []) cb(level);
   }
 
   reportAnalogPin(): void { /* reporting is always on in the mock */ }
