@@ -12,7 +12,8 @@ import { COMMON_HELP, configFrom, fmtDate, parseSub, table, usage, type Io } fro
 export const BOARD_HELP = `llmos board check: validate the board profile and probe each device (nothing moves).
 
 Usage:
-  llmos board check [--board FILE|sim]
+  llmos board check [--board FILE|sim] [--twins]
+  --twins   probe the board's drivers against simulated twins of their hardware
 Exit status: 0 every device found, 1 a device is missing or the profile is invalid.
 
 ${COMMON_HELP}`;
@@ -25,12 +26,13 @@ Usage:
 ${COMMON_HELP}`;
 
 export async function boardCommand(argv: readonly string[], io: Io): Promise<number> {
-  const { values, args: positional } = parseSub(argv);
+  const { values, args: positional } = parseSub(argv, { twins: { type: 'boolean' } });
   const [sub, ...args] = positional;
   if (values['help'] || sub === undefined) { io.out(`${BOARD_HELP}\n`); return values['help'] ? 0 : 2; }
   if (sub !== 'check') throw usage(`unknown subcommand "board ${sub}" (check)`);
   if (args.length) throw usage(`board check takes no arguments (got "${args.join(' ')}"); use --board FILE`);
-  const report = await checkBoard(configFrom(values).board);
+  const config = configFrom(values);
+  const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true });
   io.out(`${values['json'] ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
   return report.ok ? 0 : 1;
 }
