@@ -23,6 +23,8 @@ interface ChannelState {
    * a write still in flight has (or will have) reached the hardware, so it must be undone too.
    */
   commanded?: number | boolean;
+  /** A write to this channel failed: where the hardware stands is unknown, so a stop must write. */
+  uncertain?: boolean;
   lastWriteAt: number | undefined;
 }
 
@@ -41,6 +43,8 @@ export interface BankEvents {
   deadman: { actuator: string; owner: string | undefined };
   runLimit: { actuator: string; max_run_ms: number };
   driverError: { actuator: string; error: LlmosError };
+  /** A stop could not bring every channel to its safe value (the gate latches the e-stop). */
+  stopFailed: { actuator: string; error: LlmosError };
 }
 
 export interface BankOptions {
@@ -192,6 +196,9 @@ export class ActuatorBank {
 
   /** Starts a new command on an actuator: earlier ramps and holds on it stop at their next tick. */
   claim(spec: ActuatorSpec, owner: string): number {
+    // A command that got past the gate's e-stop check (e.g. while its hooks ran) must not take
+    // the outputs from the e-stop's stop.
+    if (this.latchReason) throw this.latchReason;
     const m = this.motionOf(spec);
     m.token += 1;
     m.owner = owner;
@@ -280,35 +287,58 @@ export class ActuatorBank {
     const safe = spec.safe_value;
     try {
       if (category === 1 && spec.max_rate !== undefined && typeof safe === 'number') {
-        for (;;) {
-          if (m.token !== token) return; // a newer stop took over
-          const now = this.clock.now();
-          let done = true;
-          for (const state of this.channelsOf(spec)) {
-            const cur = numeric(state.commanded ?? state.value);
-            if (cur === undefined || Math.abs(cur - safe) <= EPS) continue;
-            // A controlled stop decelerates at max_rate, never faster, so it may wait a tick first.
-            const step = Math.floor(spec.max_rate * this.stepSeconds(state, now) * 1e4) / 1e4;
-            if (step <= EPS) { done = false; continue; }
-            const next = Math.abs(safe - cur) <= step ? safe : Number((cur + Math.sign(safe - cur) * step).toFixed(4));
-            // Between two channels' writes a newer stop may have taken over: it owns the outputs now.
-            if (m.token !== token) return;
-            await this.writeChecked(state, next, { safe: true });
-            if (Math.abs(next - safe) > EPS) done = false;
-          }
-          if (done) break;
-          await this.clock.sleep(this.options.rampTickMs);
+        try {
+          await this.rampToSafe(spec, m, token, safe);
+        } catch {
+          // A ramp step failed: fall through to the cut, which tries every channel.
         }
       }
+      // The cut: every channel to its safe value, each tried even when another fails.
+      const errors: unknown[] = [];
       for (const state of this.channelsOf(spec)) {
-        const cur = state.commanded ?? state.value;
         if (m.token !== token) return;
-        if (cur === undefined || numeric(cur) !== numeric(safe)) await this.writeChecked(state, safe, { safe: true });
+        const cur = state.commanded ?? state.value;
+        if (!state.uncertain && cur !== undefined && numeric(cur) === numeric(safe)) continue;
+        try {
+          await this.writeChecked(state, safe, { safe: true });
+        } catch (e) {
+          errors.push(e);
+        }
+      }
+      if (errors.length > 0) {
+        const error = errors[0] instanceof LlmosError ? errors[0] : new LlmosError('ERR_DRIVER', `${spec.name}: stop failed: ${String(errors[0])}`);
+        this.options.emit('stopFailed', { actuator: spec.name, error });
+        throw error;
       }
     } finally {
       if (m.token === token) this.clearMotion(spec);
     }
     void reason;
+  }
+
+  /** Category 1: decelerate every channel at max_rate to the safe value; returns if superseded. */
+  private async rampToSafe(spec: ActuatorSpec, m: MotionState, token: number, safe: number): Promise<void> {
+    const rate = spec.max_rate as number;
+    for (;;) {
+      if (m.token !== token) return; // a newer stop or command took over
+      const now = this.clock.now();
+      let done = true;
+      for (const state of this.channelsOf(spec)) {
+        if (state.uncertain) continue; // unknown position: the cut writes it
+        const cur = numeric(state.commanded ?? state.value);
+        if (cur === undefined || Math.abs(cur - safe) <= EPS) continue;
+        // A controlled stop decelerates at max_rate, never faster, so it may wait a tick first.
+        const step = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
+        if (step <= EPS) { done = false; continue; }
+        const next = Math.abs(safe - cur) <= step ? safe : Number((cur + Math.sign(safe - cur) * step).toFixed(4));
+        // Between two channels' writes a newer stop may have taken over: it owns the outputs now.
+        if (m.token !== token) return;
+        await this.writeChecked(state, next, { safe: true });
+        if (Math.abs(next - safe) > EPS) done = false;
+      }
+      if (done) return;
+      await this.clock.sleep(this.options.rampTickMs);
+    }
   }
 
   /** Every actuator to its safe value; errors are collected, never allowed to stop the others. */
@@ -444,6 +474,7 @@ export class ActuatorBank {
     try {
       await this.driverFor(spec).write(target, value);
     } catch (e) {
+      state.uncertain = true;
       const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
       this.options.emit('driverError', { actuator: spec.name, error });
       throw error;
@@ -451,7 +482,10 @@ export class ActuatorBank {
       this.inflightWrites.delete(ticket);
     }
     // Writes can complete out of order on an async driver: the newest one handed over wins.
-    if (state.commanded === value) state.value = value;
+    if (state.commanded === value) {
+      state.value = value;
+      state.uncertain = false;
+    }
     state.lastWriteAt = this.clock.now();
     this.options.emit('write', { actuator: spec.name, ...(state.channel ? { channel: state.channel } : {}), value });
   }

@@ -140,6 +140,11 @@ export class SafetyGate {
       rampTickMs: options.rampTickMs ?? 20,
       emit: (event, payload) => this.events.emit(event, payload as never),
     });
+    // An output that could not be brought to rest is a fault: latch, so nothing else moves and
+    // the e-stop's safe-state pass retries every channel whose state is unknown.
+    this.events.on('stopFailed', ({ actuator, error }) => {
+      if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
+    });
     for (const rule of options.hookRules ?? []) {
       if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
       else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);

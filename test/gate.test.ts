@@ -235,3 +235,56 @@ test('a stop that lands between a drive base\'s two wheel writes is never undone
     },
   });
 });
+
+test('a stop whose write fails latches the e-stop, and the e-stop\'s pass writes the wheel the failed stop could not', async () => {
+  let failNext = false;
+  await withRobot(async (r) => {
+    const run = r.os.gate.call({ name: 'drive', args: { distance_m: 2 } }, api).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && !r.writes().some((w) => w.actuator === 'base' && (w.value as number) > 0.3); i++) await r.clock.advance(20);
+    failNext = true;
+    await r.os.gate.safeState('operator stop', 0).catch(() => undefined);
+    await run;
+    for (let i = 0; i < 50 && !r.os.gate.estopEngaged; i++) await r.clock.advance(10);
+    assert.equal(r.os.gate.estopEngaged, true, 'the failed stop latched the e-stop');
+    assert.match(r.os.gate.estopStatus.reason ?? '', /stopping base failed/);
+    for (let i = 0; i < 50; i++) await r.clock.advance(10);
+    const base = r.writes().filter((w) => w.actuator === 'base');
+    assert.equal(base.filter((w) => w.channel === 'left').at(-1)?.value, 0, 'left wheel at rest after the retry');
+    assert.equal(base.filter((w) => w.channel === 'right').at(-1)?.value, 0, 'right wheel at rest (tried although the left failed)');
+  }, {
+    manualClock: true,
+    simFaults: {
+      onWrite: (target, value) => {
+        if (failNext && target.actuator.name === 'base' && target.channel === 'left' && value === 0) {
+          failNext = false;
+          return new Error('bus error');
+        }
+        return undefined;
+      },
+    },
+  });
+});
+
+test('a call past the e-stop check (its hook still deciding) cannot take the outputs from the e-stop\'s stop', async () => {
+  await withRobot(async (r) => {
+    let hold = false;
+    let release: () => void = () => undefined;
+    const gateOpen = new Promise<void>((res) => { release = res; });
+    r.os.gate.addHook('pre_tool_use', async (i): Promise<'ALLOW'> => { if (hold && i.tool === 'turn') await gateOpen; return 'ALLOW'; });
+    const moving = r.os.gate.call({ name: 'drive', args: { distance_m: 2 } }, api).catch((e: unknown) => e);
+    for (let i = 0; i < 200 && !r.writes().some((w) => w.actuator === 'base' && (w.value as number) > 0.3); i++) await r.clock.advance(20);
+    hold = true;
+    const late = r.os.gate.call({ name: 'turn', args: { degrees: 90 } }, { source: 'api', runId: 'late' }).catch((e: unknown) => e);
+    await Promise.resolve();
+    // The e-stop (category 0) and the late call's hook resolve in the same turn of the loop.
+    const stopping = r.os.gate.engageEstop('test', 'api', 0);
+    release();
+    await stopping;
+    const err = await late;
+    assert.ok(err instanceof LlmosError && err.code === 'ERR_ESTOP_ENGAGED', String(err));
+    await moving;
+    const base = r.writes().filter((w) => w.actuator === 'base');
+    assert.equal(base.filter((w) => w.channel === 'left').at(-1)?.value, 0);
+    assert.equal(base.filter((w) => w.channel === 'right').at(-1)?.value, 0, 'both wheels stopped');
+  }, { manualClock: true });
+});
