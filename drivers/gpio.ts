@@ -16,6 +16,7 @@ import type { Clock } from '../lib/clock.js';
 import { gpioUnavailableReason, mainChip, sysfsNumber, type GpioChip } from './gpio/chips.js';
 import { OnoffBackend, SysfsBackend, type GpioLine, type GpioLineBackend, type Level, type SysfsKernel } from './gpio/lines.js';
 import { PwmChannel, defaultPwmAddress, type PwmAddress } from './gpio/pwm.js';
+import { pressFilter } from './debounce.js';
 import type { WriteRecorder } from './recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, ChannelSpec, Driver, DriverCapabilities, DriverInstanceSpec, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
@@ -110,13 +111,19 @@ export class GpioDriver implements Driver {
     }
   }
 
-  private pwm(ch: ChannelSpec, pin: number, hz: number, what: string): PwmChannel {
-    const chip = this.chipFor(`${what} (pin ${pin})`);
+  /** The hardware PWM channel behind a pin: named in the profile, else the board's default. */
+  private pwmAddress(ch: ChannelSpec, pin: number, chip: GpioChip, what: string): PwmAddress {
     const explicit = ch['pwm'] as Partial<PwmAddress> | undefined;
+    const chipNo = num(this.o.options['pwm_chip']) ?? 0;
     const address = explicit && typeof explicit.channel === 'number'
-      ? { chip: explicit.chip ?? num(this.o.options['pwm_chip']) ?? 0, channel: explicit.channel }
-      : defaultPwmAddress(pin, chip.label, num(this.o.options['pwm_chip']) ?? 0);
+      ? { chip: explicit.chip ?? chipNo, channel: explicit.channel }
+      : defaultPwmAddress(pin, chip.label, chipNo);
     if (!address) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: pin ${pin} has no hardware PWM (use BCM 12, 13, 18 or 19, or name the channel with pwm: {chip, channel})`);
+    return address;
+  }
+
+  private pwm(ch: ChannelSpec, pin: number, hz: number, what: string): PwmChannel {
+    const address = this.pwmAddress(ch, pin, this.chipFor(`${what} (pin ${pin})`), what);
     const key = `${address.chip}/${address.channel}`;
     const holder = this.pwmOwners.get(key);
     if (holder) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: pin ${pin} uses PWM channel ${address.channel} of pwmchip${address.chip}, which ${holder} already uses (two pins on one channel would move together)`);
@@ -131,9 +138,11 @@ export class GpioDriver implements Driver {
     return p;
   }
 
-  private motor(ch: ChannelSpec | undefined, what: string): { motor: MotorChannel; pin: number } {
+  private motor(ch: ChannelSpec | undefined, what: string, twoWay: boolean): { motor: MotorChannel; pin: number } {
     const pin = this.pinOf(ch, 'pin', what);
     if (!ch || pin === undefined) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: a motor needs pin (PWM speed) and dir_pin`);
+    // Without a direction pin a negative command would spin the motor forward.
+    if (twoWay && ch.dir_pin === undefined) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: its range allows negative speeds, so it needs dir_pin (and cdir_pin for a two-pin H-bridge)`);
     const motor: MotorChannel = { pwm: this.pwm(ch, pin, num(this.o.options['pwm_hz']) ?? 1000, what), invert: ch.invert === true };
     for (const key of ['dir_pin', 'cdir_pin'] as const) {
       const p = this.pinOf(ch, key, what);
@@ -163,14 +172,14 @@ export class GpioDriver implements Driver {
     const what = `actuator ${a.name}`;
     if (a.type === 'differential_drive') {
       for (const side of ['left', 'right'] as const) {
-        const { motor, pin } = this.motor(a[side], `${what} ${side}`);
+        const { motor, pin } = this.motor(a[side], `${what} ${side}`, a.range[0] < 0);
         this.outputs.set(`${a.name}.${side}`, { kind: 'motor', motor, pin });
         this.failsafeMotor(a.name, motor, side);
       }
       return;
     }
     if (a.type === 'motor') {
-      const { motor, pin } = this.motor(a.channel, what);
+      const { motor, pin } = this.motor(a.channel, what, a.range[0] < 0);
       this.outputs.set(a.name, { kind: 'motor', motor, pin });
       this.failsafeMotor(a.name, motor);
       return;
@@ -189,6 +198,7 @@ export class GpioDriver implements Driver {
         this.outputs.set(a.name, { kind: 'pwm', pwm: this.pwm(a.channel, pin, num(this.o.options['pwm_hz']) ?? 1000, what), pin });
         return;
       case 'servo':
+        if (a.range[0] < 0 || a.range[1] > 180) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: a servo's range is in degrees within 0..180 (pwm_range maps 0 and 180 to pulse widths), got [${a.range.join(', ')}]`);
         this.outputs.set(a.name, { kind: 'servo', pwm: this.pwm(a.channel, pin, num(this.o.options['servo_hz']) ?? 50, what), pin, range: a.channel.pwm_range ?? [500, 2500] });
         return;
       default:
@@ -221,7 +231,8 @@ export class GpioDriver implements Driver {
         case 'motor': {
           const m = out.motor;
           const v = (m.invert ? -1 : 1) * Number(value);
-          // Speed to zero first, then direction: a direction change never happens at speed.
+          // Never switch direction with the PWM on: cut it first. (Slowing down before a reversal
+          // is the bank's max_rate ramp; motors get a default max_rate for that reason.)
           if (v === 0 || Math.sign(v) !== this.lastSign.get(key)) m.pwm.setDuty(0);
           m.dir?.write(v > 0 ? 1 : 0);
           m.cdir?.write(v < 0 ? 1 : 0);
@@ -248,13 +259,15 @@ export class GpioDriver implements Driver {
     }
   }
 
-  async watch(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void): Promise<() => void> {
+  async watch(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void, onLost?: (reason: string) => void): Promise<() => void> {
     const pin = this.pinOf({ pin: spec.pin }, 'pin', 'e-stop input') as number;
-    const line = this.line(pin, 'e-stop input', { direction: 'in', edge: true, ...(spec.active_low ? { activeLow: true } : {}), debounceMs: spec.debounce_ms ?? 20 });
+    const line = this.line(pin, 'e-stop input', { direction: 'in', edge: true, ...(spec.active_low ? { activeLow: true } : {}) });
     this.watched.push(line);
+    const filter = pressFilter(onChange, spec.debounce_ms ?? 20);
     // The current level counts too: a button already pressed at boot must latch the e-stop.
-    if (line.read() === 1) queueMicrotask(() => onChange(true));
-    return line.watch((level) => onChange(level === 1));
+    filter.sample(line.read() === 1);
+    const stop = line.watch((level) => filter.sample(level === 1), (e) => onLost?.(`pin ${pin}: ${e.message}`));
+    return () => { filter.stop(); stop(); };
   }
 
   failsafeTarget(): FailsafeTarget | undefined {
@@ -274,9 +287,7 @@ export class GpioDriver implements Driver {
           accessSync(this.root + '/export', constants.W_OK);
           let text = `pin ${pin} = gpio${gpio} on ${chip.label}`;
           if (pwm) {
-            const explicit = pwm['pwm'] as Partial<PwmAddress> | undefined;
-            const address = explicit && typeof explicit.channel === 'number' ? { chip: explicit.chip ?? 0, channel: explicit.channel } : defaultPwmAddress(pin, chip.label, num(this.o.options['pwm_chip']) ?? 0);
-            if (!address) throw new LlmosError('ERR_BOARD_PROFILE', `pin ${pin} has no hardware PWM`);
+            const address = this.pwmAddress(pwm, pin, chip, `${kind} ${name}`);
             accessSync(`${this.pwmRoot}/pwmchip${address.chip}/export`, constants.W_OK);
             text += ` (pwmchip${address.chip}/pwm${address.channel})`;
           }

@@ -14,6 +14,7 @@
 import type { Board, Led, Motor, Sensor, Servo } from 'johnny-five';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
+import { pressFilter } from './debounce.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
@@ -120,30 +121,25 @@ export class JohnnyFiveDriver implements Driver {
    * A digital input reported by the board (the e-stop button): Firmata reports every change of
    * level, debounced here. The board must be open (the gate watches after opening drivers).
    */
-  async watch(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void): Promise<() => void> {
+  async watch(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void, onLost?: (reason: string) => void): Promise<() => void> {
     const io = this.io;
     if (!io || !this.board || this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: cannot watch pin ${String(spec.pin)}: the board is not connected`);
     const pin = Number(spec.pin);
-    if (!Number.isInteger(pin) || !io.pins[pin]?.supportedModes.includes(io.MODES['INPUT'] ?? 0)) {
-      throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input`);
+    // An active-low button pulls to ground: the board's pull-up keeps the pin from floating.
+    const mode = spec.active_low ? io.MODES['PULLUP'] : io.MODES['INPUT'];
+    if (!Number.isInteger(pin) || mode === undefined || !io.pins[pin]?.supportedModes.includes(mode)) {
+      throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input${spec.active_low ? ' with pull-up' : ''}`);
     }
-    io.pinMode(pin, io.MODES['INPUT'] ?? 0);
-    let active: boolean | undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let stopped = false;
-    io.digitalRead(pin, (value) => {
-      if (stopped) return;
-      const now = spec.active_low ? value === 0 : value !== 0;
-      if (timer) clearTimeout(timer);
-      const settle = (): void => {
-        if (stopped || now === active) return;
-        active = now;
-        onChange(now);
-      };
-      if (spec.debounce_ms) timer = setTimeout(settle, spec.debounce_ms); else settle();
-    });
-    return () => { stopped = true; if (timer) clearTimeout(timer); };
+    io.pinMode(pin, mode);
+    const filter = pressFilter(onChange, spec.debounce_ms ?? 20);
+    const watcher = { onLost: onLost ?? (() => undefined) };
+    this.inputWatchers.add(watcher);
+    // Firmata reports a whole 8-pin port on any change: only this pin's level counts.
+    io.digitalRead(pin, (value) => filter.sample(spec.active_low ? value === 0 : value !== 0));
+    return () => { filter.stop(); this.inputWatchers.delete(watcher); };
   }
+
+  private readonly inputWatchers = new Set<{ onLost: (reason: string) => void }>();
 
   /** Connects the IO and waits for johnny-five's 'ready', or fails with a reason a person can act on. */
   private async connect(): Promise<void> {
@@ -199,6 +195,7 @@ export class JohnnyFiveDriver implements Driver {
     this.lost = reason;
     this.onLost?.(reason);
     this.onLost = undefined;
+    for (const w of this.inputWatchers) w.onLost(`${this.where}: ${reason}`);
   }
 
   private assertUsable(what: string): void {

@@ -153,8 +153,12 @@ export interface Driver {
   request?(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs: number }): Promise<string | undefined>;
   /** Checks each declared device without moving anything. */
   probe?(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]>;
-  /** Registers a callback for a digital input edge (e-stop button, bumpers). Returns an unsubscribe. */
-  watch?(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void): Promise<() => void>;
+  /**
+   * Registers a callback for a digital input (e-stop button, bumpers): `active` on press at once,
+   * the release debounced. `onLost` hears when the input can no longer be watched (board lost,
+   * interrupt error): an e-stop that cannot be heard must not go unnoticed. Returns an unsubscribe.
+   */
+  watch?(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void, onLost?: (reason: string) => void): Promise<() => void>;
   /** Access the safety watchdog process can use on its own (see FailsafeTarget). */
   failsafeTarget?(): FailsafeTarget | undefined;
   close(): Promise<void>;

@@ -104,6 +104,9 @@ export function loadBoardProfile(board: string, options: { baseDir?: string; cac
   return parseBoardProfile(raw, path, { validated: true });
 }
 
+/** Command units per second for a reversible motor whose profile declares no max_rate. */
+export const DEFAULT_MOTOR_RATE = 4;
+
 export function parseBoardProfile(raw: unknown, source: string, options: { validated?: boolean } = {}): BoardProfile {
   if (!options.validated) assertValid('board', raw, source, 'ERR_BOARD_PROFILE');
   const doc = raw as RawProfile;
@@ -148,6 +151,9 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     };
     if (a.description !== undefined) spec.description = a.description;
     if (a.max_rate !== undefined) spec.max_rate = a.max_rate;
+    // A motor that can reverse is never flipped from full one way to full the other in one
+    // write: without a declared rate it ramps at DEFAULT_MOTOR_RATE.
+    else if ((a.type === 'motor' || a.type === 'differential_drive') && range[0] < 0) spec.max_rate = DEFAULT_MOTOR_RATE;
     if (a.max_run_ms !== undefined) spec.max_run_ms = a.max_run_ms;
     if (a.deadman_ms !== undefined) spec.deadman_ms = a.deadman_ms;
     if (a.max_commands_per_s !== undefined) spec.max_commands_per_s = a.max_commands_per_s;
@@ -214,6 +220,16 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     profile.estop = { driver: driverOf('/estop', doc.estop.driver), pin: doc.estop.pin };
     if (doc.estop.active_low !== undefined) profile.estop.active_low = doc.estop.active_low;
     if (doc.estop.debounce_ms !== undefined) profile.estop.debounce_ms = doc.estop.debounce_ms;
+    // Watching a pin makes it an input: the e-stop must not share a pin with anything else.
+    const estopPin = String(doc.estop.pin);
+    for (const a of actuators.values()) {
+      if (a.driver !== profile.estop.driver) continue;
+      const pins = [a.channel, a.left, a.right].flatMap((c) => (c ? [c.pin, c.dir_pin, c.cdir_pin] : [])).filter((p) => p !== undefined).map(String);
+      if (pins.includes(estopPin)) fail('/estop/pin', `pin ${estopPin} is also used by actuator ${a.name}`);
+    }
+    for (const s of sensors.values()) {
+      if (s.driver === profile.estop.driver && s.channel.pin !== undefined && String(s.channel.pin) === estopPin) fail('/estop/pin', `pin ${estopPin} is also used by sensor ${s.name}`);
+    }
   }
   return profile;
 }

@@ -34,6 +34,9 @@ export async function openSafetyGate(options: OpenGateOptions): Promise<SafetyGa
       if (!driver?.watch) throw new LlmosError('ERR_BOARD_PROFILE', `estop: driver "${button.driver}" cannot watch an input pin`);
       await driver.watch(button, (active) => {
         if (active) void gate.engageEstop(`e-stop button (pin ${button.pin}) pressed`, 'button').catch(() => undefined);
+      }, (reason) => {
+        // Nothing can be heard from the button any more: stop, and say why.
+        void gate.engageEstop(`e-stop button (pin ${button.pin}) can no longer be read: ${reason}`, 'button').catch(() => undefined);
       });
     } catch (e) {
       await gate.close('e-stop button unavailable');

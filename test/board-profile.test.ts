@@ -60,3 +60,16 @@ test('search_tools returns the few tools relevant to a query', () => {
   assert.ok(searchTools(catalog, 'anything at all about tools', 3).length <= 3);
   assert.deepEqual(searchTools(catalog, 'xyzzy'), []);
 });
+
+test('the e-stop pin may not be shared with an actuator or sensor; reversible motors get a default max_rate', async () => {
+  const { parseBoardProfile, DEFAULT_MOTOR_RATE } = await import('../safety/board-profile.js');
+  const doc = (estopPin: number): unknown => ({
+    name: 'b', drivers: { gpio: { type: 'gpio' } },
+    actuators: { winch: { type: 'motor', pin: 18, dir_pin: 5, range: [-1, 1] }, led: { type: 'digital_out', pin: 17 } },
+    estop: { pin: estopPin },
+  });
+  assert.throws(() => parseBoardProfile(doc(5), 'test'), /\/estop\/pin: pin 5 is also used by actuator winch/);
+  const ok = parseBoardProfile(doc(24), 'test');
+  assert.equal(ok.actuators.get('winch')?.max_rate, DEFAULT_MOTOR_RATE);
+  assert.equal(ok.actuators.get('led')?.max_rate, undefined);
+});

@@ -100,9 +100,10 @@ test('a servo gets 50 Hz hardware PWM with the pulse for its angle; a pin withou
     assert.equal(fake.readPwm(0, 0, 'duty_cycle'), '500000');
     await d.close();
     const bad = driverOn(fake);
-    await assert.rejects(bad.open([actuator('arm', 'servo', { channel: { pin: 17 } })], []), /pin 17 has no hardware PWM/);
+    await assert.rejects(bad.open([actuator('arm', 'servo', { channel: { pin: 17 }, range: [0, 180] })], []), /pin 17 has no hardware PWM/);
+    await assert.rejects(driverOn(fake).open([actuator('arm', 'servo', { channel: { pin: 18 }, range: [-90, 90] })], []), /within 0\.\.180/);
     const clash = driverOn(fake);
-    await assert.rejects(clash.open([servo, actuator('pan', 'servo', { channel: { pin: 12 } })], []), /PWM channel 0 of pwmchip0, which actuator arm \(pin 18\) already uses/);
+    await assert.rejects(clash.open([servo, actuator('pan', 'servo', { channel: { pin: 12 }, range: [0, 180] })], []), /PWM channel 0 of pwmchip0, which actuator arm \(pin 18\) already uses/);
   } finally {
     fake.remove();
   }
@@ -188,7 +189,8 @@ estop: { driver: gpio, pin: 24, debounce_ms: 0 }
     assert.equal(os.gate.estopEngaged, true);
     // The base is stop category 1: a controlled ramp to rest, then the cut.
     const until = Date.now() + 3000;
-    while (fake.readPwm(2, 0, 'duty_cycle') !== '0' && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
+    const atRest = (): boolean => fake.readPwm(2, 0, 'duty_cycle') === '0' && fake.readPwm(2, 1, 'duty_cycle') === '0';
+    while (!atRest() && Date.now() < until) await new Promise((r) => setTimeout(r, 5));
     assert.equal(fake.readPwm(2, 0, 'duty_cycle'), '0');
     assert.equal(fake.readPwm(2, 1, 'duty_cycle'), '0');
     fake.setInput(24 + 571, 0);
@@ -226,4 +228,64 @@ test('the pi-rover example runs on its twins: --check-board finds every pin at i
   assert.ok(wheels.some((w) => w.channel === 'left' && (w as { via?: string }).via === 'gpio:12' && (w.value as number) > 0));
   assert.ok(wheels.some((w) => w.channel === 'right' && (w as { via?: string }).via === 'gpio:13'));
   assert.equal(wheels.filter((w) => w.channel === 'left').at(-1)?.value, 0, 'the base ends at rest');
+});
+
+test('an active-low output starts physically off: direction is the raw level, value the logical one', async () => {
+  const fake = new FakeSysfs({ layout: 'pi4' });
+  try {
+    const relay = actuator('relay', 'digital_out', { channel: { pin: 22, active_low: true }, range: [0, 1], safe_value: false });
+    const d = driverOn(fake);
+    await d.open([relay], []);
+    assert.equal(fake.read(22, 'active_low'), '1');
+    assert.equal(fake.read(22, 'direction'), 'high', 'logical off on an active-low line is a high pin');
+    await d.write({ actuator: relay }, true);
+    assert.equal(fake.read(22), '1', 'value is written logically; the kernel inverts it');
+    await d.close();
+  } finally {
+    fake.remove();
+  }
+});
+
+test('a reversal never switches direction with the PWM on; a reversible motor without dir_pin is refused', async () => {
+  const fake = new FakeSysfs({ layout: 'pi4' });
+  const { PwmChannel } = await import('../drivers/gpio/pwm.js');
+  const events: string[] = [];
+  const original = PwmChannel.prototype.setDuty;
+  PwmChannel.prototype.setDuty = function (this: InstanceType<typeof PwmChannel>, f: number) { events.push(`duty ${f}`); original.call(this, f); };
+  try {
+    const winch = actuator('winch', 'motor', { channel: { pin: 18, dir_pin: 5, cdir_pin: 6 } });
+    const d = driverOn(fake);
+    await d.open([winch], []);
+    const dirs = (): string => `${fake.read(5)}${fake.read(6)}`;
+    await d.write({ actuator: winch }, 0.5);
+    events.length = 0;
+    const before = dirs();
+    await d.write({ actuator: winch }, -0.5);
+    assert.equal(before, '10');
+    assert.equal(dirs(), '01');
+    assert.deepEqual(events, ['duty 0', 'duty 0.5'], 'the PWM is cut before the direction pins change, then set');
+    await d.close();
+    await assert.rejects(driverOn(fake).open([actuator('hoist', 'motor', { channel: { pin: 18 } })], []), /needs dir_pin/);
+  } finally {
+    PwmChannel.prototype.setDuty = original;
+    fake.remove();
+  }
+});
+
+test('the e-stop input filter: a press at once, chatter ignored, the release debounced', async () => {
+  const { pressFilter } = await import('../drivers/debounce.js');
+  const seen: boolean[] = [];
+  const f = pressFilter((a) => seen.push(a), 30);
+  f.sample(false);
+  f.sample(true);
+  assert.deepEqual(seen, [false, true]);
+  for (const a of [false, true, false, true, false]) f.sample(a);
+  assert.deepEqual(seen, [false, true], 'bounces while pressed report nothing');
+  await new Promise((r) => setTimeout(r, 80));
+  assert.deepEqual(seen, [false, true, false]);
+  f.sample(true);
+  f.stop();
+  f.sample(false);
+  await new Promise((r) => setTimeout(r, 50));
+  assert.deepEqual(seen, [false, true, false, true], 'nothing after stop');
 });

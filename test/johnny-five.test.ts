@@ -362,7 +362,7 @@ test('the runtime on the arm with io: mock: tool calls pass the gate and reach t
     assert.ok(pinLog().every((w) => w.board === 'arduino'));
     await r.os.shutdown('test done');
     const last = (pin: number): unknown => pinLog().filter((w) => w.pin === pin && w.op !== 'pinMode').at(-1)?.value;
-    assert.equal(last(3), 1500, 'the base is back at its safe 90 degrees');
+    assert.equal(last(3), 2000, 'the base holds where it was (safe_value: hold): stopping moves no joint');
     assert.equal(last(13), 0, 'the light is off');
   } finally { await r.cleanup(); }
 });
@@ -412,22 +412,39 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
   }
 });
 
-test('an e-stop button on a Firmata digital input: debounced, active-low, reported on press and release', async () => {
+test('an e-stop button on a Firmata digital input: pull-up, a press reported at once, chatter ignored, the release debounced', async () => {
   const r = await rig();
   try {
     const seen: boolean[] = [];
-    const stop = await r.driver.watch({ pin: 16, active_low: true, debounce_ms: 0 }, (active) => seen.push(active));
+    const stop = await r.driver.watch({ pin: 16, active_low: true, debounce_ms: 20 }, (active) => seen.push(active));
     const io = r.driver.mockIo!;
-    assert.deepEqual(r.ops(16, 'pinMode'), ['INPUT']);
-    io.setDigital(16, 1);
+    assert.deepEqual(r.ops(16, 'pinMode'), ['PULLUP']);
     await new Promise((res) => setImmediate(res));
+    assert.deepEqual(seen, [false], 'released at start (the pull-up holds the pin high)');
     io.setDigital(16, 0);
-    io.setDigital(16, 1);
-    assert.deepEqual(seen, [false, true, false], 'released at boot, then pressed (low), then let go');
+    assert.deepEqual(seen, [false, true], 'the press is reported on the first low sample, not after the debounce');
+    for (const level of [1, 0, 1, 0, 1] as const) io.setDigital(16, level);
+    assert.deepEqual(seen, [false, true], 'contact chatter reports nothing');
+    const until = Date.now() + 2000;
+    while (seen.length < 3 && Date.now() < until) await new Promise((res) => setTimeout(res, 5));
+    assert.deepEqual(seen, [false, true, false], 'released once the pin stayed high for the debounce time');
     stop();
     io.setDigital(16, 0);
     assert.equal(seen.length, 3, 'nothing after unsubscribing');
     await rejectsWith(r.driver.watch({ pin: 0 }, () => undefined), 'ERR_BOARD_PROFILE', /pin 0 cannot be a digital input/);
+  } finally {
+    await r.driver.close();
+  }
+});
+
+test('a Firmata board lost while its e-stop input is watched: the watcher hears it', async () => {
+  const r = await rig();
+  try {
+    const lost: string[] = [];
+    await r.driver.watch({ pin: 16 }, () => undefined, (reason) => lost.push(reason));
+    r.driver.mockIo!.disconnect();
+    assert.equal(lost.length, 1);
+    assert.match(lost[0] ?? '', /johnny-five board "uno".*closed/);
   } finally {
     await r.driver.close();
   }

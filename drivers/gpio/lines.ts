@@ -13,12 +13,21 @@ export type Level = 0 | 1;
 
 export interface LineOptions {
   direction: 'in' | 'out';
-  /** Level written as the line becomes an output, so it never glitches to the wrong one. */
+  /** Logical level as the line becomes an output, so it never glitches to the wrong one. */
   initial?: Level;
   activeLow?: boolean;
-  /** Inputs: report both edges to watchers. */
+  /** Inputs: report both edges to watchers (every change; filtering is the caller's). */
   edge?: boolean;
-  debounceMs?: number;
+}
+
+/**
+ * The kernel's `direction` "high"/"low" sets the raw pin level and ignores active_low, so the
+ * level asked for there is the physical one.
+ */
+export function directionFor(options: LineOptions): 'in' | 'high' | 'low' {
+  if (options.direction === 'in') return 'in';
+  const logical = options.initial ?? 0;
+  return (options.activeLow ? 1 - logical : logical) === 1 ? 'high' : 'low';
 }
 
 export interface GpioLine {
@@ -26,7 +35,7 @@ export interface GpioLine {
   write(level: Level): void;
   read(): Level;
   /** Calls back on every (debounced) change of an input; returns an unsubscribe. */
-  watch(onChange: (level: Level) => void): () => void;
+  watch(onChange: (level: Level) => void, onError?: (e: Error) => void): () => void;
   /** Unexports the line. Safe to call twice. */
   release(): void;
 }
@@ -60,18 +69,14 @@ export class OnoffBackend implements GpioLineBackend {
   open(gpio: number, options: LineOptions): GpioLine {
     // Loaded on first use: a simulated board never pays for onoff and its epoll addon.
     this.mod ??= createRequire(import.meta.url)('onoff') as OnoffModule;
-    const direction = options.direction === 'in' ? 'in' : options.initial === 1 ? 'high' : 'low';
-    const g = new this.mod.Gpio(gpio, direction, options.edge ? 'both' : 'none', {
-      ...(options.activeLow ? { activeLow: true } : {}),
-      ...(options.debounceMs ? { debounceTimeout: options.debounceMs } : {}),
-    });
+    const g = new this.mod.Gpio(gpio, directionFor(options), options.edge ? 'both' : 'none', options.activeLow ? { activeLow: true } : {});
     let released = false;
     return {
       gpio,
       write: (level) => g.writeSync(level),
       read: () => g.readSync(),
-      watch: (onChange) => {
-        const cb = (err: Error | null | undefined, value: Level): void => { if (!err) onChange(value); };
+      watch: (onChange, onError) => {
+        const cb = (err: Error | null | undefined, value: Level): void => { if (err) onError?.(err); else onChange(value); };
         g.watch(cb);
         return () => g.unwatch(cb);
       },
@@ -118,7 +123,7 @@ export class SysfsBackend implements GpioLineBackend {
     }
     const file = (f: string): string => join(dir, f);
     writeFileSync(file('active_low'), options.activeLow ? '1' : '0');
-    writeFileSync(file('direction'), options.direction === 'in' ? 'in' : options.initial === 1 ? 'high' : 'low');
+    writeFileSync(file('direction'), directionFor(options));
     if (options.direction === 'in') writeFileSync(file('edge'), options.edge ? 'both' : 'none');
     const read = (): Level => (readFileSync(file('value'), 'utf8').trim() === '1' ? 1 : 0);
     const watchers = new Set<() => void>();
@@ -128,22 +133,16 @@ export class SysfsBackend implements GpioLineBackend {
       write: (level) => writeFileSync(file('value'), String(level)),
       read,
       watch: (onChange) => {
-        // A fake tree has no interrupts: poll the value file, then debounce like onoff does.
+        // A fake tree has no interrupts: poll the value file and report each change.
         let last = read();
-        let timer: NodeJS.Timeout | undefined;
         const listener = (): void => {
           const now = read();
           if (now === last) return;
-          if (timer) clearTimeout(timer);
-          const settle = (): void => {
-            const v = read();
-            if (v !== last) { last = v; onChange(v); }
-          };
-          if (options.debounceMs) timer = setTimeout(settle, options.debounceMs);
-          else settle();
+          last = now;
+          onChange(now);
         };
         watchFile(file('value'), { interval: this.pollMs, persistent: false }, listener);
-        const stop = (): void => { if (timer) clearTimeout(timer); unwatchFile(file('value'), listener); watchers.delete(stop); };
+        const stop = (): void => { unwatchFile(file('value'), listener); watchers.delete(stop); };
         watchers.add(stop);
         return stop;
       },

@@ -34,7 +34,7 @@ export interface MockIoOptions {
   logFile?: string;
 }
 
-const MODES = { INPUT: 0x00, OUTPUT: 0x01, ANALOG: 0x02, PWM: 0x03, SERVO: 0x04 } as const;
+const MODES = { INPUT: 0x00, OUTPUT: 0x01, ANALOG: 0x02, PWM: 0x03, SERVO: 0x04, PULLUP: 0x0b } as const;
 const MODE_NAMES = new Map<number, string>(Object.entries(MODES).map(([k, v]) => [v, k]));
 const UNO_PWM = new Set([3, 5, 6, 9, 10, 11]);
 const UNO_ANALOG = [14, 15, 16, 17, 18, 19];
@@ -46,7 +46,7 @@ function unoPins(): PinInfo[] {
   const pins: PinInfo[] = [];
   for (let p = 0; p < 20; p++) {
     const analog = UNO_ANALOG.indexOf(p);
-    const modes: number[] = p < 2 ? [] : [MODES.INPUT, MODES.OUTPUT];
+    const modes: number[] = p < 2 ? [] : [MODES.INPUT, MODES.OUTPUT, MODES.PULLUP];
     if (analog >= 0) modes.push(MODES.ANALOG);
     if (UNO_PWM.has(p)) modes.push(MODES.PWM);
     if (p >= 2 && p < 14) modes.push(MODES.SERVO);
@@ -103,6 +103,8 @@ export class MockFirmataIo extends EventEmitter {
   pinMode(pin: number, mode: number): this {
     this.record(pin, 'pinMode', MODE_NAMES.get(mode) ?? mode);
     this.pinInfo(pin).mode = mode;
+    // An open input with the pull-up on reads high.
+    if (mode === MODES.PULLUP) this.pinInfo(pin).value = 1;
     return this;
   }
 
