@@ -59,11 +59,14 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     if (!ctx.twins) return new SerialDriver({ name: spec.name, options: spec.options });
     const { SerialTwin } = await import('./twins/serial-device.js');
     const paths = new Set<string>();
+    let delimiter = str(spec.options['delimiter']) ?? '\n';
     for (const a of profile.actuators.values()) {
-      const p = a.driver === spec.name ? a.port ?? str(spec.options['port']) : undefined;
+      if (a.driver !== spec.name) continue;
+      const p = a.port ?? str(spec.options['port']);
       if (p) paths.add(p);
+      if (a.delimiter) delimiter = a.delimiter;
     }
-    const twin = new SerialTwin([...paths], { delimiter: str(spec.options['delimiter']) ?? '\n' });
+    const twin = new SerialTwin([...paths], { delimiter });
     return new SerialDriver({ name: spec.name, options: spec.options, binding: twin.binding, ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
   },
   // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
@@ -71,7 +74,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     const { JohnnyFiveDriver } = await import('./johnny-five.js');
     // --twins: the same driver against the mock Firmata IO (every pin write recorded).
     const s = ctx.twins ? { ...spec, options: { ...spec.options, io: 'mock' } } : spec;
-    return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}) });
+    return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}), ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
   },
 };
 

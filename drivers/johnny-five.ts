@@ -15,6 +15,7 @@ import type { Board, Led, Motor, Sensor, Servo } from 'johnny-five';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { pressFilter } from './debounce.js';
+import type { WriteRecorder } from './recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
@@ -40,6 +41,8 @@ export interface JohnnyFiveOptions {
 export interface JohnnyFiveContext {
   clock: Clock;
   simLogFile?: string;
+  /** The board's shared timeline of actuator writes (simulated twins, --sim-log). */
+  recorder?: WriteRecorder;
   SerialPort?: SerialPortClass;
 }
 
@@ -221,6 +224,8 @@ export class JohnnyFiveDriver implements Driver {
       this.markLost(`write failed: ${errorText(e)}`);
       throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: writing ${key} failed (${errorText(e)}); the board is treated as disconnected`, undefined, { cause: e });
     }
+    // The mock Uno logs each pin; the shared timeline gets the actuator-level write too.
+    if (this.options.io === 'mock') this.ctx.recorder?.record({ actuator: spec.name, value, ...(target.channel ? { channel: target.channel } : {}), via: `firmata:${this.name}` });
   }
 
   /** Turns a checked command value into johnny-five calls. */
@@ -323,7 +328,7 @@ export class JohnnyFiveDriver implements Driver {
     if (!this.board && !this.closed && !this.lost) {
       try { await this.connect(); } catch (e) { connectError = e instanceof LlmosError ? `${e.code}: ${e.message}` : errorText(e); }
     }
-    const down = this.closed ? 'driver is closed' : this.lost ? `board disconnected: ${this.lost}` : !this.board ? 'board not connected' : undefined;
+    const down = connectError ? 'connect failed' : this.closed ? 'driver is closed' : this.lost ? `board disconnected: ${this.lost}` : !this.board ? 'board not connected' : undefined;
     const where = (d: string): string => (connectError ?? `${this.where}: ${d}`);
     const rows: ProbeResult[] = [];
     for (const a of actuators) {

@@ -48,6 +48,9 @@ interface PortSettings {
 
 const require_ = createRequire(import.meta.url);
 
+/** The shortest wait for late lines (discarded) after a reply timed out. */
+const MIN_SETTLE_MS = 20;
+
 /** One physical port, shared by the actuators that name it. */
 export class SerialConnection {
   private port: SerialPortStream | undefined;
@@ -129,6 +132,11 @@ export class SerialConnection {
     const port = this.create();
     this.port = port;
     await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())));
+    if (this.closing) {
+      // close() ran while this (re)open was in flight: do not leave a port open behind it.
+      await new Promise<void>((resolve) => port.close(() => resolve()));
+      return;
+    }
     this.connected = true;
     this.attempts = 0;
   }
@@ -159,6 +167,7 @@ export class SerialConnection {
   /** Sends one line; with awaitReply, resolves with the next line the device sends. */
   request(line: string, awaitReply: boolean, timeoutMs: number): Promise<string | undefined> {
     const run = async (): Promise<string | undefined> => {
+      if (this.timedOutAfter > 0) await this.settleAfterTimeout();
       const port = this.port;
       // isOpen turns false the moment a disconnect is seen, before the close event arrives.
       if (!this.connected || !port || !port.isOpen) throw this.disconnectedError(this.lastError || 'not open');
@@ -185,6 +194,8 @@ export class SerialConnection {
     return new Promise<string>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.waiter = undefined;
+        // The reply may still come: it must not be taken as the answer to the next line.
+        this.timedOutAfter = timeoutMs;
         reject(new LlmosError('ERR_SERIAL_TIMEOUT', `serial device ${this.settings.path}: no reply to "${line}" within ${timeoutMs} ms`));
       }, timeoutMs);
       this.waiter = {
@@ -192,6 +203,21 @@ export class SerialConnection {
         reject: (e) => { clearTimeout(timer); reject(e); },
       };
     });
+  }
+
+  /** The timeout of the last request that got no reply (0: none pending). */
+  private timedOutAfter = 0;
+
+  /**
+   * After a timeout: drop what the device buffered and give a late reply as long again to
+   * arrive unclaimed, so it is never taken as the answer to the next line.
+   */
+  private async settleAfterTimeout(): Promise<void> {
+    const wait = Math.max(MIN_SETTLE_MS, this.timedOutAfter);
+    this.timedOutAfter = 0;
+    const port = this.port;
+    if (port?.isOpen) await new Promise<void>((resolve) => port.flush(() => resolve()));
+    await new Promise<void>((resolve) => setTimeout(resolve, wait));
   }
 
   async close(): Promise<void> {
@@ -255,6 +281,9 @@ export class SerialDriver implements Driver {
   private connectionFor(a: ActuatorSpec): SerialConnection {
     const s = this.settingsFor(a);
     let c = this.connections.get(s.path);
+    if (c && (c.settings.baudRate !== s.baudRate || c.settings.delimiter !== s.delimiter)) {
+      throw new LlmosError('ERR_BOARD_PROFILE', `actuator ${a.name}: port ${s.path} is shared with another actuator at ${c.settings.baudRate} baud and delimiter ${JSON.stringify(c.settings.delimiter)}, but it asks for ${s.baudRate} and ${JSON.stringify(s.delimiter)}`);
+    }
     if (!c) {
       c = new SerialConnection(s, this.o.binding, { minMs: int(this.o.options['reconnect_ms']) ?? 250, maxMs: int(this.o.options['max_reconnect_ms']) ?? 5000 });
       this.connections.set(s.path, c);
@@ -290,10 +319,10 @@ export class SerialDriver implements Driver {
     if (/[\r\n]/.test(line)) throw new LlmosError('ERR_SAFETY_SERIAL_LINE', `${a.name}: a line must not contain line breaks`);
   }
 
-  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs: number }): Promise<string | undefined> {
+  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined> {
     const c = this.live(actuator);
     this.allowed(actuator, line);
-    const reply = await c.request(line, options.awaitReply, options.timeoutMs);
+    const reply = await c.request(line, options.awaitReply, options.timeoutMs ?? c.settings.replyTimeoutMs);
     this.o.recorder?.record({ actuator: actuator.name, value: line, via: `serial:${c.settings.path}` });
     return reply;
   }

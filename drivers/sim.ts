@@ -124,7 +124,7 @@ export class SimDriver implements Driver {
     this.record({ actuator: target.actuator.name, value, ...(target.channel ? { channel: target.channel } : {}) });
   }
 
-  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs: number }): Promise<string | undefined> {
+  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined> {
     await this.write({ actuator }, line);
     if (!options.awaitReply) return undefined;
     return controllerReply(line, this.values);

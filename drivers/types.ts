@@ -150,7 +150,7 @@ export interface Driver {
   write(target: WriteTarget, value: ActuatorValue): Promise<void>;
   read(sensor: SensorSpec): Promise<SensorReading>;
   /** Line-oriented request/reply for serial_line actuators; resolves with the reply, if awaited. */
-  request?(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs: number }): Promise<string | undefined>;
+  request?(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined>;
   /** Checks each declared device without moving anything. */
   probe?(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]>;
   /**

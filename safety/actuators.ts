@@ -510,12 +510,12 @@ export class ActuatorBank {
   }
 
   /** Writes a serial line; serial devices have no range, but the latch still applies. */
-  async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number): Promise<string | undefined> {
+  async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
     if (this.latchReason) throw this.latchReason;
     const driver = this.driverFor(spec);
     if (!driver.request) throw new LlmosError('ERR_DRIVER', `driver "${driver.name}" cannot send serial lines`);
     try {
-      const reply = await driver.request(spec, line, { awaitReply, timeoutMs });
+      const reply = await driver.request(spec, line, { awaitReply, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       this.options.emit('write', { actuator: spec.name, value: line });
       return reply;
     } catch (e) {

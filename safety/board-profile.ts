@@ -171,8 +171,6 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
         try { new RegExp(pattern); } catch (e) { fail(`${field}/allow/${i}`, `is not a valid regular expression: ${(e as Error).message}`); }
       }
       spec.allow = a.allow as string[];
-      spec.reply_timeout_ms = a.reply_timeout_ms ?? 1000;
-      spec.delimiter = a.delimiter ?? '\n';
     }
     if (a.expect !== undefined) {
       try { new RegExp(a.expect); } catch (e) { fail(`${field}/expect`, `is not a valid regular expression: ${(e as Error).message}`); }

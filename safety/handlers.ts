@@ -135,7 +135,7 @@ function speedArg(args: Args, fallback: number, env: HandlerEnv): number {
 async function readSensor(env: HandlerEnv, spec: SensorSpec): Promise<SensorReading> {
   if (spec.type === 'serial_query' && spec.query) {
     const line = env.profile.actuators.get(spec.query.actuator) as ActuatorSpec;
-    const reply = await env.bank.sendLine(line, spec.query.line, true, line.reply_timeout_ms ?? 1000);
+    const reply = await env.bank.sendLine(line, spec.query.line, true, line.reply_timeout_ms);
     const m = spec.query.pattern ? new RegExp(spec.query.pattern).exec(reply ?? '') : null;
     const raw = m ? (m[1] ?? m[0]) : (reply ?? '');
     const n = Number(raw);
@@ -230,7 +230,7 @@ export const handlers: Record<string, Handler> = {
     }
     env.limiter.admit(spec.name, spec.max_commands_per_s, env.clock.now());
     const awaitReply = args['await_reply'] !== false;
-    const timeoutMs = (args['timeout_ms'] as number | undefined) ?? spec.reply_timeout_ms ?? 1000;
+    const timeoutMs = (args['timeout_ms'] as number | undefined) ?? spec.reply_timeout_ms;
     const reply = await env.bank.sendLine(spec, line, awaitReply, timeoutMs);
     return { actuator: spec.name, line, ...(reply !== undefined ? { reply } : {}) };
   },

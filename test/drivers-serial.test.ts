@@ -67,6 +67,21 @@ test('a device that does not answer: ERR_SERIAL_TIMEOUT naming the port and the 
   }
 });
 
+test('a reply that comes after its timeout is never taken as the answer to the next line', async () => {
+  const path = port();
+  const twin = new SerialTwin([path], { reply: (l) => (l === 'SLOW' ? 'LATE' : 'PONG'), replyDelayMs: (l) => (l === 'SLOW' ? 100 : 80) });
+  const d = new SerialDriver({ name: 'ctl', options: {}, binding: twin.binding });
+  const uart = line(path);
+  await d.open([uart], []);
+  try {
+    await assert.rejects(d.request(uart, 'SLOW', { awaitReply: true, timeoutMs: 60 }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_SERIAL_TIMEOUT');
+    assert.equal(await d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500 }), 'PONG');
+    assert.deepEqual(d.connection(path)?.unsolicited, ['LATE'], 'the late reply was set aside');
+  } finally {
+    await d.close();
+  }
+});
+
 test('a servo over a line template: GRIP {value}, the reply checked against expect', async () => {
   assert.equal(formatLine('GRIP {value}', 42.00001), 'GRIP 42');
   assert.equal(formatLine('LED {value}', true), 'LED 1');

@@ -291,14 +291,19 @@ test('firmata-io over serialport 13: johnny-five\'s writes reach the wire as Fir
     const uno = FakeUno.last!;
     await d.write({ actuator: p.actuators.get('arm')! }, 90);
     await d.write({ actuator: p.actuators.get('led')! }, true);
-    await new Promise((res) => setTimeout(res, 20)); // the stream writes asynchronously
+    // The stream writes asynchronously: wait (bounded) for the last expected bytes.
+    for (let i = 0; i < 400 && !contains(uno.recording, [0x91, 0x20, 0x00]); i++) await new Promise((res) => setTimeout(res, 5));
     // SERVO_CONFIG pin 3, 500..2500 µs; then ANALOG_MESSAGE pin 3 = 1500 (7-bit lsb, msb).
     assert.ok(contains(uno.recording, [0xF0, 0x70, 3, 500 & 0x7F, 500 >> 7, 2500 & 0x7F, 2500 >> 7, 0xF7]), 'servo config on the wire');
     assert.ok(contains(uno.recording, [0xE3, 1500 & 0x7F, 1500 >> 7]), 'servo write on the wire');
     assert.ok(contains(uno.recording, [0x91, 0x20, 0x00]), 'digital port 1 with pin 13 high');
     uno.send([0xE0, 0x7F, 0x07]); // A0 = 1023
-    await new Promise((res) => setTimeout(res, 40));
-    assert.equal((await d.read(p.sensors.get('force')!)).value, 10);
+    let force: unknown;
+    for (let i = 0; i < 400 && force !== 10; i++) {
+      force = (await d.read(p.sensors.get('force')!)).value;
+      if (force !== 10) await new Promise((res) => setTimeout(res, 5));
+    }
+    assert.equal(force, 10);
     await new Promise<void>((res) => uno.close(() => res()));
     await rejectsWith(d.write({ actuator: p.actuators.get('led')! }, false), 'ERR_DRIVER_DISCONNECTED', /on \/dev\/fake-uno/);
   } finally {

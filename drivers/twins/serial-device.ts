@@ -22,6 +22,8 @@ interface MockBindingModule {
 export interface SerialTwinOptions {
   /** Answers one line; default: the sim controller (PING, STATUS, VERSION, LED, GRIP). */
   reply?: (line: string) => string | undefined;
+  /** How long the device takes to answer a line (default: the next turn of the event loop). */
+  replyDelayMs?: (line: string) => number;
   delimiter?: string;
 }
 
@@ -87,7 +89,9 @@ export class SerialTwin {
         twin.received.push(line);
         const reply = (twin.options.reply ?? ((l: string) => controllerReply(l, twin.state)))(line);
         // Answer on a later turn, as a device on the far end of a cable would.
-        if (reply !== undefined) setImmediate(() => { if (port.isOpen && twin.plugged) port.emitData(`${reply}${delimiter}`); });
+        const send = (): void => { if (port.isOpen && twin.plugged) port.emitData(`${reply}${delimiter}`); };
+        const delay = twin.options.replyDelayMs?.(line) ?? 0;
+        if (reply !== undefined) { if (delay > 0) setTimeout(send, delay); else setImmediate(send); }
       }
     };
     port.close = async () => {
