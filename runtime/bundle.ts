@@ -19,7 +19,7 @@ import { packagePath } from '../lib/paths.js';
 import { readTar, writeTar } from '../lib/tar.js';
 import { assertValid } from '../lib/validate.js';
 import { parseYaml } from '../lib/yaml-file.js';
-import { compileCrystallized } from './crystallize/registry.js';
+import { checkCrystallizedSource } from './crystallize/registry.js';
 import { parseTraceDocument, TraceStore } from './trace-store.js';
 import { findTrace, sameTrace } from './trace-import.js';
 import type { TraceRecord } from './trace-types.js';
@@ -137,7 +137,7 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
     const sig = SIG_RE.exec(data.toString('utf8'))?.[1];
     if (!sig || !wanted.has(sig)) continue;
     try {
-      await compileCrystallized(data.toString('utf8'), file, sig);
+      checkCrystallizedSource(data.toString('utf8'), file, sig);
     } catch (e) {
       skipped.push({ file, reason: toLlmosError(e).message });
       continue;
@@ -273,7 +273,7 @@ export async function verifyBundle(bundle: Bundle, where: string, progress?: Pro
     progress?.(++done, total, f.path);
     let text: string;
     try { text = utf8.decode(bundle.contents.get(f.path) as Buffer); } catch { throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${where}:${f.path}: not UTF-8 text`); }
-    const { signature } = await compileCrystallized(text, `${where}:${f.path}`);
+    const { signature } = checkCrystallizedSource(text, `${where}:${f.path}`);
     if (!sigs.has(signature)) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${f.path} was crystallized from trace ${signature}, which is not in the bundle`);
   }
   return traces;

@@ -53,8 +53,8 @@ function stripTypes(source: string): string {
 
 interface AcornNode { type: string; [k: string]: unknown }
 
-/** Refuses code that could reach anything but the ToolApi it is given. */
-export function checkIsolated(js: string, file: string): void {
+/** Refuses code that could reach anything but the ToolApi it is given; returns how many functions it exports. */
+export function checkIsolated(js: string, file: string): number {
   const acorn = require('acorn') as { parse: (s: string, o: Record<string, unknown>) => AcornNode; };
   let ast: AcornNode;
   try {
@@ -81,6 +81,22 @@ export function checkIsolated(js: string, file: string): void {
   if (offences.length > 0) {
     throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: a crystallized function may import nothing but types and use nothing but its ToolApi; it ${[...new Set(offences)].join(', ')}`);
   }
+  return exportedFunctions(ast);
+}
+
+/** Exported functions, counted from the syntax: declarations and function-valued consts. */
+function exportedFunctions(ast: AcornNode): number {
+  let n = 0;
+  const isFn = (v: unknown): boolean => ['FunctionExpression', 'ArrowFunctionExpression'].includes((v as AcornNode | null)?.type ?? '');
+  for (const stmt of (ast['body'] as AcornNode[]) ?? []) {
+    if (stmt.type === 'ExportDefaultDeclaration') { if (isFn(stmt['declaration']) || (stmt['declaration'] as AcornNode).type === 'FunctionDeclaration') n++; continue; }
+    if (stmt.type !== 'ExportNamedDeclaration') continue;
+    const decl = stmt['declaration'] as AcornNode | null;
+    if (!decl) { n += ((stmt['specifiers'] as unknown[]) ?? []).length; continue; }
+    if (decl.type === 'FunctionDeclaration') n++;
+    if (decl.type === 'VariableDeclaration') for (const d of decl['declarations'] as AcornNode[]) if (isFn(d['init'])) n++;
+  }
+  return n;
 }
 
 const SIGNATURE_RE = /^export const signature\s*=\s*'([0-9a-f]{16})';/m;
@@ -92,6 +108,22 @@ const HASH_RE = /^export const traceHash\s*=\s*'([0-9a-f]+)';/m;
  * import (which must refuse a file before writing it). Throws ERR_CRYSTALLIZED_INVALID.
  */
 export async function compileCrystallized(source: string, file: string, expectedSignature?: string): Promise<{ name: string; fn: CrystallizedFunction; signature: string }> {
+  const { signature, js } = checkCrystallizedSource(source, file, expectedSignature);
+  const mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`) as Record<string, unknown>;
+  if (mod['signature'] !== signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
+  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
+  if (fns.length !== 1) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: must export exactly one function, found ${fns.length}`);
+  const [name, fn] = fns[0] as [string, CrystallizedFunction];
+  return { name, fn, signature };
+}
+
+/**
+ * The same checks without running anything: for files that are only being inspected (bundle
+ * import, `llmos traces validate`). Loading a file runs its top-level code, and the isolation
+ * check is a guard against mistakes, not a sandbox: a crystallized file is trusted code, so
+ * nothing is loaded before it is installed on purpose.
+ */
+export function checkCrystallizedSource(source: string, file: string, expectedSignature?: string): { signature: string; js: string } {
   const signature = SIGNATURE_RE.exec(source)?.[1];
   if (!signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: no \`export const signature = '<16 hex>'\`; not a crystallized function`);
   if (expectedSignature !== undefined && signature !== expectedSignature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
@@ -103,13 +135,9 @@ export async function compileCrystallized(source: string, file: string, expected
     const x = err as { message?: string; startLine?: number; startColumn?: number };
     throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}${x.startLine ? `:${x.startLine}:${x.startColumn ?? 0}` : ''}: not valid code: ${x.message ?? String(err)}`);
   }
-  checkIsolated(js, file);
-  const mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`) as Record<string, unknown>;
-  if (mod['signature'] !== signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
-  const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
-  if (fns.length !== 1) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: must export exactly one function, found ${fns.length}`);
-  const [name, fn] = fns[0] as [string, CrystallizedFunction];
-  return { name, fn, signature };
+  const functions = checkIsolated(js, file);
+  if (functions !== 1) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: must export exactly one function, found ${functions}`);
+  return { signature, js };
 }
 
 export class CrystallizedRegistry {

@@ -5,7 +5,7 @@ import { LlmosError, toLlmosError } from '../../lib/errors.js';
 import { parseYaml } from '../../lib/yaml-file.js';
 import type { RuntimeConfig } from '../../runtime/config.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
-import { compileCrystallized, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
+import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
 import { parseTraceDocument, slug, TraceStore } from '../../runtime/trace-store.js';
 import type { Trace, TraceRecord } from '../../runtime/trace-types.js';
@@ -159,7 +159,7 @@ async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: I
     tick(names.length + i + 1, total, name);
     const file = join(cdir as string, name);
     try {
-      const { signature } = await compileCrystallized(readFileSync(file, 'utf8'), file);
+      const { signature } = checkCrystallizedSource(readFileSync(file, 'utf8'), file);
       const warnings = bySig.has(signature) ? [] : [`${file}: no trace with signature ${signature}; the function is never used`];
       results.push({ file, ok: true, kind: 'crystallized', signature, ...(warnings.length ? { warnings } : {}) });
     } catch (e) {
