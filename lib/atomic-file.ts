@@ -35,6 +35,35 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
   await syncDir(dirname(target));
 }
 
+/**
+ * Several files as one change, as far as a filesystem allows: every file is written and synced
+ * to a temp file first; only when all of them are on disk are they renamed into place. A failure
+ * while staging (disk full, permissions) leaves every target as it was.
+ */
+export async function writeFilesAtomic(files: ReadonlyArray<{ target: string; data: string | Uint8Array }>, onEach?: (i: number, target: string) => void): Promise<void> {
+  const staged: Array<{ tmp: string; target: string }> = [];
+  try {
+    for (const [i, f] of files.entries()) {
+      await mkdir(dirname(f.target), { recursive: true });
+      const tmp = tempPathFor(f.target);
+      staged.push({ tmp, target: f.target });
+      const fh = await open(tmp, 'w', 0o644);
+      try {
+        await fh.writeFile(f.data);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      onEach?.(i, f.target);
+    }
+  } catch (e) {
+    await Promise.all(staged.map((s) => unlink(s.tmp).catch(() => undefined)));
+    throw e;
+  }
+  for (const s of staged) await rename(s.tmp, s.target);
+  for (const dir of new Set(staged.map((s) => dirname(s.target)))) await syncDir(dir);
+}
+
 /** Synchronous twin for exit paths, where the event loop may not run again. */
 export function writeFileAtomicSync(target: string, data: string | Uint8Array): void {
   mkdirSync(dirname(target), { recursive: true });

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, unlinkSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { writeFileAtomic } from '../lib/atomic-file.js';
+import { writeFileAtomic, writeFilesAtomic } from '../lib/atomic-file.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { readTar, writeTar } from '../lib/tar.js';
@@ -310,6 +310,13 @@ export async function importBundle(path: string, o: ImportOptions): Promise<Impo
   const actions: ImportAction[] = [];
   const removed: string[] = [];
   const conflicts: string[] = [];
+  // Signatures of the functions already installed, read once.
+  const installedFns = new Map<string, string>();
+  for (const n of listDir(o.crystallized, /\.ts$/)) {
+    const sig = SIG_RE.exec(readFileSync(join(o.crystallized, n), 'utf8'))?.[1];
+    if (sig) installedFns.set(join(o.crystallized, n), sig);
+  }
+  const byFile = new Map(store.all().map((r) => [resolve(r.file), r]));
   for (const f of bundle.manifest.files) {
     const dir = f.kind === 'trace' ? o.traces : o.crystallized;
     const target = join(dir, basename(f.path));
@@ -320,15 +327,21 @@ export async function importBundle(path: string, o: ImportOptions): Promise<Impo
     let other: string | undefined;
     if (f.kind === 'trace') {
       const rec = traces.get(f.path) as TraceRecord;
+      // The file at the target holds a different goal: replacing it would lose that goal.
+      const there = byFile.get(resolve(target));
+      if (there && there.trace.goal_signature !== rec.trace.goal_signature) {
+        conflicts.push(`${f.path}: ${target} holds another goal ("${there.trace.goal_text}"); rename or remove it first (not even --force replaces a different goal)`);
+        continue;
+      }
       const have = store.get(rec.trace.goal_signature);
       if (have && resolve(have.file) !== resolve(target)) {
         if (sameTrace(have.trace, rec.trace)) { actions.push({ path: f.path, target, action: 'skip', reason: `same trace as ${basename(have.file)}` }); continue; }
         other = have.file;
       }
     } else {
-      for (const n of listDir(o.crystallized, /\.ts$/)) {
-        if (n !== basename(f.path) && SIG_RE.exec(readFileSync(join(o.crystallized, n), 'utf8'))?.[1] === f.signature) other = join(o.crystallized, n);
-      }
+      // The signature the file itself declares (verified above), not the manifest's say-so.
+      const sig = SIG_RE.exec(data.toString('utf8'))?.[1];
+      for (const [file, installed] of installedFns) if (resolve(file) !== resolve(target) && installed === sig) other = file;
     }
     if ((existing || other) && !o.force) {
       conflicts.push(`${f.path}: ${existing ? `${target} exists with different content` : `${other} already holds this ${f.kind === 'trace' ? 'goal' : 'function'}`}`);
@@ -337,6 +350,9 @@ export async function importBundle(path: string, o: ImportOptions): Promise<Impo
     if (other) removed.push(other);
     actions.push({ path: f.path, target, action: existing || other ? 'replace' : 'write' });
   }
+  // A file this import writes is never also one it removes.
+  const targets = new Set(actions.filter((a) => a.action !== 'skip').map((a) => resolve(a.target)));
+  for (let i = removed.length - 1; i >= 0; i--) if (targets.has(resolve(removed[i] as string))) removed.splice(i, 1);
   if (conflicts.length > 0) {
     throw new LlmosError('ERR_TRACE_CONFLICT', `${path}: refused, nothing written; ${conflicts.length} file(s) differ from what is installed (use --force to replace them):\n  ${conflicts.join('\n  ')}`);
   }
@@ -345,10 +361,8 @@ export async function importBundle(path: string, o: ImportOptions): Promise<Impo
     // Functions first: a running runtime uses one only once its trace (written after) matches it.
     const order = [...actions].sort((a, b) => Number(a.path.startsWith('traces/')) - Number(b.path.startsWith('traces/')));
     const writes = order.filter((a) => a.action !== 'skip');
-    for (const [i, a] of writes.entries()) {
-      o.writeProgress?.(i + 1, writes.length, a.target);
-      await writeFileAtomic(a.target, bundle.contents.get(a.path) as Buffer);
-    }
+    // All files staged and synced before any is renamed into place: a failure writes nothing.
+    await writeFilesAtomic(writes.map((a) => ({ target: a.target, data: bundle.contents.get(a.path) as Buffer })), (i, target) => o.writeProgress?.(i + 1, writes.length, target));
     for (const f of removed) unlinkSync(f);
   }
   return { source_device: bundle.manifest.source_device, created: bundle.manifest.created, checksum: bundle.manifest.checksum, actions, removed };

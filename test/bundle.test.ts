@@ -1,7 +1,7 @@
 /** Trace bundles: round trips between two trace directories, and refusals that write nothing. */
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { test } from 'node:test';
 import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
@@ -213,4 +213,31 @@ test('readBundle reads a tar made by hand from a bundle directory under a top fo
   assert.equal(read.manifest.checksum, bundle.manifest.checksum);
   assert.deepEqual([...read.contents.keys()], ['traces/beep.yaml']);
   await assert.rejects(writeBundle(bundle, dir), /non-empty directory/);
+});
+
+test('--force never replaces a file that holds a different goal, nor removes a file it has just written', async () => {
+  const src = tempDir('llmos-bundle-');
+  const from = { traces: join(src, 'traces'), crystallized: join(src, 'crystallized') };
+  mkdirSync(from.traces, { recursive: true });
+  writeFileSync(join(from.traces, 'a.yaml'), readFileSync(packagePath('traces', 'beep.yaml')));
+  writeFileSync(join(from.traces, 'b.yaml'), readFileSync(packagePath('traces', 'wave-hello.yaml')));
+  const { bundle } = await createBundle({ ...from, device: 'test' });
+  const file = join(src, 'ab.json');
+  await writeBundle(bundle, file);
+  // On the board, b.yaml holds the bundle's *first* goal (beep), with other steps.
+  const dst = tempDir('llmos-bundle-');
+  const to = { traces: join(dst, 'traces'), crystallized: join(dst, 'crystallized') };
+  mkdirSync(to.traces, { recursive: true });
+  const otherBeep = readFileSync(packagePath('traces', 'beep.yaml'), 'utf8').replace('ms: 200', 'ms: 300');
+  writeFileSync(join(to.traces, 'b.yaml'), otherBeep);
+  await assert.rejects(importBundle(file, { ...to, force: true }), (e) => isLlmosError(e) && e.code === 'ERR_TRACE_CONFLICT' && /b\.yaml holds another goal \("beep"\)/.test(e.message));
+  assert.deepEqual([...snapshot(to.traces).keys()], ['b.yaml'], 'nothing written');
+  assert.equal(readFileSync(join(to.traces, 'b.yaml'), 'utf8'), otherBeep);
+  // Renamed out of the way, --force replaces the old beep (in x.yaml) by the bundle's a.yaml
+  // and writes b.yaml: both goals are there afterwards.
+  renameSync(join(to.traces, 'b.yaml'), join(to.traces, 'x.yaml'));
+  const r = await importBundle(file, { ...to, force: true });
+  assert.deepEqual(r.removed.map((f) => basename(f)), ['x.yaml']);
+  assert.deepEqual([...snapshot(to.traces).keys()], ['a.yaml', 'b.yaml']);
+  assert.equal(readFileSync(join(to.traces, 'a.yaml'), 'utf8'), readFileSync(packagePath('traces', 'beep.yaml'), 'utf8'));
 });
