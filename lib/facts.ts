@@ -33,13 +33,17 @@ export class FactStore {
       raw = JSON.parse(readFileSync(this.file, 'utf8'));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new LlmosError('ERR_STATE', `${this.file}: cannot read the facts store: ${(e as Error).message}`);
+      raw = {};
     }
     const map = new Map<string, Fact>();
-    if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
-        const f = v as Partial<Fact>;
-        if (f && ['string', 'number', 'boolean'].includes(typeof f.value)) map.set(k, { value: f.value as FactValue, updated: String(f.updated ?? '') });
+    // A damaged store is reported, never silently trimmed: the next write would lose the rest.
+    if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new LlmosError('ERR_STATE', `${this.file}: the facts store must be a JSON object of {"key": {"value": ..., "updated": ...}}; fix or move the file`);
+    for (const [k, v] of Object.entries(raw as Record<string, unknown>)) {
+      const f = v as Partial<Fact> | null;
+      if (!f || typeof f !== 'object' || !['string', 'number', 'boolean'].includes(typeof f.value)) {
+        throw new LlmosError('ERR_STATE', `${this.file}: fact "${k}" has no string, number or boolean value; fix or remove it`);
       }
+      map.set(k, { value: f.value as FactValue, updated: String(f.updated ?? '') });
     }
     this.facts = map;
     return map;

@@ -65,6 +65,7 @@ export function readTar(buf: Buffer, where: string, code: ErrorCode): Map<string
   const out = new Map<string, Buffer>();
   let offset = 0;
   let longName: string | undefined;
+  if (buf.length < BLOCK) throw new LlmosError(code, `${where}: not a tar archive (${buf.length} bytes, shorter than one header)`);
   while (offset + BLOCK <= buf.length) {
     const h = buf.subarray(offset, offset + BLOCK);
     if (h.every((b) => b === 0)) break;
@@ -72,7 +73,9 @@ export function readTar(buf: Buffer, where: string, code: ErrorCode): Map<string
     let sum = 0;
     for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 32 : (h[i] as number);
     if (stored !== sum) throw new LlmosError(code, `${where}: not a tar archive (bad header checksum at byte ${offset})`);
-    const size = parseInt(cstr(h, 124, 12).trim() || '0', 8);
+    const sizeField = cstr(h, 124, 12).trim() || '0';
+    if (!/^[0-7]+$/.test(sizeField)) throw new LlmosError(code, `${where}: not a tar archive (bad size field at byte ${offset})`);
+    const size = parseInt(sizeField, 8);
     const type = String.fromCharCode(h[156] as number);
     const dataStart = offset + BLOCK;
     if (dataStart + size > buf.length) throw new LlmosError(code, `${where}: truncated tar archive`);

@@ -56,7 +56,8 @@ export type Progress = (done: number, total: number, what: string) => void;
 export interface Skipped { file: string; reason: string }
 
 const SIG_RE = /^export const signature\s*=\s*'([0-9a-f]{16})';/m;
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a trace that starts with a byte-order mark keeps it, so its checksum still matches.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');
@@ -160,6 +161,10 @@ export type Container = 'json' | 'tar' | 'dir';
 export function containerOf(out: string): Container {
   if (/\.json$/i.test(out)) return 'json';
   if (/\.tar$/i.test(out)) return 'tar';
+  // Anything else with an extension (out.tgz, x.zip) is a typo, not a directory name.
+  if (/\.[A-Za-z0-9]{1,5}$/.test(basename(out)) && !(existsSync(out) && statSync(out).isDirectory())) {
+    throw new LlmosError('ERR_USAGE', `${out}: a bundle is a .json file, a .tar file or a directory`);
+  }
   return 'dir';
 }
 

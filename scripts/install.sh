@@ -166,9 +166,14 @@ for f in "${PROGRAM_FILES[@]}"; do
 done
 run rm -rf "$staging/dist/test"
 # dist/ is already built: the "prepare" build (dev tools) is skipped, then "npm rebuild" runs the
-# dependencies' own install scripts (native GPIO and serial bindings) for this board.
-run npm --prefix "$staging" ci --omit=dev --ignore-scripts --no-audit --no-fund
-run npm --prefix "$staging" rebuild
+# dependencies' own install scripts (native GPIO and serial bindings) for this board. Those are
+# third-party code: they run as the unprivileged service user, never as root, and the result is
+# handed to root afterwards.
+run chown -R "$SERVICE_USER:$SERVICE_USER" "$staging"
+as_service() { run runuser -u "$SERVICE_USER" -- env HOME="$staging/.build-home" npm_config_cache="$staging/.build-home/npm-cache" "$@"; }
+as_service npm --prefix "$staging" ci --omit=dev --ignore-scripts --no-audit --no-fund
+as_service npm --prefix "$staging" rebuild
+run rm -rf "$staging/.build-home"
 run chown -R root:root "$staging"
 run chmod -R u=rwX,go=rX "$staging"
 if [[ -e $PREFIX ]]; then
@@ -192,8 +197,16 @@ fi
 
 # --- state ------------------------------------------------------------------------------------
 say "state in $STATE_DIR"
+# Only missing directories are created (and handed to the service user): root never chowns a path
+# the service could have replaced with a symlink (to /etc, say) since the last install.
 for d in "$STATE_DIR" "$STATE_DIR/traces" "$STATE_DIR/crystallized" "$STATE_DIR/state" "$STATE_DIR/logs" "$STATE_DIR/agents" "$STATE_DIR/workspace"; do
-  run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$d"
+  if [[ -L $d ]]; then
+    die "$d is a symbolic link; refusing to touch it (remove it and run the installer again)"
+  elif [[ -d $d ]]; then
+    note "keeping $d"
+  else
+    run install -d -m 0750 -o "$SERVICE_USER" -g "$SERVICE_USER" "$d"
+  fi
 done
 # The shipped examples seed an empty directory once; learned traces are never touched.
 for d in traces crystallized; do

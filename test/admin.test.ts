@@ -219,6 +219,10 @@ test('traces rm: refused without --yes (exit 2); removes the trace and its cryst
   assert.ok(!existsSync(join(b.traces, 'drive-square.yaml')));
   assert.deepEqual(listing(b.crystallized), []);
   assert.equal((await run(['traces', 'rm', '--yes', 'drive-square', ...b.flags], b.dir)).code, 1);
+  // Two names for the same trace remove it once.
+  const twice = await run(['traces', 'rm', '--yes', 'wave hello', 'wave-hello.yaml', '--json', ...b.flags], b.dir);
+  assert.equal(twice.code, 0, twice.stderr);
+  assert.deepEqual((JSON.parse(twice.stdout) as { removed: string[] }).removed.map((f) => f.split('/').at(-1)), ['wave-hello.yaml']);
 });
 
 test('board check: the sim board as a table and as JSON; a missing profile is reported and exits 1', async () => {
@@ -290,6 +294,8 @@ test('bad usage exits 2 with ERR_USAGE naming the flag or command', async () => 
     [['bundle', 'import', 'x.json', '--only', 'beep'], /ERR_USAGE: --only applies to "bundle export" only/],
     [['state', 'show', '--traces'], /ERR_USAGE: Option '--traces <value>' argument missing/],
     [['bench', 'nope'], /ERR_USAGE: unknown section "nope"/],
+    [['bundle', 'export', 'out.json', '--only', ''], /ERR_USAGE: --only names no trace/],
+    [['bundle', 'export', 'out.tgz'], /ERR_USAGE: \S*out\.tgz: a bundle is a \.json file, a \.tar file or a directory/],
   ];
   for (const [args, re] of cases) {
     const r = await run([...args, ...(args[0] === 'bench' || args.includes('--traces') ? [] : b.flags)], b.dir);

@@ -80,6 +80,16 @@ test('L4 facts: written and read through the gate (audited, validated), kept acr
   }
 });
 
+test('a damaged facts store is reported by file and key, never silently trimmed', () => {
+  const file = join(tempDir(), 'facts.json');
+  writeFileSync(file, JSON.stringify({ 'room.width_m': { value: 4.2 }, broken: { value: { nested: true } } }));
+  const store = new FactStore(file);
+  assert.throws(() => store.set('x', 1), (e: unknown) => isLlmosError(e) && e.code === 'ERR_STATE' && /fact "broken"/.test(e.message));
+  assert.match(readFileSync(file, 'utf8'), /broken/, 'the file is untouched');
+  writeFileSync(file, '[1, 2]');
+  assert.throws(() => new FactStore(file).get('a'), /must be a JSON object/);
+});
+
 test('the facts store is bounded', () => {
   const store = new FactStore(join(tempDir(), 'facts.json'), 2);
   store.set('a', 1);

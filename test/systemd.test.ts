@@ -270,22 +270,26 @@ test('install.sh parses (bash -n) and is shellcheck-clean where shellcheck is in
   assert.equal(r.status, 0, r.stdout);
 });
 
+// A system-wide path, as on a board (the script refuses a node in a home directory, e.g. nvm's);
+// a dry run does not need it to exist.
+const DRY_RUN_NODE = '/usr/bin/node';
+
 test('install.sh --dry-run prints every step and changes nothing', () => {
   const dir = tempDir();
   const prefix = join(dir, 'opt', 'llmos');
-  const r = spawnSync('bash', [INSTALL, '--dry-run', '--prefix', prefix, '--node', process.execPath], { encoding: 'utf8' });
+  const r = spawnSync('bash', [INSTALL, '--dry-run', '--prefix', prefix, '--node', DRY_RUN_NODE], { encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const out = r.stdout;
   for (const step of [
     /^\+ usermod --append --groups gpio,dialout(,i2c)?(,spi)? llmos$/m,
     new RegExp(`^\\+ cp -R \\S+/dist ${prefix}\\.new/$`, 'm'),
-    new RegExp(`^\\+ npm --prefix ${prefix}\\.new ci --omit=dev --ignore-scripts`, 'm'),
-    new RegExp(`^\\+ npm --prefix ${prefix}\\.new rebuild$`, 'm'),
+    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm --prefix ${prefix}\\.new ci --omit=dev --ignore-scripts`, 'm'),
+    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm --prefix ${prefix}\\.new rebuild$`, 'm'),
     new RegExp(`^\\+ mv ${prefix}\\.new ${prefix}$`, 'm'),
     /^\+ write \/etc\/llmos\/config\.example\.yaml /m,
-    /^\+ install -d -m 0750 -o llmos -g llmos \/var\/lib\/llmos$/m,
+    /^\+ install -d -m 0750 -o llmos -g llmos \/var\/lib\/llmos$|keeping \/var\/lib\/llmos$/m,
     /^\+ write \/etc\/systemd\/system\/llmos\.service \(mode 0644, root:root\)$/m,
-    new RegExp(`^ +ExecStart=${process.execPath} ${prefix}/dist/bin/run-follower\\.js --serve --config /etc/llmos/config\\.yaml$`, 'm'),
+    new RegExp(`^ +ExecStart=${DRY_RUN_NODE} ${prefix}/dist/bin/run-follower\\.js --serve --config /etc/llmos/config\\.yaml$`, 'm'),
     /^\+ systemctl daemon-reload$/m,
     /^\+ systemctl enable llmos\.service$/m,
     /^\+ systemctl restart llmos\.service$/m,
@@ -294,7 +298,7 @@ test('install.sh --dry-run prints every step and changes nothing', () => {
   assert.ok(/^\+ write \/etc\/llmos\/config\.yaml \(mode 0640, root:llmos\)$/m.test(out) || /keeping \/etc\/llmos\/config\.yaml/.test(out));
   assert.equal(existsSync(join(dir, 'opt')), false, 'the dry run created nothing');
 
-  const noEnable = spawnSync('bash', [INSTALL, '--dry-run', '--no-enable', '--prefix', prefix, '--node', process.execPath], { encoding: 'utf8' });
+  const noEnable = spawnSync('bash', [INSTALL, '--dry-run', '--no-enable', '--prefix', prefix, '--node', DRY_RUN_NODE], { encoding: 'utf8' });
   assert.equal(noEnable.status, 0, noEnable.stderr);
   assert.doesNotMatch(noEnable.stdout, /^\+ systemctl (enable|restart)/m);
   assert.match(noEnable.stdout, /not enabled \(--no-enable\)/);
@@ -302,7 +306,7 @@ test('install.sh --dry-run prints every step and changes nothing', () => {
 
 test('install.sh refuses a dangerous prefix and unknown options with status 2', () => {
   for (const args of [['--prefix', '/'], ['--prefix', '/opt'], ['--prefix', 'relative/dir'], ['--bogus']]) {
-    const r = spawnSync('bash', [INSTALL, '--dry-run', '--node', process.execPath, ...args], { encoding: 'utf8' });
+    const r = spawnSync('bash', [INSTALL, '--dry-run', '--node', DRY_RUN_NODE, ...args], { encoding: 'utf8' });
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}`);
     assert.match(r.stderr, /install\.sh: /);
   }

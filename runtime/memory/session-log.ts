@@ -33,7 +33,11 @@ export class SessionLog {
       mkdirSync(this.options.dir, { recursive: true });
       try { this.size = statSync(this.file).size; } catch { this.size = 0; }
     }
-    if (this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate();
+    if (this.size > 0 && this.size + bytes > this.options.maxBytes) {
+      // Another writer (a second process on the same directory) may have rotated already.
+      try { this.size = statSync(this.file).size; } catch { this.size = 0; }
+      if (this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate();
+    }
     appendFileSync(this.file, line);
     this.size += bytes;
   }
@@ -48,8 +52,13 @@ export class SessionLog {
 
   private rotate(): void {
     // Sortable names: the UTC time, then a counter for several rotations in one millisecond.
+    // The pid keeps two writers rotating in the same millisecond from renaming onto one name.
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
-    renameSync(this.file, join(this.options.dir, `runs.${stamp}.${String(this.seq++).padStart(4, '0')}.jsonl`));
+    try {
+      renameSync(this.file, join(this.options.dir, `runs.${stamp}.${process.pid}.${String(this.seq++).padStart(4, '0')}.jsonl`));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
     this.size = 0;
     const rotated = this.files().filter((f) => !f.endsWith('runs.jsonl'));
     for (const old of rotated.slice(0, Math.max(0, rotated.length - this.options.keep))) {

@@ -69,6 +69,8 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   const file = join(cfg.paths.state, 'sentience.json');
   const sentience = new Sentience({ config: cfg.sentience, clock: new RealClock(), file });
   const persisted = sentience.load();
+  // A file that exists but does not load is damaged, not "nothing persisted yet".
+  const damaged = !persisted && existsSync(file);
   const snap = sentience.snapshot();
   const store = new TraceStore({ dir: cfg.paths.traces });
   const report = store.load();
@@ -89,7 +91,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   const out = {
     device_id: cfg.device_id, preset: cfg.preset, board: cfg.board,
     paths: { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, state: cfg.paths.state },
-    sentience: { enabled: cfg.sentience.enabled, persisted, file, ...snap },
+    sentience: { enabled: cfg.sentience.enabled, persisted, damaged, file, ...snap },
     estop: { last_event: estop, note: 'the e-stop is latched in the running process; a restart starts released' },
     traces,
   };
@@ -97,7 +99,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   const v = snap.values;
   io.out([
     `device     ${cfg.device_id} (${cfg.preset}), board ${cfg.board}`,
-    `sentience  ${cfg.sentience.enabled ? snap.mode : 'disabled'}${persisted ? ` (from ${file}${snap.last_event ? `, last event ${snap.last_event}` : ''})` : ' (nothing persisted yet: initial values)'}`,
+    `sentience  ${cfg.sentience.enabled ? snap.mode : 'disabled'}${persisted ? ` (from ${file}${snap.last_event ? `, last event ${snap.last_event}` : ''})` : damaged ? ` (${file} is unreadable or invalid: initial values shown; the runtime starts from them too)` : ' (nothing persisted yet: initial values)'}`,
     table(['', 'safety', 'curiosity', 'energy', 'confidence'], [
       ['value', String(v.safety), String(v.curiosity), String(v.energy), String(v.confidence)],
       ['set-point', ...(['safety', 'curiosity', 'energy', 'confidence'] as const).map((k) => String(snap.set_points[k]))],

@@ -245,8 +245,10 @@ function remove(l: Loaded, args: string[], yes: boolean, json: boolean, io: Io):
     if (broken) { files.push(broken.file); continue; }
     throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace "${key}" in ${l.store.dir}; nothing removed`);
   }
-  for (const f of files) unlinkSync(f);
-  if (json) io.out(`${JSON.stringify({ removed: files })}\n`);
-  else io.out(files.map((f) => `removed ${f}\n`).join(''));
+  // Two names for one trace ("wave hello" and wave-hello) remove it once.
+  const unique = [...new Set(files)];
+  for (const f of unique) unlinkSync(f);
+  if (json) io.out(`${JSON.stringify({ removed: unique })}\n`);
+  else io.out(unique.map((f) => `removed ${f}\n`).join(''));
   return 0;
 }
