@@ -339,8 +339,10 @@ export class GpioDriver implements Driver {
         }
       } catch { /* keep releasing the others */ }
     }
-    for (const i of this.inputs.values()) i.line.release();
-    for (const l of this.watched) l.release();
+    // One line that fails to unexport must not keep the others claimed.
+    for (const l of [...[...this.inputs.values()].map((i) => i.line), ...this.watched]) {
+      try { l.release(); } catch { /* keep releasing the others */ }
+    }
     this.outputs.clear();
     this.inputs.clear();
   }

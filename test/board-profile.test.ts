@@ -73,3 +73,9 @@ test('the e-stop pin may not be shared with an actuator or sensor; reversible mo
   assert.equal(ok.actuators.get('winch')?.max_rate, DEFAULT_MOTOR_RATE);
   assert.equal(ok.actuators.get('led')?.max_rate, undefined);
 });
+
+test('a mistyped driver option is refused with its path, not ignored', async () => {
+  const { parseBoardProfile } = await import('../safety/board-profile.js');
+  const doc = { name: 'b', drivers: { ctl: { type: 'serial', port: '/dev/ttyUSB0', baudrate: 9600 } }, actuators: { uart: { type: 'serial_line', allow: ['^PING$'] } } };
+  assert.throws(() => parseBoardProfile(doc, 'test.yaml'), (e: unknown) => e instanceof LlmosError && e.code === 'ERR_BOARD_PROFILE' && /\/drivers\/ctl/.test(e.message) && /baudrate/.test(e.message));
+});
