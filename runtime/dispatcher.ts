@@ -43,6 +43,12 @@ export interface DispatcherConfig {
   mixedThreshold: number;
   /** True when a current crystallized function exists for this trace. */
   hasCrystallized?: (trace: Trace) => boolean;
+  /**
+   * Why these calls cannot run on this board (a tool or actuator it does not have), or
+   * undefined. Checked before anything runs: a trace learned on another board must not move its
+   * first actuators and then fail on a missing one.
+   */
+  misfit?: (calls: readonly ToolCall[]) => string | undefined;
 }
 
 const SPLIT_RE = /\s*(?:;|,?\s+and\s+then\s+|,?\s+then\s+|,\s*then\s*|,?\s+after\s+that,?\s+|,?\s+afterwards,?\s+|,?\s+followed\s+by\s+|\.\s+then\s+|\.\s+(?=[A-Za-z]))\s*/i;
@@ -104,6 +110,13 @@ export class Dispatcher {
     const base = { goal, score: best?.score ?? 0, params: best?.params ?? {}, nearest };
     if (best && best.score > this.config.followerThreshold && best.reasons.length === 0) {
       const calls = instantiate(best.trace, best.model.slots, best.params);
+      const misfit = this.config.misfit?.(calls);
+      if (misfit) {
+        const reason = `trace "${best.trace.goal_text}" does not fit this board: ${misfit}`;
+        // The model may adapt the plan to the tools this board has; replaying it as is cannot.
+        if (options.allowLlm && !options.learnedOnly) return { ...base, mode: 'MIXED', candidate: best, reason };
+        return { ...base, mode: 'REFUSED', candidate: best, reason, error: new LlmosError('ERR_TRACE_BOARD_MISMATCH', reason) };
+      }
       const rival = this.ambiguousWith(best, calls, candidates);
       if (!rival) {
         const mode: Mode = this.config.hasCrystallized?.(best.trace) ? 'CRYSTALLIZED' : 'FOLLOWER';

@@ -233,6 +233,7 @@ export class LLMOS {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
+      misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
     this.booted = true;
     return this;
@@ -501,4 +502,20 @@ function errorInfo(e: LlmosError): { code: string; message: string } {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** The first call of a plan this board cannot run (unknown or disabled tool, unknown actuator or sensor). */
+export function misfitFor(catalog: ReadonlyMap<string, ToolDefinition>, board: string, calls: readonly ToolCall[]): string | undefined {
+  for (const [i, call] of calls.entries()) {
+    const def = catalog.get(call.name);
+    if (!def) return `step ${i + 1} uses the tool ${call.name}, which board "${board}" does not offer`;
+    for (const key of ['actuator', 'sensor'] as const) {
+      const value = call.args[key];
+      const allowed = def.parameters.properties[key]?.['enum'];
+      if (typeof value === 'string' && Array.isArray(allowed) && !allowed.includes(value)) {
+        return `step ${i + 1} (${call.name}) uses the ${key} "${value}", which board "${board}" does not have (it has ${allowed.join(', ')})`;
+      }
+    }
+  }
+  return undefined;
 }

@@ -22,4 +22,4 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
-console.log(`bundled: ${Object.keys(entries).join(', ')} -> dist/bin/`);
+console.error(`bundled: ${Object.keys(entries).join(', ')} -> dist/bin/`);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { simRobot } from './helpers.js';
+import { simRobot, tempDir } from './helpers.js';
 
 test('a shipped goal runs as FOLLOWER with zero LLM calls and the sim log shows the writes', async () => {
   const r = await simRobot();
@@ -165,6 +165,31 @@ test('the upstream edge format loads and runs (serial STATUS with content_contai
     assert.equal(res.mode, 'FOLLOWER');
     assert.equal(res.ok, true, JSON.stringify(res.error));
     assert.deepEqual(res.steps[0]?.value, { actuator: 'uart', line: 'STATUS', reply: 'OK READY' });
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('a trace that needs an actuator this board lacks is refused before anything moves (or adapted by the model)', async () => {
+  const dir = tempDir();
+  const board = join(dir, 'rover.yaml');
+  writeFileSync(board, `name: rover
+drivers: { sim: { type: sim } }
+actuators:
+  base: { type: differential_drive, max_rate: 2, calibration: { max_speed_mps: 0.5, max_turn_dps: 120 } }
+  led: { type: digital_out, pin: 13 }
+`);
+  const r = await simRobot({ board });
+  try {
+    // "wave hello" (shipped) moves the arm: this board has none.
+    const res = await r.os.execute('wave hello');
+    assert.equal(res.mode, 'REFUSED');
+    assert.equal(res.error?.code, 'ERR_TRACE_BOARD_MISMATCH');
+    assert.match(res.error?.message ?? '', /uses the actuator "arm", which board "rover" does not have \(it has base\)|uses the tool servo_move, which board "rover" does not offer/);
+    assert.deepEqual(r.writes(), [], 'nothing moved');
+    assert.equal(r.os.decide('wave hello', { allowLlm: true }).mode, 'MIXED', 'with a model, the plan can be adapted');
+    const ok = await r.os.execute('drive forward 1 meter');
+    assert.equal(ok.ok, true, JSON.stringify(ok.error));
   } finally {
     await r.cleanup();
   }

@@ -22,10 +22,12 @@ interface CacheFile {
 }
 
 export function cosine(a: readonly number[], b: readonly number[]): number {
+  // Vectors of different sizes come from different models: they are not comparable.
+  if (a.length !== b.length) return 0;
   let dot = 0;
   let na = 0;
   let nb = 0;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+  for (let i = 0; i < a.length; i++) {
     const x = a[i] as number;
     const y = b[i] as number;
     dot += x * y;
