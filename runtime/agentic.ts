@@ -144,7 +144,8 @@ export class AgenticFollower {
 
   private async finish(goal: string, out: AgenticOutcome, mode: 'MIXED' | 'LEARNER', run: AgenticRun, from?: string): Promise<AgenticResult> {
     const result: AgenticResult = { ok: out.ok, steps: out.steps, ...(out.error ? { error: out.error } : {}) };
-    if (!out.ok || !out.clean || out.performed.length === 0) return result;
+    // Aborted (an e-stop, a signal) at any point, even after the model's last call: never learned.
+    if (!out.ok || !out.clean || out.performed.length === 0 || run.signal.aborted) return result;
     if (!(await this.learningAllowed(goal, out.performed, run))) return result;
     try {
       const trace = traceFromRun(goal, out.performed, this.deps.unitsFor, {
@@ -164,8 +165,13 @@ export class AgenticFollower {
     switch (this.deps.config.ollama.learn_requires) {
       case 'tool_success':
         return true;
-      case 'sensor_check':
-        return performed.some((c) => c.name === 'sensor_read');
+      case 'sensor_check': {
+        // The proof must come after the work: a sensor read after the last actuation.
+        const actuation = (c: ToolCall): boolean => this.deps.gate.catalog.get(c.name)?.kind === 'actuation';
+        let lastActuation = -1;
+        performed.forEach((c, i) => { if (actuation(c)) lastActuation = i; });
+        return performed.some((c, i) => c.name === 'sensor_read' && i > lastActuation);
+      }
       case 'operator_confirm':
         return this.deps.gate.confirmations.request({
           tool: 'learn', args: { goal, tool_calls: performed.length }, source: 'llm', run: run.runId,

@@ -65,6 +65,8 @@ interface RunContext {
   budget?: GoalBudget;
   /** The model already split this goal: do not ask again for its parts. */
   splitDone?: boolean;
+  /** The model chose this goal's parts: their replays are LLM-originated for hooks and budget. */
+  chosenByModel?: boolean;
 }
 
 /** Wording that suggests several steps the deterministic splitter did not separate. */
@@ -190,6 +192,11 @@ export class LLMOS {
       ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
+    // Every e-stop (button, watchdog, MQTT, a failed stop) ends the running goal: it is a
+    // failure, never a success to learn from or to count towards crystallization.
+    this._gate.events.on('estop', ({ engaged, reason, source }) => {
+      if (engaged) this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
+    });
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
@@ -279,6 +286,11 @@ export class LLMOS {
     try {
       const budget = needsLlm(decision) ? this.agentic().newBudget() : undefined;
       const result = await this.runDecision(decision, { source: options.source ?? 'api', signal: controller.signal, ...(budget ? { budget } : {}) }, started);
+      if (controller.signal.aborted && result.ok) {
+        // Stopped after its last step (an e-stop, a signal): not a success.
+        result.ok = false;
+        result.error = errorInfo(toLlmosError(controller.signal.reason, 'ERR_ABORTED'));
+      }
       await this._effects?.afterRun(result);
       return this.withSentience(result);
     } finally {
@@ -295,7 +307,7 @@ export class LLMOS {
     switch (decision.mode) {
       case 'FOLLOWER':
       case 'CRYSTALLIZED':
-        result = await this.runLearned(decision, runId, source, signal, started);
+        result = await this.runLearned(decision, runId, source, signal, started, run.chosenByModel ? run.budget : undefined);
         break;
       case 'ORCHESTRATOR': {
         const parts: ExecutionResult[] = [];
@@ -329,14 +341,28 @@ export class LLMOS {
     const budget = run.budget ?? this.agentic().newBudget();
     const before = budget.calls;
     const agentic = this.agentic();
-    const ctx = { runId, signal: run.signal, budget, onStep: (step: StepResult) => this.events.emit('step', { run: runId, step }) };
+    // The wall-time budget also ends a tool call in progress (a long wait or drive), not only
+    // the next request: the run's signal fires when the goal's time is up.
+    // (Real time only: a simulated clock jumps to its next timer whenever the process waits on the
+    // model, so there the budget is checked at every call instead.)
+    const deadline = new AbortController();
+    const timer = this.clock instanceof RealClock
+      ? this.clock.setTimeout(() => deadline.abort(new LlmosError('ERR_BUDGET_EXCEEDED', `the goal used its wall-time budget (${this.config.budget.wall_ms_per_goal} ms)`)), budget.remainingMs())
+      : undefined;
+    const signal = AbortSignal.any([run.signal, deadline.signal]);
+    const ctx = { runId, signal, budget, onStep: (step: StepResult) => this.events.emit('step', { run: runId, step }) };
     try {
       if (decision.mode === 'LEARNER' && MULTI_STEP.test(decision.goal) && !run.splitDone) {
-        const steps = await agentic.split(decision.goal, ctx);
+        // A split the model botches is not the goal failing: run it whole instead.
+        const steps = await agentic.split(decision.goal, ctx).catch((e: unknown) => {
+          if (toLlmosError(e).code !== 'ERR_LLM_BAD_OUTPUT') throw e;
+          this.log.warn(`the model's split of "${decision.goal}" was unusable (${toLlmosError(e).message}); running it as one goal`);
+          return [decision.goal];
+        });
         if (steps.length > 1) {
           const parts = steps.map((g) => this.dispatcher.decide(g, { allowLlm: true, split: false }));
           const orchestrated: Decision = { goal: decision.goal, mode: 'ORCHESTRATOR', score: Math.min(...parts.map((p) => p.score)), params: {}, parts, nearest: [] };
-          const r = await this.runDecision(orchestrated, { ...run, budget, splitDone: true }, started);
+          const r = await this.runDecision(orchestrated, { ...run, signal, budget, splitDone: true, chosenByModel: true }, started);
           return { ...r, llm_calls: budget.calls - before };
         }
       }
@@ -352,6 +378,8 @@ export class LLMOS {
       };
     } catch (e) {
       return { ...this.baseResult(decision, started), ok: false, llm_calls: budget.calls - before, error: errorInfo(toLlmosError(e, 'ERR_LLM_UNAVAILABLE')) };
+    } finally {
+      this.clock.clearTimeout(timer);
     }
   }
 
@@ -373,7 +401,7 @@ export class LLMOS {
   }
 
   /** FOLLOWER and CRYSTALLIZED: learned behaviour, no LLM. Both count towards the trace's statistics. */
-  private async runLearned(decision: Decision, runId: string, source: CallSource, signal: AbortSignal, started: number): Promise<ExecutionResult> {
+  private async runLearned(decision: Decision, runId: string, source: CallSource, signal: AbortSignal, started: number, modelBudget?: GoalBudget): Promise<ExecutionResult> {
     const cand = decision.candidate;
     if (!cand || !decision.calls) throw new LlmosError('ERR_INTERNAL', `${decision.mode} decision without a trace`);
     const trace = cand.trace;
@@ -385,17 +413,20 @@ export class LLMOS {
       try {
         const { name, fn } = await this.crystallized.get(trace.goal_signature);
         fnName = name;
-        r = await runCrystallized(fn, cand.params, { ...base, signal, ctx: { source: 'crystallized', runId, signal, replay: true } });
+        r = await runCrystallized(fn, cand.params, { ...base, signal, ctx: { source: modelBudget ? 'llm' : 'crystallized', runId, signal, replay: true, ...(modelBudget ? { budget: modelBudget } : {}) } });
       } catch (e) {
         // A refused or broken function: this trace keeps working as FOLLOWER.
         this.log.warn(`crystallized function for "${trace.goal_text}" unavailable (${toLlmosError(e).message}); running the trace`);
         mode = 'FOLLOWER';
       }
     }
-    r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: 'trace', runId, signal, replay: true } });
+    // A learned trace the model picked (its split of a goal) is still the model's choice: hooks and
+    // the LLM budget see it as such.
+    r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: modelBudget ? 'llm' : 'trace', runId, signal, replay: true, ...(modelBudget ? { budget: modelBudget } : {}) } });
     try {
-      await this.traces.recordRun(trace.goal_signature, r.ok, this.clock.wallNow());
-      if (r.ok && mode === 'FOLLOWER') {
+      const ok = r.ok && !signal.aborted;
+      await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
+      if (ok && mode === 'FOLLOWER') {
         const made = await this.crystallizer.maybeAuto(trace.goal_signature);
         if (made) this.log.info(`crystallized "${trace.goal_text}" into ${made.fileName} (${made.name})`);
       }

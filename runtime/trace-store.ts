@@ -5,7 +5,7 @@
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { writeFileAtomic, writeFileAtomicSync } from '../lib/atomic-file.js';
@@ -309,14 +309,19 @@ export class TraceStore {
     return next;
   }
 
-  /** Writes a new trace file (learning, import); refuses to overwrite a different goal. */
+  /**
+   * Writes a new trace file (learning, import). Never replaces the trace of the same goal: what
+   * was learned stays until someone removes it on purpose.
+   */
   async save(trace: Trace, header?: string): Promise<TraceRecord> {
     const sig = goalSignature(trace.goal_text ?? '');
     const body = { ...trace, goal_signature: sig };
     const issues = check('trace', body);
     if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `new trace "${trace.goal_text}": ${describeIssues(issues)}`, { issues });
     const existing = this.records.get(sig);
-    const file = existing?.file ?? join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
+    if (existing) throw new LlmosError('ERR_TRACE_CONFLICT', `a trace for "${trace.goal_text}" already exists in ${existing.file}; it is not replaced (remove it first to learn it again)`);
+    const file = join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
+    if (existsSync(file)) throw new LlmosError('ERR_TRACE_CONFLICT', `${file} already exists (a file that does not load as this trace); not replaced`);
     const text = `${header ? `${header.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${stringifyYaml(body)}`;
     try {
       await writeFileAtomic(file, text);

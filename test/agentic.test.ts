@@ -329,3 +329,57 @@ test('embeddings recall: nothing similar enough, or no embedding model, means LE
     await r.cleanup();
   }
 });
+
+test('an e-stop pressed after the model\'s last call: the run fails and nothing is learned', async () => {
+  const r = await robot();
+  try {
+    server.script(NOD[0]!, NOD[1]!, NOD[2]!, () => {
+      // The operator hits the button (the gate directly, as the GPIO button does) while the
+      // model writes its final answer.
+      void r.os.gate.engageEstop('button pressed', 'button');
+      return { content: 'The arm nodded.' };
+    });
+    const res = await r.os.execute('nod the arm', { allowLlm: true });
+    assert.equal(res.ok, false);
+    assert.equal(res.error?.code, 'ERR_ESTOP_ENGAGED');
+    assert.equal(res.learned, undefined);
+    assert.notEqual(r.os.decide('nod the arm').mode, 'FOLLOWER', 'no trace was saved');
+  } finally {
+    r.os.releaseEstop('test');
+    await r.cleanup();
+  }
+});
+
+test('learning never replaces an existing trace of the same goal', async () => {
+  const r = await robot({}, true);
+  try {
+    const before = readFileSync(join(r.dir, 'traces', 'beep.yaml'), 'utf8');
+    const { goalSignature } = await import('../runtime/matcher/analyze.js');
+    await assert.rejects(r.os.traces.save({ goal_signature: goalSignature('beep'), goal_text: 'beep', success_rate: 1, usage_count: 1, tool_calls: [{ name: 'wait', args: { ms: 1 } }] }), (e: unknown) => (e as { code?: string }).code === 'ERR_TRACE_CONFLICT');
+    assert.equal(readFileSync(join(r.dir, 'traces', 'beep.yaml'), 'utf8'), before);
+  } finally {
+    await r.cleanup();
+  }
+});
+
+test('the wall-time budget ends a tool call in progress, not only the next request (real time)', async () => {
+  reset();
+  const r = await simRobot({
+    shippedTraces: false, realTime: true,
+    overrides: { budget: { wall_ms_per_goal: 400 }, ollama: { host: url, timeout_ms: 2000 }, paths: { agents: join(tempDir(), 'agents') } },
+  });
+  try {
+    server.script(
+      { tool_calls: [call('search_tools', { query: 'wait' })] },
+      { tool_calls: [call('wait', { ms: 5000 })] },
+      { content: 'Waited.' },
+    );
+    const res = await r.os.execute('hold still for some time', { allowLlm: true });
+    assert.equal(res.ok, false);
+    assert.equal(res.error?.code, 'ERR_BUDGET_EXCEEDED', JSON.stringify(res.error));
+    const wait = res.steps.find((s) => s.tool === 'wait');
+    assert.ok(wait && !wait.ok, 'the wait was cut short');
+  } finally {
+    await r.cleanup();
+  }
+});

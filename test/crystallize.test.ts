@@ -164,3 +164,26 @@ test('codegen keeps checks, retries and preconditions of the steps', async () =>
     await r.cleanup();
   }
 });
+
+test('a crystallized function sends exactly what the replay sends: decimal scales and retries included', async () => {
+  const dir = join(tempDir(), 'crystallized');
+  const r = await simRobot({ shippedTraces: false, overrides: { paths: { crystallized: dir } } });
+  try {
+    writeFileSync(join(r.dir, 'traces', 'buzz.yaml'), "goal_text: buzz at level 57\nsuccess_rate: 1\nusage_count: 10\nparameters:\n  level: { unit: count }\ntool_calls:\n  - { name: pwm_write, args: { actuator: buzzer, duty: '{{level*0.01}}' } }\n  - { name: pwm_write, args: { actuator: buzzer, duty: 0 } }\n");
+    writeFileSync(join(r.dir, 'traces', 'chk.yaml'), "goal_text: check the battery twice\nsuccess_rate: 1\nusage_count: 10\ntool_calls:\n  - { name: sensor_read, args: { sensor: battery }, check: { sensor: battery, min: 5 }, on_error: retry, retries: 3 }\n");
+    r.os.traces.load();
+    r.os.matcher.load(r.os.traces.all());
+    for (const goal of ['buzz at level 57', 'check the battery twice']) {
+      const d = r.os.decide(goal);
+      const follower = await r.os.execute(goal);
+      assert.equal(follower.mode, 'FOLLOWER');
+      await r.os.crystallizer.crystallize(d.candidate!.trace.goal_signature, { dryRun: false });
+      const crystallized = await r.os.execute(goal);
+      assert.equal(crystallized.mode, 'CRYSTALLIZED', goal);
+      assert.deepEqual(crystallized.steps.map((s) => [s.args, s.attempts]), follower.steps.map((s) => [s.args, s.attempts]), goal);
+    }
+    assert.equal(r.writes().filter((w) => w.actuator === 'buzzer' && w.value !== 0).every((w) => w.value === 0.57), true, 'duty 0.57, not 0.5700000000000001');
+  } finally {
+    await r.cleanup();
+  }
+});

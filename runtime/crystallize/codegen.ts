@@ -65,7 +65,13 @@ function paramExpression(name: string, scale: number): string {
   const ref = `params.${name}`;
   if (scale === 1) return ref;
   if (scale === -1) return `-${ref}`;
-  return `${ref} * ${scale}`;
+  // Rounded exactly as the trace replay rounds (instantiate), so both send the same value.
+  return `Number((${ref} * ${scale}).toPrecision(12))`;
+}
+
+/** Text for a // comment: no line terminator may end the comment early. */
+function commentText(text: string): string {
+  return text.replace(/[\r\n\u2028\u2029]+/g, ' ');
 }
 
 function describeSlot(slot: ParamSlot, trace: Trace): string {
@@ -89,7 +95,7 @@ export function generateCrystallized(
 
   const lines: string[] = [];
   const hash = traceHash(trace);
-  lines.push(`// Crystallized from trace ${JSON.stringify(trace.goal_text)} (goal_signature ${trace.goal_signature}, ${info.source})`);
+  lines.push(`// Crystallized from trace ${commentText(JSON.stringify(trace.goal_text))} (goal_signature ${trace.goal_signature}, ${info.source})`);
   lines.push(`// on ${info.at.toISOString()}, after ${trace.usage_count} runs with ${Math.round(trace.success_rate * 100)}% success.`);
   lines.push('// Generated code: it acts only through the ToolApi it is passed, so every call passes the');
   lines.push('// safety gate. To change the behaviour, edit the trace and crystallize it again.');
@@ -118,10 +124,14 @@ export function generateCrystallized(
     });
     const options: Record<string, unknown> = {};
     if (step.check !== undefined) options['check'] = step.check;
-    if (step.on_error !== undefined) options['on_error'] = step.on_error;
-    else if (step.retries) options['on_error'] = { action: 'retry', retry_count: step.retries };
+    if (step.on_error !== undefined) {
+      // The replay retries `retries` times when on_error says retry without a count: say so.
+      const policy = typeof step.on_error === 'string' ? { action: step.on_error } : { ...step.on_error };
+      if (policy.action === 'retry' && policy.retry_count === undefined && step.retries) options['on_error'] = { ...policy, retry_count: step.retries };
+      else options['on_error'] = step.on_error;
+    } else if (step.retries) options['on_error'] = { action: 'retry', retry_count: step.retries };
     const opt = Object.keys(options).length > 0 ? `, ${literal(options)}` : '';
-    if (step.description) lines.push(`  // ${step.description.replace(/\n/g, ' ')}`);
+    if (step.description) lines.push(`  // ${commentText(step.description)}`);
     lines.push(`  await tools.call('${step.name}', ${args.length ? `{ ${args.join(', ')} }` : '{}'}${opt});`);
   });
   lines.push('}');

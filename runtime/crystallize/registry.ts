@@ -7,7 +7,7 @@
  * trace keeps running as FOLLOWER. The directory is watched: added or changed files are used by
  * the next goal that matches.
  */
-import { existsSync, readdirSync, readFileSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, type FSWatcher, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
@@ -241,8 +241,10 @@ export class CrystallizedRegistry {
 
   /** Hot reload: watch the directory (debounced per file). */
   watch(): void {
-    if (this.watcher || !existsSync(this.dir)) return;
+    if (this.watcher) return;
     try {
+      // Watch from the start even when nothing is crystallized yet: the first file must hot-load.
+      mkdirSync(this.dir, { recursive: true });
       this.watcher = watch(this.dir, (_event, name) => {
         if (!name || !name.endsWith('.ts') || name.endsWith('.d.ts')) return;
         clearTimeout(this.timers.get(name));

@@ -68,8 +68,8 @@ export class GoalBudget implements BudgetGuard {
     this.ledger.add(1, tokens);
   }
 
-  /** Time left for this goal, for the model call's own deadline. */
+  /** Time left for this goal, for the model call's own deadline (whole ms: timers want integers). */
   remainingMs(): number {
-    return Math.max(0, this.config.wall_ms_per_goal - (this.clock.now() - this.started));
+    return Math.max(0, Math.ceil(this.config.wall_ms_per_goal - (this.clock.now() - this.started)));
   }
 }

@@ -103,9 +103,11 @@ export class OllamaAdapter implements LlmAdapter {
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return p;
-  if (signal.aborted) return Promise.reject(new LlmosError('ERR_ABORTED', 'aborted before the model answered'));
+  // The abort's own reason (an e-stop, a budget) says more than "aborted".
+  const why = (fallback: string): LlmosError => (signal.reason instanceof LlmosError ? signal.reason : new LlmosError('ERR_ABORTED', fallback));
+  if (signal.aborted) return Promise.reject(why('aborted before the model answered'));
   return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new LlmosError('ERR_ABORTED', 'aborted while waiting for the model'));
+    const onAbort = (): void => reject(why('aborted while waiting for the model'));
     signal.addEventListener('abort', onAbort, { once: true });
     p.then((v) => { signal.removeEventListener('abort', onAbort); resolve(v); }, (e: unknown) => { signal.removeEventListener('abort', onAbort); reject(e); });
   });
