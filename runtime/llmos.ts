@@ -81,6 +81,11 @@ export interface ExecuteOptions {
   /** Explicitly allow LLM calls even in the sentience RECOVERY mode. */
   allowLlmInRecovery?: boolean;
   signal?: AbortSignal;
+  /**
+   * Wall-clock time (epoch ms) after which the goal must not start: checked when its turn comes,
+   * not when it was queued (a remote command's deadline or v5 message expiry).
+   */
+  notAfter?: number;
 }
 
 export interface LlmosEvents {
@@ -195,7 +200,9 @@ export class LLMOS {
     // Every e-stop (button, watchdog, MQTT, a failed stop) ends the running goal: it is a
     // failure, never a success to learn from or to count towards crystallization.
     this._gate.events.on('estop', ({ engaged, reason, source }) => {
-      if (engaged) this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
+      if (!engaged) return;
+      this.stopGeneration++;
+      this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
     });
     const catalog = this._catalog;
     const matcher = new Matcher({
@@ -227,7 +234,8 @@ export class LLMOS {
     matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
     if (cfg.sentience.enabled) {
       this._sentience = new Sentience({ config: cfg.sentience, clock: this.clock, file: join(cfg.paths.state, 'sentience.json') });
-      this._sentience.load();
+      this._sentience.load((m) => this.log.warn(`sentience: ${m}`));
+      this._sentience.onSaveError = (m) => this.log.warn(`sentience: ${m}`);
       this._effects = new SentienceEffects({ sentience: this._sentience, gate: this._gate, config: cfg.sentience, profile: this._profile });
     }
     // Crystallized functions: only their signatures are read now; code loads on first use.
@@ -270,9 +278,26 @@ export class LLMOS {
   async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
-    const run = this.queue.then(() => this.run(goal, options));
+    // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
+    // before the stop must not start moving once it has passed.
+    const generation = this.stopGeneration;
+    const run = this.queue.then(() => {
+      if (!options.explain && generation !== this.stopGeneration) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this goal was queued; not started'));
+      if (!options.explain && options.notAfter !== undefined && Date.now() > options.notAfter) {
+        return this.refusedBeforeStart(goal, new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`));
+      }
+      return this.run(goal, options);
+    });
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  private stopGeneration = 0;
+
+  private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
+    const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
+    this.events.emit('run_finished', { run: `run-${++runSeq}`, result });
+    return this.withSentience(result);
   }
 
   private async run(goal: string, options: ExecuteOptions): Promise<ExecutionResult> {
@@ -478,6 +503,7 @@ export class LLMOS {
    * loss, operator "stop"). New goals may run afterwards.
    */
   async stopMotion(reason: string): Promise<void> {
+    this.stopGeneration++;
     this.current?.abort(new LlmosError('ERR_ABORTED', `stopped: ${reason}`));
     await this.gate.safeState(reason);
   }

@@ -35,7 +35,9 @@ export class ConfirmationBroker {
   }
 
   request(req: Omit<ConfirmRequest, 'id' | 'expires_in_ms'>, signal?: AbortSignal): Promise<boolean> {
-    const id = `confirm-${++this.seq}`;
+    // Unguessable and never reused across restarts: an old or blind confirm cannot approve a
+    // request the operator has not seen.
+    const id = `confirm-${++this.seq}-${Buffer.from(crypto.getRandomValues(new Uint8Array(4))).toString('hex')}`;
     const request: ConfirmRequest = { ...req, id, expires_in_ms: this.timeoutMs };
     return new Promise<boolean>((resolve) => {
       const finish = (approved: boolean, by: string): void => {

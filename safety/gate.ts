@@ -173,9 +173,15 @@ export class SafetyGate {
     return this.estopReason !== undefined;
   }
 
-  get estopStatus(): { engaged: boolean; reason?: string } {
-    return this.estopReason === undefined ? { engaged: false } : { engaged: true, reason: this.estopReason };
+  /**
+   * `engagement` counts e-stops since start: a remote release names the one it clears, so a
+   * release sent before a newer e-stop (and delivered late) cannot clear that newer one.
+   */
+  get estopStatus(): { engaged: boolean; reason?: string; engagement: number } {
+    return this.estopReason === undefined ? { engaged: false, engagement: this.engagements } : { engaged: true, reason: this.estopReason, engagement: this.engagements };
   }
+
+  private engagements = 0;
 
   actuatorSnapshot(): ReturnType<ActuatorBank['snapshot']> {
     return this.bank.snapshot();
@@ -273,6 +279,7 @@ export class SafetyGate {
   /** Latched e-stop: aborts every call in flight and brings every actuator to its safe value. */
   async engageEstop(reason: string, source: string, category?: 0 | 1): Promise<void> {
     const already = this.estopReason !== undefined;
+    if (!already) this.engagements++;
     this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
     this.bank.latch(err);

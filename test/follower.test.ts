@@ -194,3 +194,31 @@ actuators:
     await r.cleanup();
   }
 });
+
+test('a queued goal is refused when its turn comes too late, or after a stop that came while it waited', async () => {
+  const r = await simRobot({ realTime: true });
+  try {
+    // The drive takes seconds; the goals behind it wait their turn.
+    const drive = r.os.execute('drive forward 1 meter');
+    const late = r.os.execute('turn on the led', { notAfter: Date.now() + 100 });
+    const res = await late;
+    assert.equal(res.ok, false);
+    assert.equal(res.error?.code, 'ERR_EXPIRED');
+    await drive;
+    assert.ok(r.writes().every((w) => w.actuator !== 'led'), 'the late goal wrote nothing');
+
+    const again = r.os.execute('drive forward 1 meter');
+    const queued = r.os.execute('turn on the led');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await r.os.stopMotion('link lost');
+    const q = await queued;
+    assert.equal(q.ok, false);
+    assert.match(q.error?.message ?? '', /came after this goal was queued; not started/);
+    await again;
+    assert.ok(r.writes().every((w) => w.actuator !== 'led'), 'the goal queued before the stop never ran');
+    const fresh = await r.os.execute('turn on the led');
+    assert.equal(fresh.ok, true, 'goals sent after the stop run');
+  } finally {
+    await r.cleanup();
+  }
+});

@@ -94,6 +94,25 @@ test('status is retained "online" with a last will "offline"; state is retained 
   }
 });
 
+test('a v5 response topic that cannot carry a reply (a wildcard) is answered on reply/<id>; the device stays connected', async (t) => {
+  if (!needsV5(t, broker)) return;
+  const d = await device();
+  const c = await client(5);
+  try {
+    const statuses = await watch(c, `${d.base}/status`);
+    const replies = await watch(c, `${d.base}/reply/v5-bad`);
+    await c.publishAsync(`${d.base}/cmd/state`, JSON.stringify({ id: 'v5-bad' }), { qos: 1, properties: { responseTopic: 'x/#' } });
+    const m = await until(() => replies[0]);
+    assert.match(m.body, /response topic \\"x\/#\\" cannot carry a reply/);
+    const ok = await request(c, d.base, 'state', { id: 'after' }, 'after');
+    assert.equal(ok['ok'], true, 'still serving');
+    assert.ok(!statuses.some((s) => s.body === 'offline'), 'never dropped off the broker');
+  } finally {
+    await c.endAsync();
+    await d.close();
+  }
+});
+
 test('cmd/execute over 3.1.1: the reply on reply/<id> holds the result; events report the run; state is republished', async () => {
   const d = await device();
   const c = await client(4);
@@ -149,8 +168,11 @@ test('invalid payloads get an error reply and change nothing', async () => {
     assert.match(String((extra['error'] as { message: string }).message), /\/speed: is not a known field/);
     const unknown = await request(c, d.base, 'teleport', { id: 'bad-4' }, 'bad-4');
     assert.match(String((unknown['error'] as { message: string; code: string }).message), /unknown command "teleport"/);
-    const release = await request(c, d.base, 'estop', { action: 'release' }, undefined);
-    void release;
+    // Engaged first, so a release that slipped through could be seen: it must not.
+    await d.r.os.estop('test', 'api');
+    await request(c, d.base, 'estop', { action: 'release', engagement: d.r.os.gate.estopStatus.engagement }, undefined);
+    assert.equal(d.r.os.gate.estopEngaged, true, 'a release without an id is refused');
+    d.r.os.releaseEstop('test');
     const confirmNone = await request(c, d.base, 'confirm', { id: 'bad-5', confirmation: 'confirm-99', approve: true }, 'bad-5');
     assert.match(String((confirmNone['error'] as { message: string }).message), /no confirmation "confirm-99" is waiting/);
     const fixed = await request(c, d.base, 'execute', { id: 'bad-2', goal: 'beep' }, 'bad-2');
@@ -226,8 +248,17 @@ test('cmd/estop engages (latched) and releases; cmd/confirm answers a waiting ca
     const blocked = await request(c, d.base, 'execute', { id: 'x-1', goal: 'turn on the led' }, 'x-1');
     assert.equal((blocked['result'] as { error: { code: string } }).error.code, 'ERR_ESTOP_ENGAGED');
     const state = await request(c, d.base, 'state', { id: 's-1' }, 's-1');
-    assert.equal(((state['result'] as { estop: { engaged: boolean } }).estop.engaged), true);
-    const released = await request(c, d.base, 'estop', { id: 'e-2', action: 'release' }, 'e-2');
+    const estopState = (state['result'] as { estop: { engaged: boolean; engagement: number } }).estop;
+    assert.equal(estopState.engaged, true);
+    // A release must name the e-stop it clears: one without, or for an older e-stop, is refused.
+    const unnamed = await request(c, d.base, 'estop', { id: 'e-2a', action: 'release' }, 'e-2a');
+    assert.equal(unnamed['ok'], false);
+    assert.match(JSON.stringify(unnamed['error']), /engagement/);
+    const stale = await request(c, d.base, 'estop', { id: 'e-2b', action: 'release', engagement: estopState.engagement - 1 }, 'e-2b');
+    assert.equal(stale['ok'], false);
+    assert.match(JSON.stringify(stale['error']), /was engaged since; not released/);
+    assert.equal(d.r.os.gate.estopEngaged, true, 'still engaged');
+    const released = await request(c, d.base, 'estop', { id: 'e-2', action: 'release', engagement: estopState.engagement }, 'e-2');
     assert.deepEqual(released['result'], { engaged: false, released: true });
     const beep = request(c, d.base, 'execute', { id: 'b-1', goal: 'beep' }, 'b-1');
     // beep writes the buzzer twice (on, off): each write asks.
@@ -360,6 +391,10 @@ test('security: the production preset refuses a plaintext remote broker; the goa
   assert.doesNotThrow(() => planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883' }, 'x', 'production', topics));
   assert.doesNotThrow(() => planConnection({ ...cfg, url: 'mqtts://broker.example.com:8883' }, 'x', 'production', topics));
   assert.doesNotThrow(() => planConnection({ ...cfg, url: 'mqtt://broker.example.com:1883' }, 'x', 'development', topics));
+  // A silently dead link must be noticed within the link-loss window: keepalive is shortened to fit.
+  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 30 }, 'x', 'development', topics, 2000).options['keepalive'], 2);
+  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 0 }, 'x', 'development', topics, 9000).options['keepalive'], 6);
+  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 30 }, 'x', 'development', topics).options['keepalive'], 30);
   assert.throws(() => planConnection({ ...cfg, url: 'mqtts://b:8883', tls: { ca: '/nonexistent/ca.pem' } }, 'x', 'production', topics), /\/mqtt\/tls\/ca: cannot read/);
   const d = await device({ mqtt: { allow_goals: ['turn (on|off) the led', 'beep'] } });
   const c = await client();

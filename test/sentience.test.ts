@@ -180,3 +180,31 @@ test('run outcomes feed the state; the battery sensor drives energy; disabled se
     await off.cleanup();
   }
 });
+
+test('a damaged state file is set aside and reported, values are clamped on load, and a battery alone drives energy', async () => {
+  const { Sentience } = await import('../runtime/sentience/sentience.js');
+  const { VirtualClock } = await import('../lib/clock.js');
+  const { loadConfig } = await import('../runtime/config.js');
+  const { existsSync, readdirSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tempDir } = await import('./helpers.js');
+  const dir = tempDir();
+  const file = join(dir, 'sentience.json');
+  const config = loadConfig({ overrides: {} }).sentience;
+  writeFileSync(file, '{"version": 1, "values": {"safety": ');
+  const messages: string[] = [];
+  const s = new Sentience({ config, clock: new VirtualClock(), file });
+  assert.equal(s.load((m) => messages.push(m)), false);
+  assert.match(messages[0] ?? '', /not readable JSON.*kept as .*damaged-/);
+  assert.equal(existsSync(file), false);
+  assert.equal(readdirSync(dir).filter((f) => f.includes('.damaged-')).length, 1, 'the evidence is kept');
+  writeFileSync(file, JSON.stringify({ version: 1, at: new Date().toISOString(), values: { safety: 7, curiosity: -9, energy: 0.5, confidence: 0 } }));
+  const t = new Sentience({ config, clock: new VirtualClock(), file });
+  assert.equal(t.load(), true);
+  assert.deepEqual([t.current().safety, t.current().curiosity], [1, -1], 'clamped to [-1, 1]');
+  t.measure('energy');
+  t.set('energy', 0.2, 'battery');
+  t.trigger('task_failure');
+  t.trigger('high_cost', 3);
+  assert.equal(t.current().energy, 0.2, 'the cost model no longer moves a measured energy');
+});

@@ -93,7 +93,8 @@ export class MqttBridge {
   /** Connects (and keeps reconnecting); resolves once the client exists, not when connected. */
   async start(): Promise<void> {
     const cfg = this.os.config;
-    const plan = planConnection(cfg.mqtt, cfg.device_id, cfg.preset, this.topics);
+    const loss = cfg.safety.broker_loss;
+    const plan = planConnection(cfg.mqtt, cfg.device_id, cfg.preset, this.topics, loss.action === 'stop' ? loss.after_ms : undefined);
     const mqtt = await import('mqtt');
     const client = mqtt.connect(plan.url, plan.options);
     this.client = client;
@@ -220,16 +221,22 @@ export class MqttBridge {
     this.client.publish(topic, payload, options, (e) => { if (e) this.log.warn(`mqtt: publish to ${topic} failed: ${e.message}`); });
   }
 
-  private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer } }): Promise<void> {
+  private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer; messageExpiryInterval?: number } }): Promise<void> {
     const ha = this.os.config.mqtt.home_assistant;
     if (ha.enabled && topic === `${ha.prefix}/status`) {
       if (payload.toString() === 'online') this.publishDiscovery();
       return;
     }
+    // A response topic must be one we can publish to: a wildcard or a $SYS topic makes the broker
+    // drop the connection (and the queued reply would do it again at every reconnect), and our own
+    // topics are not for replies. Such a command is answered on reply/<id> instead.
+    const responseTopic = packet.properties?.responseTopic;
+    const badResponseTopic = responseTopic !== undefined && (/[+#\u0000]/.test(responseTopic) || responseTopic.startsWith('$') || responseTopic === '' || (responseTopic.startsWith(`${this.topics.base}/`) && !responseTopic.startsWith(`${this.topics.base}/reply/`)));
     const origin: Origin = {
-      ...(packet.properties?.responseTopic ? { responseTopic: packet.properties.responseTopic } : {}),
-      ...(packet.properties?.correlationData ? { correlationData: packet.properties.correlationData } : {}),
+      ...(responseTopic && !badResponseTopic ? { responseTopic } : {}),
+      ...(packet.properties?.correlationData && !badResponseTopic ? { correlationData: packet.properties.correlationData } : {}),
     };
+    const expiry = packet.properties?.messageExpiryInterval;
     const name = topic.slice(this.topics.command('').length);
     let id: string | undefined;
     try {
@@ -238,6 +245,7 @@ export class MqttBridge {
         throw new LlmosError('ERR_MQTT', `cmd/${name}: the payload is not JSON`);
       }
       id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
+      if (badResponseTopic) throw new LlmosError('ERR_MQTT', `cmd/${name}: response topic ${JSON.stringify(responseTopic)} cannot carry a reply (no wildcards, no $ topics, not under ${this.topics.base}/); not executed`);
       const handler = COMMANDS[name];
       if (!handler) throw new LlmosError('ERR_MQTT', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
       if (packet.retain) throw new LlmosError('ERR_MQTT', `cmd/${name}: retained commands are not executed (they would replay at every reconnect)`);
@@ -256,6 +264,7 @@ export class MqttBridge {
         state: () => this.stateSnapshot(),
         reply: (result) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }),
         fail: (error) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: false, error: error.toJSON() }),
+        ...(typeof expiry === 'number' ? { expiresAt: Date.now() + expiry * 1000 } : {}),
       };
       await handler.handle(ctx);
     } catch (e) {

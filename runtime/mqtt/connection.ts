@@ -17,7 +17,19 @@ export interface ConnectionPlan {
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 
-export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset, topics: Topics): ConnectionPlan {
+/**
+ * The keepalive that lets the link-loss failsafe fire on time: a link that dies silently (no
+ * TCP reset) is only noticed after about 1.5 keepalive intervals, so the interval must fit in
+ * the failsafe's window. 0 (no keepalive) would never notice it. Never below 2 s: a busy event
+ * loop (a burst of commands) must not be mistaken for a dead link.
+ */
+export function keepaliveFor(keepaliveS: number, linkLossMs: number | undefined): number {
+  if (linkLossMs === undefined) return keepaliveS;
+  const fits = Math.max(2, Math.floor(linkLossMs / 1500));
+  return keepaliveS > 0 ? Math.min(keepaliveS, fits) : fits;
+}
+
+export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset, topics: Topics, linkLossMs?: number): ConnectionPlan {
   if (!cfg.url) throw new LlmosError('ERR_CONFIG_INVALID', 'MQTT needs a broker: set mqtt.url in the config or pass --mqtt URL');
   let url: URL;
   try {
@@ -47,7 +59,7 @@ export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset
     // stale motion is replayed at reconnect. A persistent session receives what was queued, and
     // only what has not expired (v5 message expiry) or passed its deadline runs.
     clean: !cfg.persistent_session,
-    keepalive: cfg.keepalive_s,
+    keepalive: keepaliveFor(cfg.keepalive_s, linkLossMs),
     reconnectPeriod: cfg.reconnect_ms,
     connectTimeout: 10000,
     queueQoSZero: false,

@@ -42,6 +42,8 @@ export class SentienceEffects {
     this.config = options.config;
     const battery = [...options.profile.sensors.values()].find((s) => s.role === 'battery');
     this.battery = battery ? { name: battery.name, ...(battery.unit ? { unit: battery.unit } : {}) } : undefined;
+    // Energy then follows the measured charge only: no cost-model deltas, no homeostasis.
+    if (this.battery) options.sentience.measure('energy');
     this.off.push(this.gate.addHook('pre_tool_use', (input) => {
       if (this.sentience.mode() !== 'CAUTIOUS' || input.replay || !input.definition?.motion) return undefined;
       const safety = this.sentience.snapshot().values.safety;
@@ -94,7 +96,7 @@ export class SentienceEffects {
   /** Energy follows the measured charge when the board has a battery sensor. */
   private async readBattery(): Promise<void> {
     if (!this.battery) return;
-    const now = performance.now();
+    const now = this.sentience.now();
     if (now - this.lastBatteryRead < BATTERY_READ_INTERVAL_MS) return;
     this.lastBatteryRead = now;
     try {

@@ -6,7 +6,7 @@
  * rejections, e-stop, operator feedback) move the variables by configurable deltas; the
  * variables combine into a mode that changes what the runtime does (runtime/sentience/effects.ts).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { Emitter } from '../../lib/emitter.js';
@@ -77,6 +77,8 @@ export class Sentience {
   private lastEvent: string | undefined;
   private lastMode: SentienceMode;
   private saving: Promise<void> = Promise.resolve();
+  /** Hears a failed save (the runtime logs it). */
+  onSaveError: ((message: string) => void) | undefined;
   private saveQueued = false;
 
   constructor(options: { config: SentienceConfig; clock: Clock; file?: string }) {
@@ -94,17 +96,27 @@ export class Sentience {
   }
 
   /** Reloads the persisted state, aged by the wall-clock time since it was saved. */
-  load(): boolean {
+  /**
+   * Reloads the persisted state. Returns false when there is none; a file that exists but is
+   * damaged is set aside (renamed *.damaged-<time>) and reported through `onDamaged`, so the
+   * evidence survives and nobody mistakes the fresh defaults for the robot's history.
+   */
+  load(onDamaged?: (message: string) => void): boolean {
     if (!this.file) return false;
     let p: Persisted;
     try {
       p = JSON.parse(readFileSync(this.file, 'utf8')) as Persisted;
-    } catch {
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      this.setAside(`not readable JSON (${(e as Error).message})`, onDamaged);
       return false;
     }
-    if (p.version !== 1 || !VARS.every((v) => typeof p.values?.[v] === 'number' && Number.isFinite(p.values[v]))) return false;
+    if (p?.version !== 1 || !VARS.every((v) => typeof p.values?.[v] === 'number' && Number.isFinite(p.values[v]))) {
+      this.setAside('not a version 1 state with four finite values', onDamaged);
+      return false;
+    }
     const elapsed = Math.max(0, this.clock.wallNow().getTime() - Date.parse(p.at));
-    this.values = { ...p.values };
+    this.values = { safety: clamp(p.values.safety), curiosity: clamp(p.values.curiosity), energy: clamp(p.values.energy), confidence: clamp(p.values.confidence) };
     this.at = this.clock.now() - (Number.isFinite(elapsed) ? elapsed : 0);
     if (p.last_event) this.lastEvent = p.last_event;
     this.settle();
@@ -112,16 +124,37 @@ export class Sentience {
     return true;
   }
 
-  /** Current values, with homeostasis applied up to now. */
+  private setAside(why: string, onDamaged?: (message: string) => void): void {
+    // Only the runtime (which passes onDamaged) moves the file; an inspection leaves it alone.
+    if (!onDamaged) return;
+    const file = this.file as string;
+    const aside = `${file}.damaged-${this.clock.wallNow().toISOString().replace(/[:.]/g, '-')}`;
+    try { renameSync(file, aside); } catch { /* leave it where it is */ }
+    onDamaged?.(`${file}: ${why}; kept as ${aside}, starting from the configured initial values`);
+  }
+
+  /** Current values, with homeostasis applied up to now (not to measured variables). */
   current(): SentienceVars {
     const dt = Math.max(0, this.clock.now() - this.at);
     const k = Math.pow(0.5, dt / this.config.half_life_ms);
     const out = {} as SentienceVars;
     for (const v of VARS) {
       const sp = this.config.set_points[v];
-      out[v] = sp + (this.values[v] - sp) * k;
+      out[v] = this.measured.has(v) ? this.values[v] : sp + (this.values[v] - sp) * k;
     }
     return out;
+  }
+
+  /** Variables a sensor drives (energy from a battery): triggers and homeostasis leave them alone. */
+  private readonly measured = new Set<SentienceVar>();
+
+  measure(variable: SentienceVar): void {
+    this.measured.add(variable);
+  }
+
+  /** Milliseconds on the runtime's clock (simulated in tests). */
+  now(): number {
+    return this.clock.now();
   }
 
   mode(values: SentienceVars = this.current()): SentienceMode {
@@ -138,6 +171,7 @@ export class Sentience {
     this.settle();
     const delta = this.deltas[event];
     for (const v of VARS) {
+      if (this.measured.has(v)) continue;
       const d = delta[v];
       if (d !== undefined) this.values[v] = clamp(this.values[v] + d * scale);
     }
@@ -217,7 +251,7 @@ export class Sentience {
       await new Promise((r) => setImmediate(r));
       this.saveQueued = false;
       const p: Persisted = { version: 1, values: this.current(), at: this.clock.wallNow().toISOString(), ...(this.lastEvent ? { last_event: this.lastEvent } : {}) };
-      await writeFileAtomic(file, `${JSON.stringify(p, null, 2)}\n`).catch(() => undefined);
+      await writeFileAtomic(file, `${JSON.stringify(p, null, 2)}\n`).catch((e: unknown) => this.onSaveError?.(`could not save ${file}: ${(e as Error).message}`));
     });
   }
 }

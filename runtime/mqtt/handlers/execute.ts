@@ -26,8 +26,11 @@ export const execute: CommandHandler = {
       ctx.fail(new LlmosError('ERR_MQTT', `goal "${p.goal}" is not on this device's allow-list for remote goals (mqtt.allow_goals)`));
       return;
     }
+    // Checked again when the goal's turn comes: a goal queued behind another may expire waiting.
+    const notAfter = Math.min(deadline ?? Infinity, ctx.expiresAt ?? Infinity);
     const result = await ctx.os.execute(p.goal, {
       source: 'mqtt',
+      ...(Number.isFinite(notAfter) ? { notAfter } : {}),
       explain: p.explain === true,
       allowLlm: ctx.allowLlm && p.allow_llm === true,
       allowLlmInRecovery: p.allow_llm_in_recovery === true,

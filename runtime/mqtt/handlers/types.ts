@@ -13,6 +13,8 @@ export interface CommandContext {
   state(): Record<string, unknown>;
   reply(result: unknown): void;
   fail(error: LlmosError): void;
+  /** v5 message expiry: the epoch ms after which this message is stale (undefined: none). */
+  expiresAt?: number;
 }
 
 export interface CommandHandler {
