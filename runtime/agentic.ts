@@ -60,7 +60,7 @@ export class AgenticFollower {
 
   constructor(deps: AgenticDeps) {
     this.deps = deps;
-    this.ledger = new HourlyLedger(deps.clock);
+    this.ledger = new HourlyLedger(deps.clock, join(deps.config.paths.state, 'llm-ledger.json'));
     this.agents = new AgentLibrary([deps.config.paths.agents, packagePath('agents')], (m) => deps.log.warn(m));
     this.agents.load();
     this.agents.watch();
@@ -120,6 +120,7 @@ export class AgenticFollower {
     if (!embed) return undefined;
     this.recaller ??= new EmbeddingRecall(join(config.paths.state, 'embeddings.json'), config.ollama.embed_model);
     try {
+      run.budget.check();
       return await this.recaller.nearest(goal, store.all(), config.modes.embedding_threshold, (texts) => embed(texts, run.signal));
     } catch (e) {
       log.debug(`embedding recall unavailable: ${(e as Error).message}`);

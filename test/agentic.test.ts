@@ -383,3 +383,16 @@ test('the wall-time budget ends a tool call in progress, not only the next reque
     await r.cleanup();
   }
 });
+
+test('the hourly LLM budget is shared by processes through its ledger file, and forgets after an hour', async () => {
+  const { HourlyLedger } = await import('../runtime/ollama/budget.js');
+  const { VirtualClock } = await import('../lib/clock.js');
+  const file = join(tempDir(), 'llm-ledger.json');
+  const clock = new VirtualClock({ wallOrigin: new Date('2026-12-01T10:00:00Z') });
+  new HourlyLedger(clock, file).add(3, 1200);
+  const second = new HourlyLedger(clock, file);
+  assert.deepEqual(second.totals(), { calls: 3, tokens: 1200 }, 'a new process sees the first one\'s use');
+  second.add(1, 100);
+  await clock.advance(3600_001);
+  assert.deepEqual(new HourlyLedger(clock, file).totals(), { calls: 0, tokens: 0 });
+});

@@ -2,27 +2,57 @@
  * Budgets for LLM-originated work: calls, tokens and wall time per goal and per hour. The gate
  * checks the goal's budget before every LLM tool call; the executors charge every model call.
  */
+import { readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../lib/atomic-file.js';
 import type { Clock } from '../../lib/clock.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { BudgetConfig } from '../config.js';
 import type { BudgetGuard } from '../../safety/gate.js';
 
-/** The last hour of LLM use, across goals. */
+/**
+ * The last hour of LLM use, across goals and across processes: with a file, each use is kept in
+ * it (wall-clock times, rewritten atomically), so one-shot `run-agentic-follower` calls from a
+ * script or cron share one hourly budget instead of each starting from zero.
+ */
 export class HourlyLedger {
-  private readonly entries: Array<{ t: number; calls: number; tokens: number }> = [];
+  private entries: Array<{ t: number; calls: number; tokens: number }> = [];
   private readonly clock: Clock;
+  private readonly file: string | undefined;
 
-  constructor(clock: Clock) {
+  constructor(clock: Clock, file?: string) {
     this.clock = clock;
+    this.file = file;
+    if (file) {
+      try {
+        const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+        if (Array.isArray(raw)) {
+          this.entries = raw.filter((e): e is { t: number; calls: number; tokens: number } =>
+            !!e && typeof e === 'object' && [e.t, e.calls, e.tokens].every((n) => typeof n === 'number' && Number.isFinite(n)));
+        }
+      } catch { /* none yet, or unreadable: the budget starts from this process's use */ }
+    }
+  }
+
+  private now(): number {
+    // Wall time when shared through a file (processes do not share a monotonic clock).
+    return this.file ? this.clock.wallNow().getTime() : this.clock.now();
   }
 
   add(calls: number, tokens: number): void {
-    this.entries.push({ t: this.clock.now(), calls, tokens });
+    this.entries.push({ t: this.now(), calls, tokens });
+    this.prune();
+    if (this.file) {
+      try { writeFileAtomicSync(this.file, JSON.stringify(this.entries)); } catch { /* the in-memory ledger still counts */ }
+    }
+  }
+
+  private prune(): void {
+    const since = this.now() - 3600_000;
+    while (this.entries.length > 0 && (this.entries[0] as { t: number }).t < since) this.entries.shift();
   }
 
   totals(): { calls: number; tokens: number } {
-    const since = this.clock.now() - 3600_000;
-    while (this.entries.length > 0 && (this.entries[0] as { t: number }).t < since) this.entries.shift();
+    this.prune();
     let calls = 0;
     let tokens = 0;
     for (const e of this.entries) { calls += e.calls; tokens += e.tokens; }
