@@ -60,7 +60,11 @@ async function ask(ctx: AgenticContext, messages: ChatTurn[], extra: { tools?: L
     throw e;
   });
   ctx.budget.charge(reply.promptTokens + reply.outputTokens);
-  return { content: reply.content, toolCalls: reply.toolCalls.length > 0 ? reply.toolCalls : parseTextToolCalls(reply.content) };
+  if (reply.toolCalls.length > 0 || !reply.content) return { content: reply.content, toolCalls: reply.toolCalls };
+  // Calls written as text count only when they name a tool the model was offered: prose that
+  // happens to hold {"name": ...} (a sensor reading it reports) is not a call.
+  const offered = new Set((extra.tools ?? []).map((t) => t.name));
+  return { content: reply.content, toolCalls: parseTextToolCalls(reply.content).filter((c) => offered.has(c.name)) };
 }
 
 function runner(ctx: AgenticContext): StepRunner {
