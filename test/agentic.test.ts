@@ -134,7 +134,8 @@ test('tool calls outside the bounds are rejected by the gate; the run is not lea
       (body) => ({ content: body.messages.at(-1)?.content.includes('ERR_SAFETY_RANGE') ? 'The angle was out of range, so I stopped.' : 'Done.' }),
     );
     const res = await r.os.execute('point the arm at the ceiling', { allowLlm: true });
-    assert.equal(res.ok, true, 'the model finished');
+    assert.equal(res.ok, false, 'the model stopped after a refused call: the goal was not done');
+    assert.equal(res.error?.code, 'ERR_SAFETY_RANGE');
     assert.equal(res.learned, undefined, 'a rejected run is never saved');
     assert.equal(res.steps[1]?.error?.code, 'ERR_SAFETY_RANGE');
     assert.ok(r.writes().every((w) => w.actuator !== 'arm' || (w.value as number) <= 180));

@@ -123,21 +123,27 @@ export async function runLearner(ctx: AgenticContext, goal: string): Promise<Age
   const messages: ChatTurn[] = [{ role: 'system', content: systemPrompt(ctx.prompt) }, { role: 'user', content: learnerPrompt(goal) }];
   const performed: ToolCall[] = [];
   let failed: LlmosError | undefined;
+  // The latest error the model has not yet made good with a successful call.
+  let unresolved: LlmosError | undefined;
   try {
     for (let iteration = 0; iteration < ctx.maxIterations; iteration++) {
       const reply = await ask(ctx, messages, { tools: [...available.values()].map(toLlmTool) });
       messages.push({ role: 'assistant', content: reply.content, ...(reply.toolCalls.length ? { tool_calls: reply.toolCalls } : {}) });
       if (reply.toolCalls.length === 0) {
         if (performed.length === 0 && !failed) throw new LlmosError('ERR_LLM_BAD_OUTPUT', `the model finished without calling any tool: ${JSON.stringify(reply.content.slice(0, 160))}`);
+        // A model that stops right after a refused or failed call has not done the goal.
+        if (unresolved) return { ok: false, clean: false, steps: steps.steps, performed, error: unresolved, finalText: reply.content };
         return { ok: true, clean: failed === undefined, steps: steps.steps, performed, finalText: reply.content };
       }
       for (const call of reply.toolCalls) {
         let content: string;
         if (!catalog.has(call.name)) {
-          failed ??= new LlmosError('ERR_TOOL_UNKNOWN', `the model called an unknown tool "${call.name}"`);
+          unresolved = new LlmosError('ERR_TOOL_UNKNOWN', `the model called an unknown tool "${call.name}"`);
+          failed ??= unresolved;
           content = JSON.stringify({ error: { code: 'ERR_TOOL_UNKNOWN', message: `no tool "${call.name}"; use search_tools` } });
         } else if (!available.has(call.name)) {
-          failed ??= new LlmosError('ERR_TOOL_ARGS', `the model called "${call.name}" before asking for it with search_tools`);
+          unresolved = new LlmosError('ERR_TOOL_ARGS', `the model called "${call.name}" before asking for it with search_tools`);
+          failed ??= unresolved;
           content = JSON.stringify({ error: { code: 'ERR_TOOL_UNKNOWN', message: `call search_tools first to get "${call.name}"` } });
         } else {
           try {
@@ -149,11 +155,13 @@ export async function runLearner(ctx: AgenticContext, goal: string): Promise<Age
               }
             } else {
               performed.push({ name: call.name, args: call.arguments });
+              unresolved = undefined;
             }
             content = JSON.stringify({ result: value });
           } catch (e) {
             const err = toLlmosError(e, 'ERR_STEP_FAILED');
             if (STOPPING.has(err.code)) throw err;
+            unresolved = err;
             failed ??= err;
             content = JSON.stringify({ error: { code: err.code, message: err.message } });
           }
