@@ -187,3 +187,20 @@ test('a crystallized function sends exactly what the replay sends: decimal scale
     await r.cleanup();
   }
 });
+
+test('automatic crystallization never overwrites a file that is there (a refused, hand-edited function)', async () => {
+  const dir = join(tempDir(), 'crystallized');
+  const r = await simRobot(options(dir));
+  try {
+    const sig = r.os.decide('beep').candidate?.trace.goal_signature as string;
+    mkdirSync(dir, { recursive: true });
+    const mine = `// my own work in progress\nimport { readFileSync } from 'node:fs';\nexport const signature = '${sig}';\nexport async function beep(): Promise<void> { readFileSync('x'); }\n`;
+    writeFileSync(join(dir, 'beep-by-hand.ts'), mine);
+    r.os.crystallized.refresh('beep-by-hand.ts');
+    for (let i = 0; i < 7; i++) assert.equal((await r.os.execute('beep')).mode, 'FOLLOWER');
+    assert.equal(readFileSync(join(dir, 'beep-by-hand.ts'), 'utf8'), mine, 'untouched');
+    assert.deepEqual(readdirSync(dir), ['beep-by-hand.ts'], 'no second file generated beside it');
+  } finally {
+    await r.cleanup();
+  }
+});

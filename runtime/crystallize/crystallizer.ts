@@ -4,6 +4,7 @@
  * (crystallization.auto, min_usage, min_success), or on demand (`llmos crystallize`, with a dry
  * run that only prints the code). The trace records which function it became.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { LlmosError } from '../../lib/errors.js';
@@ -46,8 +47,16 @@ export class Crystallizer {
   async maybeAuto(signature: string): Promise<CrystallizeResult | undefined> {
     const rec = this.store.get(signature);
     if (!this.config.auto || !rec || !this.qualifies(rec.trace)) return undefined;
+    // Once per trace and process, and never over a file that is there (refused, stale or
+    // hand-edited): automatic crystallization must not overwrite anyone's code.
+    if (this.tried.has(signature) || this.registry.fileOf(signature)) return undefined;
+    this.tried.add(signature);
+    const model = this.matcher.modelOf(signature) ?? this.matcher.buildModel(rec);
+    if (existsSync(join(this.registry.dir, generateCrystallized(rec.trace, model.slots, { at: this.now(), source: '' }).fileName))) return undefined;
     return this.crystallize(signature, { dryRun: false });
   }
+
+  private readonly tried = new Set<string>();
 
   async crystallize(signature: string, options: { dryRun: boolean }): Promise<CrystallizeResult> {
     const rec = this.store.get(signature);
