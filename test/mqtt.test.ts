@@ -346,7 +346,8 @@ test('a load of 1,000 commands: no loss, no duplicate execution', async () => {
     const N = 1000;
     for (let i = 0; i < N; i++) c.publish(`${d.base}/cmd/execute`, JSON.stringify({ id: `load-${i}`, goal: 'read the distance sensor' }), { qos: 1 });
     for (let i = 0; i < 100; i++) c.publish(`${d.base}/cmd/execute`, JSON.stringify({ id: `load-${i * 7}`, goal: 'read the distance sensor' }), { qos: 1 });
-    await until(() => (replies.length >= N + 100 ? true : undefined), 30000);
+    // A liveness bound, not a timing goal (~5 s here; the bench measures speed).
+    await until(() => (replies.length >= N + 100 ? true : undefined), 90000);
     const ids = replies.map((m) => m.topic.split('/').at(-1) as string);
     assert.equal(new Set(ids).size, N, 'every command answered');
     const fresh = replies.map((m) => JSON.parse(m.body) as { ok: boolean; duplicate?: boolean }).filter((b) => !b.duplicate);
