@@ -29,6 +29,15 @@ test('session log rotation loses no line: every record, in order, across the rot
   assert.equal(linesOf(again.files()).at(-1)?.i, 500);
 });
 
+test('two writers on one session-log directory (a restart overlapping the old process) lose no line', () => {
+  const dir = tempDir();
+  const a = new SessionLog({ dir, maxBytes: 1024, keep: 1000 });
+  const b = new SessionLog({ dir, maxBytes: 1024, keep: 1000 });
+  for (let i = 0; i < 400; i++) (i % 2 === 0 ? a : b).append({ i, pad: 'z'.repeat(20) });
+  const seen = linesOf(a.files()).map((r) => r.i).sort((x, y) => x - y);
+  assert.deepEqual(seen, Array.from({ length: 400 }, (_, i) => i));
+});
+
 test('session log keeps only the newest rotated files, and what it keeps is contiguous', () => {
   const dir = tempDir();
   const log = new SessionLog({ dir, maxBytes: 1024, keep: 2 });

@@ -14,10 +14,12 @@ export interface SessionLogOptions {
   keep: number;
 }
 
+/** Rotations in this process: with the pid, every rotated name is new (no rename onto another). */
+let rotations = 0;
+
 export class SessionLog {
   readonly file: string;
   private size: number | undefined;
-  private seq = 0;
 
   private readonly options: SessionLogOptions;
 
@@ -55,7 +57,7 @@ export class SessionLog {
     // The pid keeps two writers rotating in the same millisecond from renaming onto one name.
     const stamp = new Date().toISOString().replace(/[:.]/g, '-');
     try {
-      renameSync(this.file, join(this.options.dir, `runs.${stamp}.${process.pid}.${String(this.seq++).padStart(4, '0')}.jsonl`));
+      renameSync(this.file, join(this.options.dir, `runs.${stamp}.${process.pid}.${String(rotations++).padStart(6, '0')}.jsonl`));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
