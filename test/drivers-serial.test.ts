@@ -154,9 +154,10 @@ test('a real pty (socat) with the native binding: a device answers; unplugged mi
   const { SerialPort } = await import('serialport');
   // The device on the far end: answers GRIP n with OK and PING with PONG.
   const { ReadlineParser } = await import('@serialport/parser-readline');
+  const heard: string[] = [];
   const device = async (ctl: string): Promise<InstanceType<typeof SerialPort>> => {
     const p = new SerialPort({ path: ctl, baudRate: 115200, autoOpen: false });
-    p.pipe(new ReadlineParser({ delimiter: '\n' })).on('data', (l: string) => p.write(l.startsWith('GRIP') ? 'OK\n' : l === 'PING' ? 'PONG\n' : 'ERR\n'));
+    p.pipe(new ReadlineParser({ delimiter: '\n' })).on('data', (l: string) => { heard.push(l); p.write(l.startsWith('GRIP') ? 'OK\n' : l === 'PING' ? 'PONG\n' : 'ERR\n'); });
     p.on('error', () => undefined);
     await new Promise<void>((res, rej) => p.open((e) => (e ? rej(e) : res())));
     return p;
@@ -174,15 +175,20 @@ actuators:
   try {
     const ping = await r.os.gate.call({ name: 'serial_send', args: { actuator: 'uart', line: 'PING', await_reply: true } }, { source: 'api', runId: 'p' });
     assert.match(JSON.stringify(ping), /PONG/);
-    await r.os.gate.call({ name: 'servo_move', args: { actuator: 'gripper', angle: 30 } }, { source: 'api', runId: 'g1' });
-    // Pull the plug.
+    // A goal in two moves; the plug is pulled between them, mid-run.
+    writeFileSync(join(r.dir, 'traces', 'squeeze.yaml'), 'goal_text: squeeze the gripper twice\nsuccess_rate: 1\nusage_count: 1\ntool_calls:\n  - { name: servo_move, args: { actuator: gripper, angle: 30 } }\n  - { name: wait, args: { ms: 600 } }\n  - { name: servo_move, args: { actuator: gripper, angle: 60 } }\n');
+    r.os.traces.load();
+    r.os.matcher.load(r.os.traces.all());
+    const running = r.os.execute('squeeze the gripper twice');
+    await until(() => heard.includes('GRIP 30'));
     far.close(() => undefined);
     pty.child.kill('SIGKILL');
     await new Promise((res) => pty.child.once('exit', res));
-    const failed = await r.os.gate.call({ name: 'servo_move', args: { actuator: 'gripper', angle: 60 } }, { source: 'api', runId: 'g2' }).then(() => undefined, (e: unknown) => e);
-    assert.ok(isLlmosError(failed), 'the call fails');
-    assert.match(failed.code, /ERR_DRIVER_DISCONNECTED|ERR_SERIAL_TIMEOUT/);
-    assert.match(failed.message, new RegExp(pty.dev.replace(/[/.]/g, '\\$&')));
+    const res = await running;
+    assert.equal(res.ok, false, 'the run fails');
+    assert.match(res.error?.code ?? '', /ERR_DRIVER_DISCONNECTED|ERR_SERIAL_TIMEOUT/);
+    assert.match(res.error?.message ?? '', new RegExp(pty.dev.replace(/[/.]/g, '\\$&')), 'the error names the port');
+    assert.equal(heard.includes('GRIP 60'), false, 'the second move never reached the device');
     // Plug it back in: same path, new pty pair.
     pty = startPty(dir);
     await pty.ready;
