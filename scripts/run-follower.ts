@@ -44,6 +44,7 @@ Operator commands (lines on standard input with "-" or --serve):
 Examples:
   run-follower --board sim --sim-log /tmp/sim.jsonl "drive forward 2 meters"
   echo "wave hello" | run-follower --json -
-  run-follower --explain "turn left 45 degrees then beep"`;
+  run-follower --explain "turn left 45 degrees then beep"
+  run-follower --board boards/pi-rover.yaml --twins --check-board   # a real board's profile, no hardware`;
 
 start({ name: 'run-follower', help: HELP, allowLlm: false });
