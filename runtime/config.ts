@@ -4,7 +4,7 @@
  * merged result is validated against schemas/config.schema.json (so a bad flag is reported like
  * a bad file: by field), paths are resolved, and the object is frozen.
  */
-import { dirname, isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
 import { readYamlFile } from '../lib/yaml-file.js';
@@ -242,8 +242,10 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     state: abs(paths['state'], 'state'),
     agents: abs(paths['agents'], 'agents'),
     workspace: abs(paths['workspace'], 'workspace'),
-    logs: abs(paths['logs'], 'state/logs'),
+    logs: '',
   };
+  // Logs live in the state directory unless placed elsewhere: --state DIR moves them too.
+  cfg.paths.logs = paths['logs'] !== undefined ? abs(paths['logs'], 'logs') : join(cfg.paths.state, 'logs');
   if (cfg.modes.mixed_threshold > cfg.modes.follower_threshold) {
     throw new LlmosError('ERR_CONFIG_INVALID', `${source ?? 'configuration'}: /modes/mixed_threshold (${cfg.modes.mixed_threshold}) must not exceed /modes/follower_threshold (${cfg.modes.follower_threshold})`);
   }

@@ -72,3 +72,10 @@ test('bad command-line overrides are reported like bad files', () => {
 test('a missing config file is ERR_CONFIG_NOT_FOUND', () => {
   assert.throws(() => loadConfig({ file: '/nonexistent/llmos.yaml' }), (e: unknown) => e instanceof LlmosError && e.code === 'ERR_CONFIG_NOT_FOUND');
 });
+
+test('logs follow the state directory unless placed elsewhere', () => {
+  const dir = tempDir();
+  assert.equal(loadConfig({ cwd: dir, overrides: { paths: { state: '/var/lib/x/state' } } }).paths.logs, '/var/lib/x/state/logs');
+  assert.equal(loadConfig({ cwd: dir, overrides: { paths: { state: 's', logs: '/var/log/llmos' } } }).paths.logs, '/var/log/llmos');
+  assert.equal(loadConfig({ cwd: dir }).paths.logs, join(dir, 'state', 'logs'));
+});
