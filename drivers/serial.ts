@@ -165,12 +165,14 @@ export class SerialConnection {
   }
 
   /** Sends one line; with awaitReply, resolves with the next line the device sends. */
-  request(line: string, awaitReply: boolean, timeoutMs: number): Promise<string | undefined> {
+  request(line: string, awaitReply: boolean, timeoutMs: number, guard?: () => void): Promise<string | undefined> {
     const run = async (): Promise<string | undefined> => {
       if (this.timedOutAfter > 0) await this.settleAfterTimeout();
       const port = this.port;
       // isOpen turns false the moment a disconnect is seen, before the close event arrives.
       if (!this.connected || !port || !port.isOpen) throw this.disconnectedError(this.lastError || 'not open');
+      // Waiting our turn (or for a late reply to pass) took time: is this line still allowed?
+      guard?.();
       const reply = awaitReply ? this.nextLine(line, timeoutMs) : undefined;
       reply?.catch(() => undefined);
       let timer: NodeJS.Timeout | undefined;
@@ -319,26 +321,26 @@ export class SerialDriver implements Driver {
     if (/[\r\n]/.test(line)) throw new LlmosError('ERR_SAFETY_SERIAL_LINE', `${a.name}: a line must not contain line breaks`);
   }
 
-  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined> {
+  async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number; guard?: () => void }): Promise<string | undefined> {
     const c = this.live(actuator);
     this.allowed(actuator, line);
-    const reply = await c.request(line, options.awaitReply, options.timeoutMs ?? c.settings.replyTimeoutMs);
+    const reply = await c.request(line, options.awaitReply, options.timeoutMs ?? c.settings.replyTimeoutMs, options.guard);
     this.o.recorder?.record({ actuator: actuator.name, value: line, via: `serial:${c.settings.path}` });
     return reply;
   }
 
-  async write(target: WriteTarget, value: ActuatorValue): Promise<void> {
+  async write(target: WriteTarget, value: ActuatorValue, guard?: () => void): Promise<void> {
     const a = target.actuator;
     const c = this.live(a);
     if (a.type === 'serial_line') {
-      await this.request(a, String(value), { awaitReply: false, timeoutMs: c.settings.replyTimeoutMs });
+      await this.request(a, String(value), { awaitReply: false, timeoutMs: c.settings.replyTimeoutMs, ...(guard ? { guard } : {}) });
       return;
     }
     const template = a.channel['line'] as string;
     const line = formatLine(template, value);
     this.allowed(a, line);
     const expect = text(a.channel['expect']);
-    const reply = await c.request(line, expect !== undefined, c.settings.replyTimeoutMs);
+    const reply = await c.request(line, expect !== undefined, c.settings.replyTimeoutMs, guard);
     this.o.recorder?.record({ actuator: a.name, value, via: `serial:${c.settings.path}` });
     if (expect !== undefined && !new RegExp(expect).test(reply ?? '')) {
       throw new LlmosError('ERR_DRIVER', `${a.name}: device answered "${reply ?? ''}" to "${line}" (expected /${expect}/)`);

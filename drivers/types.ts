@@ -147,10 +147,14 @@ export interface Driver {
   readonly capabilities: DriverCapabilities;
   /** Claims the hardware for the given actuators and sensors. */
   open(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<void>;
-  write(target: WriteTarget, value: ActuatorValue): Promise<void>;
+  /**
+   * `guard`, when given, is called right before the bytes go out and throws if the write may no
+   * longer happen (an e-stop latched while a slow driver was still waiting its turn).
+   */
+  write(target: WriteTarget, value: ActuatorValue, guard?: () => void): Promise<void>;
   read(sensor: SensorSpec): Promise<SensorReading>;
   /** Line-oriented request/reply for serial_line actuators; resolves with the reply, if awaited. */
-  request?(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined>;
+  request?(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number; guard?: () => void }): Promise<string | undefined>;
   /** Checks each declared device without moving anything. */
   probe?(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]>;
   /**

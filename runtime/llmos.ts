@@ -237,6 +237,7 @@ export class LLMOS {
       this._sentience.load((m) => this.log.warn(`sentience: ${m}`));
       this._sentience.onSaveError = (m) => this.log.warn(`sentience: ${m}`);
       this._effects = new SentienceEffects({ sentience: this._sentience, gate: this._gate, config: cfg.sentience, profile: this._profile });
+      void this._effects.start().catch(() => undefined);
     }
     // Crystallized functions: only their signatures are read now; code loads on first use.
     const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
@@ -565,7 +566,7 @@ function round(n: number): number {
 export function misfitFor(catalog: ReadonlyMap<string, ToolDefinition>, board: string, calls: readonly ToolCall[]): string | undefined {
   for (const [i, call] of calls.entries()) {
     const def = catalog.get(call.name);
-    if (!def) return `step ${i + 1} uses the tool ${call.name}, which board "${board}" does not offer`;
+    if (!def) return `step ${i + 1} uses the tool ${call.name}, which board "${board}" with this configuration does not offer (a tool the board lacks, or one turned off: tools.disabled, tools.system, tools.facts)`;
     for (const key of ['actuator', 'sensor'] as const) {
       const value = call.args[key];
       const allowed = def.parameters.properties[key]?.['enum'];

@@ -172,7 +172,9 @@ export class ActuatorBank {
     if (!spec || spec.safe_value === 'hold' || spec.type === 'serial_line') return false;
     const safe = numeric(spec.safe_value as number | boolean) ?? 0;
     for (const ch of this.channelsOf(spec)) {
-      const v = numeric(ch.value);
+      // Unknown after a failed write, or commanded away from rest: it may be moving.
+      if (ch.uncertain) return true;
+      const v = numeric(ch.commanded ?? ch.value);
       if (v !== undefined && Math.abs(v - safe) > EPS) return true;
     }
     return false;
@@ -472,7 +474,12 @@ export class ActuatorBank {
     const ticket = { started: this.clock.now() };
     this.inflightWrites.add(ticket);
     try {
-      await this.driverFor(spec).write(target, value);
+      // A driver that queues (serial) checks again right before the bytes go out.
+      const guard = opts.safe ? undefined : (): void => {
+        if (this.latchReason) throw this.latchReason;
+        if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
+      };
+      await this.driverFor(spec).write(target, value, guard);
     } catch (e) {
       state.uncertain = true;
       const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
@@ -515,7 +522,8 @@ export class ActuatorBank {
     const driver = this.driverFor(spec);
     if (!driver.request) throw new LlmosError('ERR_DRIVER', `driver "${driver.name}" cannot send serial lines`);
     try {
-      const reply = await driver.request(spec, line, { awaitReply, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
+      const guard = (): void => { if (this.latchReason) throw this.latchReason; };
+      const reply = await driver.request(spec, line, { awaitReply, guard, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
       this.options.emit('write', { actuator: spec.name, value: line });
       return reply;
     } catch (e) {

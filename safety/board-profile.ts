@@ -104,7 +104,10 @@ export function loadBoardProfile(board: string, options: { baseDir?: string; cac
   return parseBoardProfile(raw, path, { validated: true });
 }
 
-/** Command units per second for a reversible motor whose profile declares no max_rate. */
+/**
+ * Full scales per second for a reversible motor whose profile declares no max_rate: from full
+ * speed to rest in 0.25 s, a full reversal in 0.5 s (4 units/s on a -1..1 motor).
+ */
 export const DEFAULT_MOTOR_RATE = 4;
 
 export function parseBoardProfile(raw: unknown, source: string, options: { validated?: boolean } = {}): BoardProfile {
@@ -153,7 +156,7 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     if (a.max_rate !== undefined) spec.max_rate = a.max_rate;
     // A motor that can reverse is never flipped from full one way to full the other in one
     // write: without a declared rate it ramps at DEFAULT_MOTOR_RATE.
-    else if ((a.type === 'motor' || a.type === 'differential_drive') && range[0] < 0) spec.max_rate = DEFAULT_MOTOR_RATE;
+    else if ((a.type === 'motor' || a.type === 'differential_drive') && range[0] < 0) spec.max_rate = DEFAULT_MOTOR_RATE * (range[1] - range[0]) / 2;
     if (a.max_run_ms !== undefined) spec.max_run_ms = a.max_run_ms;
     if (a.deadman_ms !== undefined) spec.deadman_ms = a.deadman_ms;
     if (a.max_commands_per_s !== undefined) spec.max_commands_per_s = a.max_commands_per_s;

@@ -278,17 +278,16 @@ export class SafetyGate {
 
   /** Latched e-stop: aborts every call in flight and brings every actuator to its safe value. */
   async engageEstop(reason: string, source: string, category?: 0 | 1): Promise<void> {
-    const already = this.estopReason !== undefined;
-    if (!already) this.engagements++;
+    // Every engage is a new engagement: a release naming an earlier one must not clear it.
+    this.engagements++;
     this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
     this.bank.latch(err);
     for (const c of this.inflight) c.abort(err);
     this.confirmations.denyAll();
-    if (!already) {
-      this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'estop', reason);
-      this.events.emit('estop', { engaged: true, reason, source });
-    }
+    // Every engage is recorded and announced (with its new engagement number in the state).
+    this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'estop', reason);
+    this.events.emit('estop', { engaged: true, reason, source });
     await this.bank.safeAll(`estop: ${reason}`, category);
   }
 

@@ -59,7 +59,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Te
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'llmos-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest none', 'set_tcp_nodelay true', ...(options.extra ?? ['allow_anonymous true']), ''].join('\n'));
+  // max_queued_messages: Mosquitto drops QoS 1 messages beyond 1,000 queued for a client that
+  // acks slowly (a busy device); a burst of commands must not be silently thinned out.
+  writeFileSync(conf, [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest none', 'set_tcp_nodelay true', 'max_queued_messages 100000', ...(options.extra ?? ['allow_anonymous true']), ''].join('\n'));
   let proc: ChildProcess | undefined;
   const broker: TestBroker = {
     kind: 'mosquitto', v5: true, port, url: `${options.scheme ?? 'mqtt'}://127.0.0.1:${port}`,

@@ -71,6 +71,9 @@ test('the e-stop pin may not be shared with an actuator or sensor; reversible mo
   assert.throws(() => parseBoardProfile(doc(5), 'test'), /\/estop\/pin: pin 5 is also used by actuator winch/);
   const ok = parseBoardProfile(doc(24), 'test');
   assert.equal(ok.actuators.get('winch')?.max_rate, DEFAULT_MOTOR_RATE);
+  // Scaled to the range: a -100..100 motor still stops from full speed in a quarter second.
+  const wide = parseBoardProfile({ name: 'w', actuators: { m: { type: 'motor', range: [-100, 100] } } }, 'test');
+  assert.equal(wide.actuators.get('m')?.max_rate, DEFAULT_MOTOR_RATE * 100);
   assert.equal(ok.actuators.get('led')?.max_rate, undefined);
 });
 

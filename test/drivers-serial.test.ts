@@ -82,6 +82,25 @@ test('a reply that comes after its timeout is never taken as the answer to the n
   }
 });
 
+test('a line still waiting its turn after a timeout is checked again before it goes out (an e-stop meanwhile stops it)', async () => {
+  const path = port();
+  const twin = new SerialTwin([path], { reply: (l) => (l === 'SLOW' ? undefined : 'PONG') });
+  const d = new SerialDriver({ name: 'ctl', options: {}, binding: twin.binding });
+  const uart = line(path);
+  await d.open([uart], []);
+  try {
+    await assert.rejects(d.request(uart, 'SLOW', { awaitReply: true, timeoutMs: 60 }), /no reply/);
+    let latched = false;
+    const guard = (): void => { if (latched) throw new Error('e-stop engaged'); };
+    const next = d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500, guard });
+    latched = true; // the e-stop latches while the line waits for the late reply to pass
+    await assert.rejects(next, /e-stop engaged/);
+    assert.deepEqual(twin.received, ['SLOW'], 'PING never reached the device');
+  } finally {
+    await d.close();
+  }
+});
+
 test('a servo over a line template: GRIP {value}, the reply checked against expect', async () => {
   assert.equal(formatLine('GRIP {value}', 42.00001), 'GRIP 42');
   assert.equal(formatLine('LED {value}', true), 'LED 1');

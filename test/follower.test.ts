@@ -185,7 +185,7 @@ actuators:
     const res = await r.os.execute('wave hello');
     assert.equal(res.mode, 'REFUSED');
     assert.equal(res.error?.code, 'ERR_TRACE_BOARD_MISMATCH');
-    assert.match(res.error?.message ?? '', /uses the actuator "arm", which board "rover" does not have \(it has base\)|uses the tool servo_move, which board "rover" does not offer/);
+    assert.match(res.error?.message ?? '', /uses the actuator "arm", which board "rover" does not have \(it has base\)|uses the tool servo_move, which board "rover" with this configuration does not offer/);
     assert.deepEqual(r.writes(), [], 'nothing moved');
     assert.equal(r.os.decide('wave hello', { allowLlm: true }).mode, 'MIXED', 'with a model, the plan can be adapted');
     const ok = await r.os.execute('drive forward 1 meter');

@@ -288,3 +288,13 @@ test('a call past the e-stop check (its hook still deciding) cannot take the out
     assert.equal(base.filter((w) => w.channel === 'right').at(-1)?.value, 0, 'both wheels stopped');
   }, { manualClock: true });
 });
+
+test('every e-stop engage is a new engagement: a release for an earlier one names the wrong e-stop', async () => {
+  await withRobot(async (r) => {
+    await r.os.estop('first', 'mqtt');
+    const first = r.os.gate.estopStatus.engagement;
+    await r.os.estop('second: the button', 'button');
+    assert.equal(r.os.gate.estopStatus.engagement, first + 1);
+    assert.match(r.os.gate.estopStatus.reason ?? '', /second/);
+  });
+});

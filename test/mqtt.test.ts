@@ -106,6 +106,9 @@ test('a v5 response topic that cannot carry a reply (a wildcard) is answered on 
     assert.match(m.body, /response topic \\"x\/#\\" cannot carry a reply/);
     const ok = await request(c, d.base, 'state', { id: 'after' }, 'after');
     assert.equal(ok['ok'], true, 'still serving');
+    // Engaging the e-stop is always done, whatever the response topic.
+    await c.publishAsync(`${d.base}/cmd/estop`, JSON.stringify({ id: 'v5-stop', action: 'engage' }), { qos: 1, properties: { responseTopic: `${d.base}/events` } });
+    await until(() => d.r.os.gate.estopEngaged || undefined);
     assert.ok(!statuses.some((s) => s.body === 'offline'), 'never dropped off the broker');
   } finally {
     await c.endAsync();
@@ -393,8 +396,8 @@ test('security: the production preset refuses a plaintext remote broker; the goa
   assert.doesNotThrow(() => planConnection({ ...cfg, url: 'mqtts://broker.example.com:8883' }, 'x', 'production', topics));
   assert.doesNotThrow(() => planConnection({ ...cfg, url: 'mqtt://broker.example.com:1883' }, 'x', 'development', topics));
   // A silently dead link must be noticed within the link-loss window: keepalive is shortened to fit.
-  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 30 }, 'x', 'development', topics, 2000).options['keepalive'], 2);
-  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 0 }, 'x', 'development', topics, 9000).options['keepalive'], 6);
+  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 30 }, 'x', 'development', topics, 2000).options['keepalive'], 5);
+  assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 0 }, 'x', 'development', topics, 12000).options['keepalive'], 8);
   assert.equal(planConnection({ ...cfg, url: 'mqtt://127.0.0.1:1883', keepalive_s: 30 }, 'x', 'development', topics).options['keepalive'], 30);
   assert.throws(() => planConnection({ ...cfg, url: 'mqtts://b:8883', tls: { ca: '/nonexistent/ca.pem' } }, 'x', 'production', topics), /\/mqtt\/tls\/ca: cannot read/);
   const d = await device({ mqtt: { allow_goals: ['turn (on|off) the led', 'beep'] } });

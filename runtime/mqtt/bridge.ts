@@ -245,7 +245,6 @@ export class MqttBridge {
         throw new LlmosError('ERR_MQTT', `cmd/${name}: the payload is not JSON`);
       }
       id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
-      if (badResponseTopic) throw new LlmosError('ERR_MQTT', `cmd/${name}: response topic ${JSON.stringify(responseTopic)} cannot carry a reply (no wildcards, no $ topics, not under ${this.topics.base}/); not executed`);
       const handler = COMMANDS[name];
       if (!handler) throw new LlmosError('ERR_MQTT', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
       if (packet.retain) throw new LlmosError('ERR_MQTT', `cmd/${name}: retained commands are not executed (they would replay at every reconnect)`);
@@ -253,6 +252,9 @@ export class MqttBridge {
       if (issues.length > 0) throw new LlmosError('ERR_MQTT', `cmd/${name}: ${describeIssues(issues)}`);
       const p = body as Record<string, unknown>;
       const engage = name === 'estop' && p['action'] === 'engage';
+      // Engaging the e-stop is always done; anything else with a response topic that cannot carry
+      // its reply is refused (the answer goes to reply/<id>).
+      if (badResponseTopic && !engage) throw new LlmosError('ERR_MQTT', `cmd/${name}: response topic ${JSON.stringify(responseTopic)} cannot carry a reply (no wildcards, no $ topics, none of this device's own topics but ${this.topics.base}/reply/...); not executed`);
       if (handler.dedupe && id !== undefined && !engage && this.seen.has(id)) {
         this.send(origin, id, { ...(this.seen.get(id) as Record<string, unknown>), duplicate: true });
         return;

@@ -20,12 +20,13 @@ const LOOPBACK = new Set(['localhost', '127.0.0.1', '::1', '[::1]']);
 /**
  * The keepalive that lets the link-loss failsafe fire on time: a link that dies silently (no
  * TCP reset) is only noticed after about 1.5 keepalive intervals, so the interval must fit in
- * the failsafe's window. 0 (no keepalive) would never notice it. Never below 2 s: a busy event
- * loop (a burst of commands) must not be mistaken for a dead link.
+ * the failsafe's window. 0 (no keepalive) would never notice it. Never below 5 s: a busy event
+ * loop (a burst of commands, a slow SD card) must not be mistaken for a dead link, which would
+ * drop in-flight replies and stop motion for nothing.
  */
 export function keepaliveFor(keepaliveS: number, linkLossMs: number | undefined): number {
   if (linkLossMs === undefined) return keepaliveS;
-  const fits = Math.max(2, Math.floor(linkLossMs / 1500));
+  const fits = Math.max(5, Math.floor(linkLossMs / 1500));
   return keepaliveS > 0 ? Math.min(keepaliveS, fits) : fits;
 }
 

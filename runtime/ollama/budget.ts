@@ -22,15 +22,19 @@ export class HourlyLedger {
   constructor(clock: Clock, file?: string) {
     this.clock = clock;
     this.file = file;
-    if (file) {
-      try {
-        const raw = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-        if (Array.isArray(raw)) {
-          this.entries = raw.filter((e): e is { t: number; calls: number; tokens: number } =>
-            !!e && typeof e === 'object' && [e.t, e.calls, e.tokens].every((n) => typeof n === 'number' && Number.isFinite(n)));
-        }
-      } catch { /* none yet, or unreadable: the budget starts from this process's use */ }
-    }
+    this.reload();
+  }
+
+  /** Other processes' use since we last looked (the file is the shared truth). */
+  private reload(): void {
+    if (!this.file) return;
+    try {
+      const raw = JSON.parse(readFileSync(this.file, 'utf8')) as unknown;
+      if (Array.isArray(raw)) {
+        this.entries = raw.filter((e): e is { t: number; calls: number; tokens: number } =>
+          !!e && typeof e === 'object' && [e.t, e.calls, e.tokens].every((n) => typeof n === 'number' && Number.isFinite(n)));
+      }
+    } catch { /* none yet, or unreadable: keep what this process knows */ }
   }
 
   private now(): number {
@@ -39,6 +43,8 @@ export class HourlyLedger {
   }
 
   add(calls: number, tokens: number): void {
+    // Read, add, write: a use recorded by another process meanwhile is kept, not overwritten.
+    this.reload();
     this.entries.push({ t: this.now(), calls, tokens });
     this.prune();
     if (this.file) {
@@ -52,6 +58,7 @@ export class HourlyLedger {
   }
 
   totals(): { calls: number; tokens: number } {
+    this.reload();
     this.prune();
     let calls = 0;
     let tokens = 0;

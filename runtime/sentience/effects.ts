@@ -93,6 +93,11 @@ export class SentienceEffects {
     await this.readBattery();
   }
 
+  /** Reads the battery once at start, so a charged robot does not boot into a stale RECOVERY. */
+  async start(): Promise<void> {
+    await this.readBattery();
+  }
+
   /** Energy follows the measured charge when the board has a battery sensor. */
   private async readBattery(): Promise<void> {
     if (!this.battery) return;
@@ -106,7 +111,7 @@ export class SentienceEffects {
       const charge = this.battery.unit === '%' || this.battery.unit === 'percent' || raw > 1 ? raw / 100 : raw;
       this.sentience.set('energy', 2 * Math.max(0, Math.min(1, charge)) - 1, 'battery');
     } catch {
-      // No reading this time: the cost model stands until the next one.
+      // No reading this time: energy keeps its last measured value until the next one.
     }
   }
 
