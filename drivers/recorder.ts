@@ -21,7 +21,6 @@ export class WriteRecorder {
   readonly writes: RecordedWrite[] = [];
   private fd: number | undefined;
   private readonly origin: number;
-  private readonly listeners = new Set<(w: RecordedWrite) => void>();
 
   private readonly clock: Clock;
   readonly logFile: string | undefined;
@@ -42,14 +41,9 @@ export class WriteRecorder {
     this.writes.push(w);
     // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
-    for (const l of this.listeners) l(w);
     return w;
   }
 
-  onWrite(listener: (w: RecordedWrite) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
 
   failsafeTarget(): FailsafeTarget | undefined {
     if (!this.logFile) return undefined;

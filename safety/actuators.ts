@@ -469,6 +469,8 @@ export class ActuatorBank {
         }
       }
     }
+    const before = state.commanded;
+    let refused: LlmosError | undefined;
     state.commanded = value;
     const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
     const ticket = { started: this.clock.now() };
@@ -476,11 +478,16 @@ export class ActuatorBank {
     try {
       // A driver that queues (serial) checks again right before the bytes go out.
       const guard = opts.safe ? undefined : (): void => {
-        if (this.latchReason) throw this.latchReason;
-        if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
+        const no = this.latchReason ?? (opts.token !== undefined && this.motionOf(spec).token !== opts.token ? new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`) : undefined);
+        if (no) { refused = no; throw no; }
       };
       await this.driverFor(spec).write(target, value, guard);
     } catch (e) {
+      if (refused !== undefined && e === refused) {
+        // Refused before anything went out: not a driver fault, and the output did not change.
+        if (state.commanded === value) state.commanded = before;
+        throw e;
+      }
       state.uncertain = true;
       const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
       this.options.emit('driverError', { actuator: spec.name, error });

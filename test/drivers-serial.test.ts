@@ -10,7 +10,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLlmosError } from '../lib/errors.js';
 import { SerialDriver, formatLine } from '../drivers/serial.js';
-import { SerialTwin } from '../drivers/twins/serial-device.js';
+import { SerialTwin, type SerialTwinOptions } from '../drivers/twins/serial-device.js';
 import { WriteRecorder } from '../drivers/recorder.js';
 import { RealClock } from '../lib/clock.js';
 import type { ActuatorSpec } from '../drivers/types.js';
@@ -21,6 +21,22 @@ const port = (): string => `/dev/ttyTEST${process.pid}_${seq++}`;
 
 function line(path: string, extra: Partial<ActuatorSpec> = {}): ActuatorSpec {
   return { name: 'uart', type: 'serial_line', driver: 'ctl', channel: {}, range: [0, 0], on_range: 'reject', on_rate: 'ramp', safe_value: 'hold', stop_category: 0, port: path, allow: ['^PING$', '^STATUS$', '^SLOW$'], reply_timeout_ms: 200, ...extra };
+}
+
+interface TwinRig { path: string; twin: SerialTwin; d: SerialDriver; uart: ActuatorSpec }
+
+/** A serial driver on its simulated device, opened with one `uart` line; closed after `fn`. */
+async function withTwin(o: { twin?: SerialTwinOptions; driver?: Record<string, unknown>; recorder?: WriteRecorder }, fn: (r: TwinRig) => Promise<void>): Promise<void> {
+  const path = port();
+  const twin = new SerialTwin([path], o.twin);
+  const d = new SerialDriver({ name: 'ctl', options: o.driver ?? {}, binding: twin.binding, ...(o.recorder ? { recorder: o.recorder } : {}) });
+  const uart = line(path);
+  await d.open([uart], []);
+  try {
+    await fn({ path, twin, d, uart });
+  } finally {
+    await d.close();
+  }
 }
 
 async function until<T>(f: () => T | undefined | false, ms = 5000): Promise<T> {
@@ -54,41 +70,22 @@ test('request/reply over the mock binding: one request at a time, each reply to 
 });
 
 test('a device that does not answer: ERR_SERIAL_TIMEOUT naming the port and the line; the next request still works', async () => {
-  const path = port();
-  const twin = new SerialTwin([path], { reply: (l) => (l === 'SLOW' ? undefined : 'PONG') });
-  const d = new SerialDriver({ name: 'ctl', options: {}, binding: twin.binding });
-  const uart = line(path);
-  await d.open([uart], []);
-  try {
+  await withTwin({ twin: { reply: (l) => (l === 'SLOW' ? undefined : 'PONG') } }, async ({ path, d, uart }) => {
     await assert.rejects(d.request(uart, 'SLOW', { awaitReply: true, timeoutMs: 80 }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_SERIAL_TIMEOUT' && e.message.includes(path) && e.message.includes('"SLOW"'));
     assert.equal(await d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500 }), 'PONG');
-  } finally {
-    await d.close();
-  }
+  });
 });
 
 test('a reply that comes after its timeout is never taken as the answer to the next line', async () => {
-  const path = port();
-  const twin = new SerialTwin([path], { reply: (l) => (l === 'SLOW' ? 'LATE' : 'PONG'), replyDelayMs: (l) => (l === 'SLOW' ? 100 : 80) });
-  const d = new SerialDriver({ name: 'ctl', options: {}, binding: twin.binding });
-  const uart = line(path);
-  await d.open([uart], []);
-  try {
+  await withTwin({ twin: { reply: (l) => (l === 'SLOW' ? 'LATE' : 'PONG'), replyDelayMs: (l) => (l === 'SLOW' ? 100 : 80) } }, async ({ path, d, uart }) => {
     await assert.rejects(d.request(uart, 'SLOW', { awaitReply: true, timeoutMs: 60 }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_SERIAL_TIMEOUT');
     assert.equal(await d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500 }), 'PONG');
     assert.deepEqual(d.connection(path)?.unsolicited, ['LATE'], 'the late reply was set aside');
-  } finally {
-    await d.close();
-  }
+  });
 });
 
 test('a line still waiting its turn after a timeout is checked again before it goes out (an e-stop meanwhile stops it)', async () => {
-  const path = port();
-  const twin = new SerialTwin([path], { reply: (l) => (l === 'SLOW' ? undefined : 'PONG') });
-  const d = new SerialDriver({ name: 'ctl', options: {}, binding: twin.binding });
-  const uart = line(path);
-  await d.open([uart], []);
-  try {
+  await withTwin({ twin: { reply: (l) => (l === 'SLOW' ? undefined : 'PONG') } }, async ({ twin, d, uart }) => {
     await assert.rejects(d.request(uart, 'SLOW', { awaitReply: true, timeoutMs: 60 }), /no reply/);
     let latched = false;
     const guard = (): void => { if (latched) throw new Error('e-stop engaged'); };
@@ -96,9 +93,7 @@ test('a line still waiting its turn after a timeout is checked again before it g
     latched = true; // the e-stop latches while the line waits for the late reply to pass
     await assert.rejects(next, /e-stop engaged/);
     assert.deepEqual(twin.received, ['SLOW'], 'PING never reached the device');
-  } finally {
-    await d.close();
-  }
+  });
 });
 
 test('a servo over a line template: GRIP {value}, the reply checked against expect', async () => {
@@ -120,12 +115,7 @@ test('a servo over a line template: GRIP {value}, the reply checked against expe
 });
 
 test('unplugged and plugged back: requests fail at once naming the port, then the driver reconnects by itself', async () => {
-  const path = port();
-  const twin = new SerialTwin([path]);
-  const d = new SerialDriver({ name: 'ctl', options: { reconnect_ms: 20, max_reconnect_ms: 100 }, binding: twin.binding });
-  const uart = line(path);
-  await d.open([uart], []);
-  try {
+  await withTwin({ driver: { reconnect_ms: 20, max_reconnect_ms: 100 } }, async ({ path, twin, d, uart }) => {
     assert.equal(await d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500 }), 'PONG');
     twin.unplug();
     await until(() => !d.connection(path)?.isConnected);
@@ -135,9 +125,7 @@ test('unplugged and plugged back: requests fail at once naming the port, then th
     twin.plugIn();
     await until(() => d.connection(path)?.isConnected);
     assert.equal(await d.request(uart, 'PING', { awaitReply: true, timeoutMs: 500 }), 'PONG');
-  } finally {
-    await d.close();
-  }
+  });
 });
 
 test('the serial-gripper example board runs on its twin: the gripper closes over the line', async () => {
