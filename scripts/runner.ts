@@ -5,6 +5,7 @@
 import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { isLlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
+import { redactUrl } from '../lib/redact.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
@@ -82,7 +83,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       const b = bridge;
       os.onShutdown(() => b.stop());
       await bridge.start();
-      process.stderr.write(`${name}: serving ${bridge.topics.base}/cmd/+ on ${os.config.mqtt.url}\n`);
+      process.stderr.write(`${name}: serving ${bridge.topics.base}/cmd/+ on ${redactUrl(os.config.mqtt.url)}\n`);
     } catch (e) {
       const u = usageError(e);
       process.stderr.write(`${name}: ${u.message}\n`);
