@@ -52,7 +52,8 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     if (values['check-board']) {
       const report = await checkBoard(config.board, { twins: config.sim.twins === true });
       process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
-      return report.ok ? 0 : 1;
+      // A profile that does not load is a configuration error (2); devices not found are 1.
+      return report.error ? 2 : report.ok ? 0 : 1;
     }
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
