@@ -9,6 +9,7 @@
  * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
+import { FailureStreak } from '../lib/line-log.js';
 import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
@@ -149,6 +150,7 @@ export class LLMOS {
   /** L2 memory: one line per finished run; a log that cannot be written never fails a run. */
   private recordSessions(log: SessionLog): void {
     this.sessionLog = log;
+    const streak = new FailureStreak(`session log ${log.file}`, (m) => this.log.warn(m));
     this.events.on('run_finished', ({ run, result }) => {
       try {
         log.append({
@@ -156,8 +158,9 @@ export class LLMOS {
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
         });
+        streak.succeeded();
       } catch (e) {
-        this.log.warn(`session log: ${(e as Error).message}`);
+        streak.failed(e);
       }
     });
   }
@@ -180,7 +183,7 @@ export class LLMOS {
     this._profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
     this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
     if (cfg.logging.sessions) this.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
-    this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
+    this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl'), 200, (m) => this.log.warn(m)) : new MemoryAudit();
     this._gate = await openSafetyGate({
       ...(cfg.tools.facts ? { facts: new FactStore(join(cfg.paths.state, 'facts.json')) } : {}),
       profile: this._profile,
