@@ -40,6 +40,7 @@ export const ERROR_CODES = {
   ERR_DRIVER: 'a driver failed to open, read or write',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
   ERR_STATE: 'a state file could not be read or written',
+  ERR_PATH_UNUSABLE: 'a path for state, logs, the sim log, a board or a config is not a usable file or directory (a device, /proc, unwritable)',
   ERR_EXPIRED: 'the deadline of a command passed before it could start; it was not executed',
   ERR_TRACE_BOARD_MISMATCH: 'the learned trace uses a tool, actuator or sensor this board does not have',
   ERR_FACTS_FULL: 'the facts store is full',

@@ -10,6 +10,7 @@
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
 import { FailureStreak } from '../lib/line-log.js';
+import { removeStaleTemps } from '../lib/stale-temps.js';
 import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
@@ -180,6 +181,9 @@ export class LLMOS {
   async boot(): Promise<this> {
     if (this.booted) return this;
     const cfg = this.config;
+    // Temp files of writers killed between write and rename (their pid is gone).
+    removeStaleTemps([cfg.paths.traces], 0);
+    removeStaleTemps([cfg.paths.state, cfg.paths.crystallized], 2);
     this._profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
     this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
     if (cfg.logging.sessions) this.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
@@ -454,7 +458,9 @@ export class LLMOS {
     r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: modelBudget ? 'llm' : 'trace', runId, signal, replay: true, ...(modelBudget ? { budget: modelBudget } : {}) } });
     try {
       const ok = r.ok && !signal.aborted;
-      await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
+      // A run cut short (e-stop, shutdown, a closed output) says nothing about the trace.
+      const aborted = signal.aborted || r.error?.code === 'ERR_ABORTED';
+      if (!aborted) await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
       if (ok && mode === 'FOLLOWER') {
         const made = await this.crystallizer.maybeAuto(trace.goal_signature);
         if (made) this.log.info(`crystallized "${trace.goal_text}" into ${made.fileName} (${made.name})`);

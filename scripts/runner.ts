@@ -6,10 +6,12 @@ import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { isLlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { redactUrl } from '../lib/redact.js';
+import { assertUsableDir, assertUsableFile } from '../lib/usable-path.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
+import { watchStdout } from './stdout-closed.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
@@ -55,6 +57,9 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       // A profile that does not load is a configuration error (2); devices not found are 1.
       return report.error ? 2 : report.ok ? 0 : 1;
     }
+    assertUsableDir(config.paths.state, 'state directory (--state, paths.state)');
+    if (config.logging.sessions) assertUsableDir(config.paths.logs, 'log directory (paths.logs)');
+    if (config.sim.log) assertUsableFile(config.sim.log, 'sim log (--sim-log, sim.log)');
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
     sd = process.env['NOTIFY_SOCKET'] ? (await import('../runtime/sd-notify.js')).SdNotify.fromEnv() : undefined;
@@ -101,6 +106,12 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   if (idle) process.stderr.write(`${name}: standard input is /dev/null: idle until stopped\n`);
   await sd?.ready(`${os.traceReport.loaded} traces; ${bridge ? `serving ${bridge.topics.base}/cmd/+` : idle ? 'idle (no MQTT broker configured)' : 'reading goals from standard input'}`);
   const perGoal = { allowLlm: spec.allowLlm, ...spec.executeOptions?.(values) };
+  // The reader of our output went away: stop motion and goals, then end quietly.
+  const stdout = watchStdout(() => {
+    // stopMotion first: it also discards the goals still queued, so none starts after this.
+    void os.stopMotion('standard output closed').catch(() => undefined).finally(() => os.shutdown('standard output closed'));
+    process.stdin.destroy();
+  });
   try {
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
     const offConfirm = announceConfirmations(os);
@@ -108,6 +119,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
+      if (stdout.closed) break;
       if (line.startsWith(':')) {
         process.stderr.write(`${runControl(os, line)}\n`);
         continue;
@@ -115,8 +127,10 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       const result = os.execute(line, { source: 'cli', explain: values['explain'] === true, ...perGoal });
       printing = printing.then(async () => {
         const r = await result;
+        // Goals cut short because no one reads the answer are not failures of this run.
+        if (stdout.closed) return;
         if (!r.ok) failed = true;
-        process.stdout.write(`${formatResult(r, json)}\n`);
+        stdout.write(`${formatResult(r, json)}\n`);
       });
     }
     await printing;
@@ -138,6 +152,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
   }
   await os.shutdown('done');
+  stdout.off();
   unguard();
   return failed ? 1 : 0;
 }
