@@ -97,6 +97,8 @@ export interface OllamaConfig {
   model: string;
   embed_model: string;
   timeout_ms: number;
+  /** The largest answer read from Ollama; more is refused (ERR_LLM_BAD_OUTPUT) without being buffered. */
+  max_response_bytes?: number;
   max_iterations: number;
   learn_requires: 'tool_success' | 'sensor_check' | 'operator_confirm';
 }
