@@ -6,6 +6,7 @@
 import { LlmosError } from '../lib/errors.js';
 import type { ActuatorSpec, ChannelSpec, SensorSpec } from './types.js';
 import type { FirmataLike } from './j5-firmata-io.js';
+import { servoRangeProblem } from './j5-servo.js';
 
 const MODE = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 } as const;
 const MODE_NAMES = ['INPUT', 'OUTPUT', 'ANALOG', 'PWM', 'SERVO'];
@@ -22,6 +23,8 @@ export function actuatorPinProblems(io: FirmataLike, spec: ActuatorSpec): string
     const need = spec.type === 'servo' ? MODE.SERVO : spec.type === 'digital_out' ? MODE.OUTPUT : MODE.PWM;
     const p = checkPin(io, ch.pin, need);
     if (p) out.push(`${label}: ${p}`);
+    const range = spec.type === 'servo' ? servoRangeProblem(ch.pwm_range) : undefined;
+    if (range) out.push(`${label}: ${range}`);
     if (spec.type === 'motor' || spec.type === 'differential_drive') {
       if (ch.dir_pin === undefined && spec.range[0] < 0) out.push(`${label}: dir_pin is required to run backwards (range ${spec.range[0]}..${spec.range[1]})`);
       for (const k of ['dir_pin', 'cdir_pin'] as const) {

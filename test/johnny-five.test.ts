@@ -293,9 +293,11 @@ test('firmata-io over serialport 13: johnny-five\'s writes reach the wire as Fir
     await d.write({ actuator: p.actuators.get('led')! }, true);
     // The stream writes asynchronously: wait (bounded) for the last expected bytes.
     for (let i = 0; i < 400 && !contains(uno.recording, [0x91, 0x20, 0x00]); i++) await new Promise((res) => setTimeout(res, 5));
-    // SERVO_CONFIG pin 3, 500..2500 µs; then ANALOG_MESSAGE pin 3 = 1500 (7-bit lsb, msb).
+    // SERVO_CONFIG pin 3, 500..2500 µs; then ANALOG_MESSAGE pin 3 = 90: an angle, which the
+    // firmware maps into the configured range (a µs value below 544 would be read as an angle too).
     assert.ok(contains(uno.recording, [0xF0, 0x70, 3, 500 & 0x7F, 500 >> 7, 2500 & 0x7F, 2500 >> 7, 0xF7]), 'servo config on the wire');
-    assert.ok(contains(uno.recording, [0xE3, 1500 & 0x7F, 1500 >> 7]), 'servo write on the wire');
+    assert.ok(contains(uno.recording, [0xE3, 90, 0]), 'servo write on the wire: 90 degrees');
+    assert.ok(!contains(uno.recording, [0xE3, 1500 & 0x7F, 1500 >> 7]), 'no microseconds on the wire');
     assert.ok(contains(uno.recording, [0x91, 0x20, 0x00]), 'digital port 1 with pin 13 high');
     uno.send([0xE0, 0x7F, 0x07]); // A0 = 1023
     let force: unknown;

@@ -1,0 +1,130 @@
+/**
+ * Child process: an emulated Uno (avr-uno.ts) behind a pseudo-terminal made by socat. socat's
+ * `wait-slave` holds the data until a program opens the pty; that open resets the board, as
+ * opening a real Uno's USB serial port does (DTR), so every connection sees the sketch boot and
+ * StandardFirmata's version report. When the program closes the port socat exits and a new pty
+ * is made at the same path. The parent drives inputs and reads pin measurements over IPC.
+ *
+ * Started by uno.ts with LLMOS_AVR_HOST=1 (node --test may load this file as a test: then it does nothing).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { AvrUno, UNO_FREQ } from './avr-uno.js';
+
+export type HostRequest =
+  | { op: 'input'; pin: number; high: boolean }
+  | { op: 'analog'; channel: number; volts: number }
+  | { op: 'query'; id: number; what: 'pulses' | 'level' | 'duty' | 'clear' | 'speed'; pin: number }
+  | { op: 'stop' };
+
+export type HostMessage =
+  | { type: 'listening'; gen: number; path: string }
+  | { type: 'connected'; gen: number }
+  | { type: 'closed'; gen: number }
+  | { type: 'reply'; id: number; value: unknown }
+  | { type: 'error'; message: string };
+
+interface HostOptions { hex: string; link: string; socat: string }
+
+function main(o: HostOptions): void {
+  const send = (m: HostMessage): void => { process.send?.(m); };
+  const inputs = new Map<number, boolean>();
+  const analog = new Map<number, number>();
+  let uno: AvrUno | undefined;
+  let socat: ChildProcess | undefined;
+  let gen = 0;
+  let stopping = false;
+  let startedAt = 0;
+  let emulated = 0;
+  let wall = 0;
+
+  const boot = (): AvrUno => {
+    const u = new AvrUno(o.hex);
+    for (const [pin, high] of inputs) u.setInput(pin, high);
+    for (const [ch, v] of analog) u.setAnalog(ch, v);
+    return u;
+  };
+
+  const startSocat = (): void => {
+    if (stopping) return;
+    const myGen = ++gen;
+    const p = spawn(o.socat, ['-d', '-d', `PTY,link=${o.link},rawer,wait-slave`, 'STDIO'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    socat = p;
+    let err = '';
+    p.stderr.setEncoding('utf8');
+    p.stderr.on('data', (d: string) => {
+      err += d;
+      if (/PTY is /.test(d)) send({ type: 'listening', gen: myGen, path: o.link });
+      if (/starting data transfer loop/.test(d) && socat === p) {
+        // The program opened the port: the board resets and boots.
+        uno = boot();
+        uno.onTransmit = (b) => { tx.push(b); };
+        startedAt = performance.now();
+        emulated = 0;
+        send({ type: 'connected', gen: myGen });
+        schedule();
+      }
+    });
+    p.stdout.on('data', (d: Buffer) => { if (socat === p) uno?.receive(d); });
+    p.stdin.on('error', () => undefined);
+    p.on('exit', (code) => {
+      if (socat !== p) return;
+      uno = undefined;
+      socat = undefined;
+      send({ type: 'closed', gen: myGen });
+      if (code !== 0 && !stopping && !/exiting with status 0/.test(err)) send({ type: 'error', message: `socat exited with ${String(code)}: ${err.slice(-500)}` });
+      startSocat();
+    });
+  };
+
+  const tx: number[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = (delay = 0): void => {
+    if (timer || !uno) return;
+    timer = setTimeout(() => { timer = undefined; slice(); }, delay);
+  };
+  // Paced to real time in slices of at most 10 ms of emulated time; when behind, as fast as it can.
+  const slice = (): void => {
+    const u = uno;
+    if (!u) return;
+    const t0 = performance.now();
+    const due = (t0 - startedAt) * (UNO_FREQ / 1000) - emulated;
+    if (due > 0) {
+      const n = Math.min(due, UNO_FREQ / 100);
+      u.run(n);
+      emulated += n;
+      wall += performance.now() - t0;
+    }
+    if (tx.length > 0 && socat?.stdin?.writable) socat.stdin.write(Buffer.from(tx.splice(0)));
+    schedule(due > UNO_FREQ / 1000 ? 0 : 1);
+  };
+
+  process.on('message', (m: HostRequest) => {
+    switch (m.op) {
+      case 'input': inputs.set(m.pin, m.high); uno?.setInput(m.pin, m.high); return;
+      case 'analog': analog.set(m.channel, m.volts); uno?.setAnalog(m.channel, m.volts); return;
+      case 'query': {
+        let value: unknown = null;
+        if (m.what === 'speed') value = wall > 0 ? (emulated / UNO_FREQ) / (wall / 1000) : null;
+        else if (uno) {
+          if (m.what === 'pulses') value = uno.pulses(m.pin);
+          else if (m.what === 'level') value = uno.level(m.pin);
+          else if (m.what === 'duty') value = uno.duty(m.pin);
+          else { uno.clearPulses(m.pin); value = true; }
+        }
+        send({ type: 'reply', id: m.id, value });
+        return;
+      }
+      case 'stop':
+        stopping = true;
+        clearTimeout(timer);
+        socat?.kill('SIGTERM');
+        process.disconnect();
+    }
+  });
+  process.on('disconnect', () => { stopping = true; clearTimeout(timer); socat?.kill('SIGTERM'); });
+  startSocat();
+}
+
+if (process.env['LLMOS_AVR_HOST'] === '1' && process.send) {
+  main({ hex: process.env['LLMOS_AVR_HEX'] as string, link: process.env['LLMOS_AVR_LINK'] as string, socat: process.env['LLMOS_AVR_SOCAT'] ?? 'socat' });
+}
