@@ -8,6 +8,7 @@
  * Started by uno.ts with LLMOS_AVR_HOST=1 (node --test may load this file as a test: then it does nothing).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { AvrUno, UNO_FREQ } from './avr-uno.js';
 
 export type HostRequest =
@@ -26,7 +27,7 @@ export type HostMessage =
 interface HostOptions { hex: string; link: string; socat: string }
 
 function main(o: HostOptions): void {
-  const send = (m: HostMessage): void => { process.send?.(m); };
+  const send = (m: HostMessage): void => { if (process.connected) process.send?.(m); };
   const inputs = new Map<number, boolean>();
   const analog = new Map<number, number>();
   let uno: AvrUno | undefined;
@@ -53,7 +54,17 @@ function main(o: HostOptions): void {
     p.stderr.setEncoding('utf8');
     p.stderr.on('data', (d: string) => {
       err += d;
-      if (/PTY is /.test(d)) send({ type: 'listening', gen: myGen, path: o.link });
+      if (process.env['LLMOS_AVR_DEBUG']) process.stderr.write(d);
+      // socat names the pty before it makes the link: announce it once the path exists.
+      if (/PTY is /.test(d)) {
+        const poll = (): void => { if (socat !== p) return; if (existsSync(o.link)) send({ type: 'listening', gen: myGen, path: o.link }); else setTimeout(poll, 5); };
+        poll();
+      }
+      // The program closed the port: socat would wait for our side to end too.
+      if (/probably PTY closed|\(fd 5\) is at EOF/.test(d) && socat === p) {
+        uno = undefined;
+        p.kill('SIGTERM');
+      }
       if (/starting data transfer loop/.test(d) && socat === p) {
         // The program opened the port: the board resets and boots.
         uno = boot();
@@ -71,7 +82,7 @@ function main(o: HostOptions): void {
       uno = undefined;
       socat = undefined;
       send({ type: 'closed', gen: myGen });
-      if (code !== 0 && !stopping && !/exiting with status 0/.test(err)) send({ type: 'error', message: `socat exited with ${String(code)}: ${err.slice(-500)}` });
+      if (code !== 0 && code !== null && !stopping && !/exiting with status 0/.test(err)) send({ type: 'error', message: `socat exited with ${String(code)}: ${err.slice(-500)}` });
       startSocat();
     });
   };
