@@ -130,11 +130,14 @@ export class JohnnyFiveDriver implements Driver {
     if (!io || !this.board || this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: cannot watch pin ${String(spec.pin)}: the board is not connected`);
     const pin = Number(spec.pin);
     // An active-low button pulls to ground: the board's pull-up keeps the pin from floating.
-    const mode = spec.active_low ? io.MODES['PULLUP'] : io.MODES['INPUT'];
+    // StandardFirmata before 2.5 has no PULLUP mode: HIGH written to an INPUT turns the pull-up on.
+    const legacyPullUp = spec.active_low === true && !io.pins[pin]?.supportedModes.includes(io.MODES['PULLUP'] ?? -1);
+    const mode = spec.active_low && !legacyPullUp ? io.MODES['PULLUP'] : io.MODES['INPUT'];
     if (!Number.isInteger(pin) || mode === undefined || !io.pins[pin]?.supportedModes.includes(mode)) {
       throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input${spec.active_low ? ' with pull-up' : ''}`);
     }
     io.pinMode(pin, mode);
+    if (legacyPullUp) io.digitalWrite(pin, 1);
     const filter = pressFilter(onChange, spec.debounce_ms ?? 20);
     const watcher = { onLost: onLost ?? (() => undefined) };
     this.inputWatchers.add(watcher);

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { AvrUno, UNO_FREQ } from './avr-uno.js';
 
 export type HostRequest =
-  | { op: 'input'; pin: number; high: boolean }
+  | { op: 'input'; pin: number; high: boolean | null }
   | { op: 'analog'; channel: number; volts: number }
   | { op: 'query'; id: number; what: 'pulses' | 'level' | 'duty' | 'clear' | 'speed'; pin: number }
   | { op: 'stop' };
@@ -28,9 +28,11 @@ interface HostOptions { hex: string; link: string; socat: string }
 
 function main(o: HostOptions): void {
   const send = (m: HostMessage): void => { if (process.connected) process.send?.(m); };
-  const inputs = new Map<number, boolean>();
+  const inputs = new Map<number, boolean | null>();
   const analog = new Map<number, number>();
   let uno: AvrUno | undefined;
+  /** The board of the last connection: its pins stay readable after the program closed the port. */
+  let last: AvrUno | undefined;
   let socat: ChildProcess | undefined;
   let gen = 0;
   let stopping = false;
@@ -61,14 +63,15 @@ function main(o: HostOptions): void {
         poll();
       }
       // The program closed the port: socat would wait for our side to end too.
-      if (/probably PTY closed|\(fd 5\) is at EOF/.test(d) && socat === p) {
-        uno = undefined;
-        p.kill('SIGTERM');
-      }
+      // (A real Uno keeps running its sketch after the port closes: so does this one, until the next open resets it.)
+      if (/probably PTY closed|\(fd 5\) is at EOF/.test(d) && socat === p) p.kill('SIGTERM');
       if (/starting data transfer loop/.test(d) && socat === p) {
         // The program opened the port: the board resets and boots.
+        clearTimeout(timer);
+        timer = undefined;
         uno = boot();
-        uno.onTransmit = (b) => { tx.push(b); };
+        last = uno;
+        uno.onTransmit = (b) => { if (socat === p) tx.push(b); };
         startedAt = performance.now();
         emulated = 0;
         send({ type: 'connected', gen: myGen });
@@ -79,7 +82,6 @@ function main(o: HostOptions): void {
     p.stdin.on('error', () => undefined);
     p.on('exit', (code) => {
       if (socat !== p) return;
-      uno = undefined;
       socat = undefined;
       send({ type: 'closed', gen: myGen });
       if (code !== 0 && code !== null && !stopping && !/exiting with status 0/.test(err)) send({ type: 'error', message: `socat exited with ${String(code)}: ${err.slice(-500)}` });
@@ -116,11 +118,11 @@ function main(o: HostOptions): void {
       case 'query': {
         let value: unknown = null;
         if (m.what === 'speed') value = wall > 0 ? (emulated / UNO_FREQ) / (wall / 1000) : null;
-        else if (uno) {
-          if (m.what === 'pulses') value = uno.pulses(m.pin);
-          else if (m.what === 'level') value = uno.level(m.pin);
-          else if (m.what === 'duty') value = uno.duty(m.pin);
-          else { uno.clearPulses(m.pin); value = true; }
+        else if (last) {
+          if (m.what === 'pulses') value = last.pulses(m.pin);
+          else if (m.what === 'level') value = last.level(m.pin);
+          else if (m.what === 'duty') value = last.duty(m.pin);
+          else { last.clearPulses(m.pin); value = true; }
         }
         send({ type: 'reply', id: m.id, value });
         return;

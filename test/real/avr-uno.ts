@@ -50,7 +50,6 @@ export class AvrUno {
   private readonly program: Uint16Array;
   private readonly rx: number[] = [];
   private readonly traces = new Map<number, PinTrace>();
-  private readonly inputs = new Map<number, boolean>();
   onTransmit: (byte: number) => void = () => undefined;
 
   constructor(hexFile: string) {
@@ -70,8 +69,8 @@ export class AvrUno {
     for (const [name, port] of Object.entries(this.ports) as Array<['B' | 'C' | 'D', AVRIOPort]>) {
       port.addListener((value, old) => this.onPort(name, value, old));
     }
-    // Unconnected inputs read high (released buttons, pull-ups); tests pull them low.
-    for (let pin = 0; pin < 20; pin++) this.setInput(pin, true);
+    // Nothing connected: a pin reads its pull-up (high when the firmware turned it on, else low).
+    for (let pin = 0; pin < 20; pin++) this.setInput(pin, null);
   }
 
   /** Bytes from the host, delivered at the USART's own pace. */
@@ -85,11 +84,21 @@ export class AvrUno {
     if (this.usart.writeByte(this.rx[0] as number)) this.rx.shift();
   }
 
-  setInput(pin: number, high: boolean): void {
+  /** Drives an input high or low; null lets it float (then only its pull-up can hold it high). */
+  setInput(pin: number, high: boolean | null): void {
     const { port, bit } = portOf(pin);
-    this.inputs.set(pin, high);
-    this.ports[port].setPin(bit, high);
+    if (high === null) {
+      this.floating.add(pin);
+      this.ports[port].setPin(bit, (this.pullUps[port] & (1 << bit)) !== 0);
+    } else {
+      this.floating.delete(pin);
+      this.ports[port].setPin(bit, high);
+    }
   }
+
+  private readonly floating = new Set<number>();
+  /** The PORT bits of input pins: their pull-ups. */
+  private readonly pullUps: Record<'B' | 'C' | 'D', number> = { B: 0, C: 0, D: 0 };
 
   /** Volts on analog channel 0..5 (AVcc 5 V). */
   setAnalog(channel: number, volts: number): void {
@@ -127,9 +136,14 @@ export class AvrUno {
   }
 
   private onPort(port: 'B' | 'C' | 'D', value: number, old: number): void {
+    const base = port === 'D' ? 0 : port === 'B' ? 8 : 14;
+    this.pullUps[port] = value;
+    for (const pin of this.floating) {
+      const at = portOf(pin);
+      if (at.port === port) this.ports[port].setPin(at.bit, (value & (1 << at.bit)) !== 0);
+    }
     const changed = value ^ old;
     if (!changed) return;
-    const base = port === 'D' ? 0 : port === 'B' ? 8 : 14;
     for (let bit = 0; bit < 8; bit++) {
       if (!(changed & (1 << bit))) continue;
       const pin = base + bit;

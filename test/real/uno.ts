@@ -88,7 +88,8 @@ export class EmulatedUno {
 
   private send(m: HostRequest): void { this.child.send(m); }
 
-  setInput(pin: number, high: boolean): void { this.send({ op: 'input', pin, high }); }
+  /** Drives an input pin; null: nothing connected (a released button: only the pull-up holds it). */
+  setInput(pin: number, high: boolean | null): void { this.send({ op: 'input', pin, high }); }
   setAnalog(channel: number, volts: number): void { this.send({ op: 'analog', channel, volts }); }
 
   query<T>(what: 'pulses' | 'level' | 'duty' | 'clear' | 'speed', pin = 0): Promise<T> {
