@@ -330,9 +330,10 @@ test('the old serialport 8 binding and the `firmata` package are neither install
 });
 
 /** boards/arduino-arm.yaml with `io: mock`, the way the profile's comment tells a user to try it. */
-function mockArm(): string {
+function mockArm(options: { estop?: boolean } = {}): string {
   const doc = parse(readFileSync(packagePath('boards', 'arduino-arm.yaml'), 'utf8')) as Record<string, unknown>;
   delete doc['$schema'];
+  if (options.estop === false) delete doc['estop'];
   (doc['drivers'] as Record<string, Record<string, unknown>>)['arduino']!['io'] = 'mock';
   const file = join(tempDir(), 'arduino-arm-mock.yaml');
   writeFileSync(file, stringify(doc));
@@ -401,7 +402,8 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown): void => { unhandled.push(e); };
   process.on('unhandledRejection', onUnhandled);
-  const r = await simRobot({ board: mockArm(), shippedTraces: false });
+  // Without the e-stop button: with it, the unreadable button latches the e-stop first (the next test).
+  const r = await simRobot({ board: mockArm({ estop: false }), shippedTraces: false });
   const api = { source: 'api' as const, runId: 'j5-loss' };
   try {
     await r.os.gate.call({ name: 'digital_write', args: { actuator: 'led', value: true } }, api);
@@ -415,6 +417,20 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
     assert.deepEqual(unhandled, []);
   } finally {
     process.off('unhandledRejection', onUnhandled);
+    await r.cleanup();
+  }
+});
+
+test('the arm with its e-stop button loses the board: the button can no longer be read, so the e-stop latches', async () => {
+  const r = await simRobot({ board: mockArm(), shippedTraces: false });
+  const api = { source: 'api' as const, runId: 'j5-loss-estop' };
+  try {
+    assert.equal(r.os.gate.estopStatus.engaged, false, 'the pull-up holds the released button high');
+    const bank = (r.os.gate as unknown as { bank: { drivers: Map<string, JohnnyFiveDriver> } }).bank;
+    bank.drivers.get('arduino')!.mockIo!.disconnect();
+    await rejectsWith(r.os.gate.call({ name: 'servo_move', args: { actuator: 'elbow', angle: 100 } }, api), 'ERR_ESTOP_ENGAGED', /e-stop button \(pin 2\) can no longer be read/);
+    assert.equal(r.os.gate.estopStatus.engaged, true);
+  } finally {
     await r.cleanup();
   }
 });
