@@ -80,3 +80,14 @@ export function describePins(a: ActuatorSpec): string {
   if (a.type === 'differential_drive') return `left ${one(a.left ?? {})}, right ${one(a.right ?? {})}`;
   return `${one(a.channel)}${a.channel.pwm_range ? ` (${a.channel.pwm_range[0]}-${a.channel.pwm_range[1]} µs)` : ''}`;
 }
+
+/**
+ * How to make a pin a digital input, with the pull-up for an active-low button. StandardFirmata
+ * before 2.5 has no PULLUP mode: there HIGH written to an INPUT turns the pull-up on (`writeHigh`).
+ */
+export function inputMode(io: FirmataLike, pin: number, pullUp: boolean): { mode: number | undefined; writeHigh: boolean } {
+  const native = io.MODES['PULLUP'];
+  const hasPullUp = native !== undefined && io.pins[pin]?.supportedModes.includes(native) === true;
+  if (pullUp && hasPullUp) return { mode: native, writeHigh: false };
+  return { mode: io.MODES['INPUT'], writeHigh: pullUp };
+}

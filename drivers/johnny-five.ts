@@ -21,7 +21,7 @@ import type {
 } from './types.js';
 import { MockFirmataIo } from './twins/j5-mock-io.js';
 import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
-import { actuatorPinProblems, channelOf, describePins, sensorPinProblem } from './j5-pins.js';
+import { actuatorPinProblems, channelOf, describePins, inputMode, sensorPinProblem } from './j5-pins.js';
 import { FirmataServo, type ServoIo } from './j5-servo.js';
 
 export type { SerialPortClass } from './j5-firmata-io.js';
@@ -47,9 +47,7 @@ export interface JohnnyFiveContext {
   SerialPort?: SerialPortClass;
 }
 
-
 type Component = { kind: 'led'; led: Led; pwm: boolean } | { kind: 'servo'; servo: FirmataServo } | { kind: 'motor'; motor: Motor; invert: boolean };
-
 
 export function parseOptions(spec: DriverInstanceSpec): JohnnyFiveOptions {
   const o = spec.options;
@@ -130,14 +128,12 @@ export class JohnnyFiveDriver implements Driver {
     if (!io || !this.board || this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: cannot watch pin ${String(spec.pin)}: the board is not connected`);
     const pin = Number(spec.pin);
     // An active-low button pulls to ground: the board's pull-up keeps the pin from floating.
-    // StandardFirmata before 2.5 has no PULLUP mode: HIGH written to an INPUT turns the pull-up on.
-    const legacyPullUp = spec.active_low === true && !io.pins[pin]?.supportedModes.includes(io.MODES['PULLUP'] ?? -1);
-    const mode = spec.active_low && !legacyPullUp ? io.MODES['PULLUP'] : io.MODES['INPUT'];
+    const { mode, writeHigh } = inputMode(io, pin, spec.active_low === true);
     if (!Number.isInteger(pin) || mode === undefined || !io.pins[pin]?.supportedModes.includes(mode)) {
       throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input${spec.active_low ? ' with pull-up' : ''}`);
     }
     io.pinMode(pin, mode);
-    if (legacyPullUp) io.digitalWrite(pin, 1);
+    if (writeHigh) io.digitalWrite(pin, 1);
     const filter = pressFilter(onChange, spec.debounce_ms ?? 20);
     const watcher = { onLost: onLost ?? (() => undefined) };
     this.inputWatchers.add(watcher);
