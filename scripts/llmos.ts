@@ -11,6 +11,7 @@ import { packagePath } from '../lib/paths.js';
 import { bundleCommand } from './admin/bundle.js';
 import { COMMON_HELP, exitCodeOf, processIo, usage, type Io } from './admin/common.js';
 import { boardCommand, stateCommand } from './admin/state.js';
+import { teachCommand } from './admin/teach.js';
 import { tracesCommand } from './admin/traces.js';
 
 const HELP = `llmos: administer an LLM OS edge runtime on this board.
@@ -22,6 +23,7 @@ Usage:
   llmos crystallize [--dry-run] <signature|"goal">  turn a trace into crystallized/<name>.ts
   llmos bench [section...]                        performance figures as JSON (llmos bench --help)
   llmos bundle export|import ...                  copy traces between boards (llmos bundle --help)
+  llmos teach "<goal>" [--yes] [-]                record a demonstration as a trace (llmos teach --help)
   llmos <command> --help                          help for one command
   llmos --version
 
@@ -49,6 +51,7 @@ const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<numb
   board: boardCommand,
   state: stateCommand,
   bundle: bundleCommand,
+  teach: teachCommand,
   crystallize: (argv) => delegate('crystallize.js', argv),
   bench: (argv) => delegate('bench.js', argv),
 };
@@ -62,7 +65,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return 0;
     }
     const run = COMMANDS[cmd];
-    if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle)`);
+    if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle, teach)`);
     return await run(rest, io);
   } catch (e) {
     const err = toLlmosError(e);

@@ -11,7 +11,7 @@ import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
-import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
+import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
   name: string;
@@ -106,6 +106,15 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
+      if (line === ':call' || line.startsWith(':call ')) {
+        const outcome = operatorCall(os, line.slice(5), json);
+        printing = printing.then(async () => {
+          const r = await outcome;
+          if (!r.ok) failed = true;
+          process.stdout.write(`${r.text}\n`);
+        });
+        continue;
+      }
       if (line.startsWith(':')) {
         process.stderr.write(`${runControl(os, line)}\n`);
         continue;
