@@ -115,6 +115,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
     }
     if (failed) { io.err(`llmos teach: ${failed}\n`); return 1; }
     if (discard) { io.err('llmos teach: discarded; nothing saved\n'); return 1; }
+    if (recorder.recorded.length === 0) { io.err(`llmos teach: nothing was recorded for "${goal}": make at least one call (:call <tool> name=value ...); nothing saved\n`); return 1; }
     const unitsFor = (tool: string, arg: string) => os.catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg];
     const trace = recorder.toTrace(unitsFor, os.clock.wallNow());
     io.err(`${stringifyYaml(trace)}`);
