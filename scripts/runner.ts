@@ -9,6 +9,7 @@ import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
+import { showProgress } from './progress.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
@@ -103,6 +104,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
     const offConfirm = announceConfirmations(os);
     const offSuggest = os.events.on('suggestion', (s) => process.stderr.write(`${name}: suggestion for "${s.goal}": ${s.text}\n`));
+    const offProgress = values['serve'] ? () => undefined : showProgress(os);
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
@@ -137,6 +139,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     }
     offConfirm();
     offSuggest();
+    offProgress();
   } catch (e) {
     const err = toLlmosError(e);
     process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);
