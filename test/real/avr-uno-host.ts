@@ -38,6 +38,7 @@ function main(o: HostOptions): void {
   let stopping = false;
   let startedAt = 0;
   let emulated = 0;
+  let closedAt = Infinity;
   let wall = 0;
 
   const boot = (): AvrUno => {
@@ -74,6 +75,7 @@ function main(o: HostOptions): void {
         uno.onTransmit = (b) => { if (socat === p) tx.push(b); };
         startedAt = performance.now();
         emulated = 0;
+        closedAt = Infinity;
         send({ type: 'connected', gen: myGen });
         schedule();
       }
@@ -83,6 +85,7 @@ function main(o: HostOptions): void {
     p.on('exit', (code) => {
       if (socat !== p) return;
       socat = undefined;
+      closedAt = emulated;
       send({ type: 'closed', gen: myGen });
       if (code !== 0 && code !== null && !stopping && !/exiting with status 0/.test(err)) send({ type: 'error', message: `socat exited with ${String(code)}: ${err.slice(-500)}` });
       startSocat();
@@ -108,6 +111,8 @@ function main(o: HostOptions): void {
       wall += performance.now() - t0;
     }
     if (tx.length > 0 && socat?.stdin?.writable) socat.stdin.write(Buffer.from(tx.splice(0)));
+    // With nobody connected the sketch runs on for 2 s (pins stay measurable), then pauses to spare the CPU.
+    if (!socat && emulated - closedAt > 2 * UNO_FREQ) return;
     schedule(due > UNO_FREQ / 1000 ? 0 : 1);
   };
 
