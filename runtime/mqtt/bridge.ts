@@ -17,7 +17,7 @@ import type { LLMOS } from '../llmos.js';
 import type { Logger } from '../logger.js';
 import { Backoff, planConnection } from './connection.js';
 import { COMMANDS, type CommandContext } from './handlers/index.js';
-import { announceDelay, discoveryMessages } from './home-assistant.js';
+import { announceDelay, discoveryMessages, discoveryTopics } from './home-assistant.js';
 import { SensorTelemetry } from './telemetry.js';
 import { topicsFor, type Topics } from './topics.js';
 
@@ -141,6 +141,7 @@ export class MqttBridge {
     client.subscribe(this.topics.commands, { qos: 1 });
     const ha = this.os.config.mqtt.home_assistant;
     if (ha.enabled) client.subscribe(`${ha.prefix}/status`, { qos: 1 });
+    else client.subscribe(discoveryTopics(ha.prefix, this.os.config.device_id), { qos: 1 }); // to clear what an earlier run left
     this.publish(this.topics.status, 'online', { qos: 1, retain: true });
     this.publishDiscovery();
     this.publishState(true);
@@ -215,10 +216,11 @@ export class MqttBridge {
     this.stateTimer.unref();
   }
 
-  /** The Home Assistant device config, or with discovery off, the retained configs cleared. */
+  /** The Home Assistant device config (retained). */
   private publishDiscovery(): void {
     const ha = this.os.config.mqtt.home_assistant;
-    const messages = discoveryMessages({ ...ha, deviceId: this.os.config.device_id, topics: this.topics, version: this.version, sensors: this.os.profile.sensors.values() });
+    if (!ha.enabled) return;
+    const messages = discoveryMessages({ prefix: ha.prefix, deviceId: this.os.config.device_id, topics: this.topics, version: this.version, sensors: this.os.profile.sensors.values() });
     for (const m of messages) this.publish(m.topic, m.payload, { qos: 1, retain: true });
   }
 
@@ -233,6 +235,11 @@ export class MqttBridge {
 
   private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer; messageExpiryInterval?: number } }): Promise<void> {
     const ha = this.os.config.mqtt.home_assistant;
+    if (!ha.enabled && discoveryTopics(ha.prefix, this.os.config.device_id).includes(topic)) {
+      // Discovery is off: a config an earlier run left retained is cleared.
+      if (packet.retain && payload.length > 0) this.publish(topic, '', { qos: 1, retain: true });
+      return;
+    }
     if (ha.enabled && topic === `${ha.prefix}/status`) {
       if (payload.toString() === 'online') {
         clearTimeout(this.announceTimer);

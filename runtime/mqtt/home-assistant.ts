@@ -9,8 +9,8 @@
  *
  * Published at connect and, after a random delay (Home Assistant's documentation asks for one,
  * so a restart of Home Assistant is not met by every device at once), when Home Assistant
- * announces itself (`<prefix>/status` = online). With discovery turned off the retained configs
- * are cleared (an empty retained payload removes the device).
+ * announces itself (`<prefix>/status` = online). With discovery turned off, retained configs
+ * found on this device's discovery topics are cleared (an empty retained payload removes the device).
  */
 import type { SensorSpec } from '../../drivers/types.js';
 import type { SentienceMode } from '../sentience/sentience.js';
@@ -109,9 +109,17 @@ export function deviceConfig(o: Omit<DiscoveryOptions, 'enabled'>): Record<strin
   };
 }
 
-/** What to publish (retained, QoS 1), in order: old topics cleared, then the config, or everything cleared when off. */
-export function discoveryMessages(o: DiscoveryOptions): DiscoveryMessage[] {
+/** What to publish (retained, QoS 1), in order: old topics cleared, then the config. */
+export function discoveryMessages(o: Omit<DiscoveryOptions, 'enabled'>): DiscoveryMessage[] {
   const clear = legacyTopics(o.prefix, o.deviceId).map((topic) => ({ topic, payload: '' }));
-  if (!o.enabled) return [...clear, { topic: deviceTopic(o.prefix, o.deviceId), payload: '' }];
   return [...clear, { topic: deviceTopic(o.prefix, o.deviceId), payload: JSON.stringify(deviceConfig(o)) }];
+}
+
+/**
+ * With discovery off, every topic a config of this device may still be retained on: the device
+ * subscribes to them and clears what it finds, so a device without Home Assistant publishes
+ * nothing outside its own topics (a broker's ACL may not allow it to).
+ */
+export function discoveryTopics(prefix: string, deviceId: string): string[] {
+  return [deviceTopic(prefix, deviceId), ...legacyTopics(prefix, deviceId)];
 }
