@@ -25,14 +25,16 @@ export DEBIAN_FRONTEND=noninteractive
 command -v apt-cache >/dev/null || missing "apt-cache not found (a Debian/Ubuntu host is needed to fetch Debian's kernel)"
 
 # One kernel version for image, headers and source: the ABI the linux-image-amd64 metapackage
-# points at, and the package version apt offers for it.
-candidate() { apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ { print $2 }'; }
-abi_pkg="$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')"
-if [ -z "$abi_pkg" ] && [ $install = 1 ]; then apt-get update -qq; abi_pkg="$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/ { print $2; exit }')"; fi
+# points at, and the package version apt offers for it (two apt-cache calls: each takes seconds).
+abi() { apt-cache show --no-all-versions linux-image-amd64 2>/dev/null | sed -n 's/^Depends:.*\(linux-image-[0-9][^ ,]*\).*/\1/p' | head -n 1; }
+abi_pkg="$(abi)"
+if [ -z "$abi_pkg" ] && [ $install = 1 ]; then apt-get update -qq; abi_pkg="$(abi)"; fi
 [ -n "$abi_pkg" ] || missing "apt knows no linux-image-amd64 (run apt-get update)"
 kver="${abi_pkg#linux-image-}"                      # e.g. 6.1.0-57-amd64
-version="$(candidate "$abi_pkg")"                   # e.g. 6.1.192-3
 series="$(echo "$kver" | cut -d. -f1-2)"            # 6.1
+candidates="$(apt-cache policy "$abi_pkg" "linux-headers-$kver" "linux-source-$series" 2>/dev/null | awk '/^[^ ]/ { p = $1 } /Candidate:/ { print p, $2 }')"
+candidate() { echo "$candidates" | awk -v p="$1:" '$1 == p { print $2 }'; }
+version="$(candidate "$abi_pkg")"                   # e.g. 6.1.192-3
 [ -n "$version" ] && [ "$version" != "(none)" ] || missing "no installable version of $abi_pkg"
 [ "$(candidate "linux-headers-$kver")" = "$version" ] || missing "linux-headers-$kver is not at $version (image and headers must match)"
 [ "$(candidate "linux-source-$series")" = "$version" ] || missing "linux-source-$series is at $(candidate "linux-source-$series"), not $version like $abi_pkg; cannot build gpio-sim for this kernel"
