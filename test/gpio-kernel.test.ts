@@ -36,6 +36,8 @@ test('GPIO against a real kernel: gpio-sim in a QEMU guest', { timeout: 900_000 
     `cd '${packageRoot}'`,
     'export HOME=/tmp LLMOS_GPIO_GUEST=1 NODE_NO_WARNINGS=1 PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin',
     'unset LLMOS_CI NODE_OPTIONS',
+    // The kernel's gpio_value tracepoint: the guest suite reads what the driver set, in order.
+    'mount -t tracefs nodev /sys/kernel/tracing',
     `'${process.execPath}' --test-reporter=tap --test-reporter-destination=/tmp/out/guest.tap --test-reporter=spec --test-reporter-destination=stdout '${suite}'`,
   ].join('\n');
   const run = await runInGuest(prepared.image, script, { timeoutMs: 600_000 });

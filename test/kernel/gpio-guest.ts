@@ -22,7 +22,7 @@ import { mainChip, sysfsNumber } from '../../drivers/gpio/chips.js';
 import { FakeSysfs } from '../../drivers/twins/fake-sysfs.js';
 import type { ActuatorSpec, SensorSpec } from '../../drivers/types.js';
 import { runBin, simRobot, tempDir } from '../helpers.js';
-import { createSimChip, exportedLines, until, type SimChip } from './gpio-sim.js';
+import { GpioTrace, createSimChip, exportedLines, until, type SimChip } from './gpio-sim.js';
 
 const clock = new RealClock();
 const SYSFS = '/sys/class/gpio';
@@ -183,17 +183,15 @@ function register(): void {
       const off = await r.os.execute('turn off the led');
       assert.equal(off.ok, true, JSON.stringify(off));
       assert.equal(rp1.level(LED), 0);
-      const states = new Set<string>();
-      let driving = true;
-      const drive = r.os.execute('drive forward 1 meter').finally(() => { driving = false; });
-      while (driving) {
-        states.add(`${dirs()} ${duty(0)} ${duty(1)}`);
-        await new Promise((res) => setTimeout(res, 2));
-      }
-      const result = await drive;
+      const trace = new GpioTrace();
+      const result = await r.os.execute('drive forward 1 meter');
       assert.equal(result.ok, true, JSON.stringify(result));
-      // Left forward (dir 5 high), right mirrored (cdir 21 high), both with speed on the PWM twin.
-      assert.ok([...states].some((s) => /^1001 [1-9]\d* [1-9]\d*$/.test(s)), `seen: ${[...states].join(', ')}`);
+      // The kernel's record of the direction lines: left forward (dir 5), right mirrored (cdir 21),
+      // each raised for the motion and lowered at its end; the other two never raised.
+      const runs = (pin: number): string => trace.sets(rp1.gpio(pin)).filter((v, i, a) => i === 0 || v !== a[i - 1]).join('');
+      assert.match(runs(5), /^0?10$/, 'dir 5: raised once for the motion, lowered at its end');
+      assert.match(runs(21), /^0?10$/, 'cdir 21: raised once for the motion, lowered at its end');
+      assert.ok(!trace.sets(rp1.gpio(6)).includes(1) && !trace.sets(rp1.gpio(20)).includes(1), 'the backward lines stay low');
       assert.equal(dirs(), '0000', 'at rest the direction lines are low');
       assert.deepEqual([duty(0), duty(1)], ['0', '0']);
       assert.ok(DIR_PINS.every((p) => rp1.exported(p)) && rp1.exported(LED), 'lines held while the runtime runs');

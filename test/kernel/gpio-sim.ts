@@ -60,3 +60,32 @@ export async function until(check: () => boolean, what: string, ms = 30_000): Pr
     await new Promise((r) => setTimeout(r, 5));
   }
 }
+
+const TRACING = '/sys/kernel/tracing';
+
+/**
+ * The kernel's own record of GPIO writes (the gpio_value tracepoint): every level a driver set,
+ * raw (physical) and in order, so a test sees a short pulse without racing to poll for it. Needs
+ * tracefs mounted at /sys/kernel/tracing (the guest's script does it).
+ */
+export class GpioTrace {
+  constructor() {
+    if (!existsSync(join(TRACING, 'events', 'gpio', 'gpio_value'))) throw new Error(`${TRACING}/events/gpio is missing: mount tracefs there`);
+    writeFileSync(join(TRACING, 'events', 'gpio', 'gpio_value', 'enable'), '1');
+    this.clear();
+  }
+
+  clear(): void {
+    writeFileSync(join(TRACING, 'trace'), '');
+  }
+
+  /** Levels set on `gpio` since the last clear, in order. */
+  sets(gpio: number): Array<0 | 1> {
+    const out: Array<0 | 1> = [];
+    for (const line of readFileSync(join(TRACING, 'trace'), 'utf8').split('\n')) {
+      const m = /gpio_value: (\d+) set (\d)/.exec(line);
+      if (m && Number(m[1]) === gpio) out.push(m[2] === '1' ? 1 : 0);
+    }
+    return out;
+  }
+}
