@@ -56,7 +56,7 @@ export interface GuestRun {
 
 const running = new Set<ChildProcess>();
 // A test process that dies takes its guests with it.
-process.once('exit', () => { for (const q of running) q.kill('SIGKILL'); });
+process.once('exit', () => { for (const q of running) q.kill('SIGTERM'); });
 
 /** Boots the guest, runs `script` (sh) in it with the host's root as its root, and waits for it to power off. */
 export function runInGuest(image: GuestImage, script: string, options: { timeoutMs: number; memoryMb?: number }): Promise<GuestRun> {
@@ -70,13 +70,16 @@ export function runInGuest(image: GuestImage, script: string, options: { timeout
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const q = spawn('qemu-system-x86_64', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // coreutils timeout bounds the guest even if this process is killed before its own timer fires.
+    const bound = String(Math.ceil(options.timeoutMs / 1000) + 30);
+    const q = spawn('timeout', ['-s', 'KILL', bound, 'qemu-system-x86_64', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(q);
     let console = '';
     q.stdout.on('data', (d: Buffer) => { console += d.toString(); });
     q.stderr.on('data', (d: Buffer) => { console += d.toString(); });
     let timedOut = false;
-    const timer = setTimeout(() => { timedOut = true; q.kill('SIGKILL'); }, options.timeoutMs);
+    // SIGTERM: timeout passes it on to QEMU, which exits at once.
+    const timer = setTimeout(() => { timedOut = true; q.kill('SIGTERM'); }, options.timeoutMs);
     q.on('error', (e) => { clearTimeout(timer); running.delete(q); rmSync(outDir, { recursive: true, force: true }); reject(e); });
     q.on('close', () => {
       clearTimeout(timer);
