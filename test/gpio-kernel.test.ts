@@ -44,16 +44,17 @@ test('GPIO against a real kernel: gpio-sim in a QEMU guest', { timeout: 900_000 
   try {
     t.diagnostic(`guest booted, tested and powered off in ${run.ms} ms`);
     const tail = run.console.split('\n').slice(-60).join('\n');
-    assert.equal(run.timedOut, false, `the guest did not power off within its bound; console:\n${tail}`);
+    // The report is written as the guest goes: a guest that hangs still shows what passed.
     const tapFile = join(run.outDir, 'guest.tap');
-    assert.ok(existsSync(tapFile), `the guest suite left no report; console:\n${tail}`);
-    const results = parseTap(readFileSync(tapFile, 'utf8'));
+    const results = existsSync(tapFile) ? parseTap(readFileSync(tapFile, 'utf8')) : [];
     for (const r of results) {
       await t.test(`guest: ${r.name}`, () => {
         assert.equal(r.skip, false, `skipped in the guest:\n${r.detail}`);
         assert.equal(r.ok, true, `failed in the guest:\n${r.detail}`);
       });
     }
+    assert.equal(run.timedOut, false, `the guest did not power off within its bound; console:\n${tail}`);
+    assert.ok(existsSync(tapFile), `the guest suite left no report; console:\n${tail}`);
     assert.equal(results.length, GUEST_TESTS, `the guest ran ${results.length} tests; console:\n${tail}`);
     assert.equal(run.code, 0, `the guest suite exited ${String(run.code)}; console:\n${tail}`);
   } finally {

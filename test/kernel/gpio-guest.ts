@@ -165,12 +165,17 @@ function register(): void {
     assert.equal(rp1.exported(ESTOP), false, 'the watched line is unexported on close');
   });
 
-  test('llmos board check finds every pi-rover pin at pinctrl-rp1\'s base and exports nothing', async () => {
+  test('board check (run-follower --check-board, llmos board check) finds every pi-rover pin at pinctrl-rp1\'s base and exports nothing', async () => {
     const check = await runBin('run-follower.js', ['--board', board, '--check-board']);
     assert.equal(check.code, 0, check.stderr + check.stdout);
     assert.match(check.stdout, new RegExp(`led\\s+actuator\\s+digital_out\\s+gpio \\(gpio\\)\\s+ok\\s+pin 17 = gpio${rp1.base + 17} on pinctrl-rp1`));
     assert.match(check.stdout, new RegExp(`pin 5 = gpio${rp1.base + 5} on pinctrl-rp1`));
     assert.match(check.stdout, /pin 12 = gpio\d+ on pinctrl-rp1 \(pwmchip2\/pwm0\)/);
+    const admin = await runBin('llmos.js', ['board', 'check', '--board', board, '--json']);
+    assert.equal(admin.code, 0, admin.stderr + admin.stdout);
+    const rows = (JSON.parse(admin.stdout) as { ok: boolean; rows: Array<{ name: string; ok: boolean; detail: string }> }).rows;
+    for (const name of ['base', 'pan', 'led', 'bumper']) assert.ok(rows.find((r) => r.name === name)?.ok, `${name}: ${JSON.stringify(rows)}`);
+    assert.match(rows.find((r) => r.name === 'bumper')?.detail ?? '', new RegExp(`pin 23 = gpio${rp1.base + BUMPER} on pinctrl-rp1`));
     assert.deepEqual(exportedLines(), []);
   });
 
@@ -244,7 +249,7 @@ function register(): void {
     const exited = new Promise<number | null>((res) => child.on('close', (code) => res(code)));
     try {
       child.stdin.write('turn on the led\n');
-      await until(() => out.includes('\n'), 'the goal\'s JSON line', 60_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${err}`); });
+      await until(() => out.includes('\n'), 'the goal\'s JSON line', 120_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${err}`); });
       const line = JSON.parse(out.split('\n')[0] ?? '') as { ok: boolean };
       assert.equal(line.ok, true, out);
       assert.equal(rp1.level(LED), 1, 'the process holds the light on');
