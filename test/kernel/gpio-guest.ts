@@ -261,4 +261,23 @@ function register(): void {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
   });
+  test('the runtime killed mid-motion (SIGKILL): the watchdog process lowers the direction lines through the kernel', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'config.yaml'), `safety: { deadman_ms: ${STALL_MS} }\n`);
+    const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--config', join(dir, 'config.yaml'), '--board', board, '--traces', traces('drive-forward'), '--state', join(dir, 'state'), 'drive forward 3 meters'], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.on('data', (b: Buffer) => { err += b.toString(); });
+    const exited = new Promise<void>((res) => child.on('close', () => res()));
+    try {
+      await until(() => rp1.level(5) === 1 && rp1.level(21) === 1, 'the base to move', 120_000).catch((e: Error) => { throw new Error(`${e.message}; stderr: ${err}`); });
+      child.kill('SIGKILL');
+      await exited;
+      // The killed runtime unexported nothing: without the watchdog the lines would stay high.
+      await until(() => dirs() === '0000' && duty(0) === '0' && duty(1) === '0', 'the watchdog\'s safe values')
+        .catch((e: Error) => { throw new Error(`${e.message}: direction lines ${dirs()}, duty ${duty(0)}/${duty(1)}; stderr: ${err}`); });
+    } finally {
+      child.kill('SIGKILL');
+      for (const l of exportedLines()) writeFileSync(join(SYSFS, 'unexport'), l.slice('gpio'.length));
+    }
+  });
 }
