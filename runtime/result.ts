@@ -1,6 +1,7 @@
 /** What `LLMOS.execute()` returns and `run-follower --json` prints (DESIGN.md "CLI contract"). */
 
-export type Mode = 'CRYSTALLIZED' | 'FOLLOWER' | 'MIXED' | 'LEARNER' | 'ORCHESTRATOR' | 'REFUSED';
+/** STOP and ESTOP: a built-in stop word stopped motion or engaged the e-stop (never a trace). */
+export type Mode = 'CRYSTALLIZED' | 'FOLLOWER' | 'MIXED' | 'LEARNER' | 'ORCHESTRATOR' | 'REFUSED' | 'STOP' | 'ESTOP';
 
 export interface ErrorInfo {
   code: string;
