@@ -5,6 +5,7 @@
  */
 import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
+import { foldPhrasal } from './phrasal.js';
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
   UNITS, UNKNOWN_WORD_WEIGHT, type QuantityKind,
@@ -170,7 +171,7 @@ function readNumber(tokens: readonly string[], i: number): [number, number] | un
 }
 
 export function analyzeGoal(text: string): GoalAnalysis {
-  const tokens = applyPhrases(tokenize(text));
+  const tokens = applyPhrases(foldPhrasal(tokenize(text)));
   const lead = tokens.findIndex((t) => !stopwords.has(t) && !negations.has(t));
   if (lead >= 0 && LEADING_VERB[tokens[lead] as string]) tokens[lead] = LEADING_VERB[tokens[lead] as string] as string;
   const concepts = new Map<string, number>();

@@ -85,9 +85,12 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'CREATE', weight: 0.15, words: ['create', 'build', 'built', 'write', 'wrote', 'written', 'save', 'store', 'generate', 'develop', 'code', 'implement', 'produce', 'craft', 'construct', 'author', 'scaffold', 'design', 'setup'] },
   { id: 'PROGRAM', weight: 0.15, words: ['program', 'app', 'application', 'tool', 'script', 'utility', 'software', 'project', 'thing', 'routine', 'function', 'module'] },
   { id: 'SWITCH', weight: 0.15, words: ['switch', 'toggle', 'flip', 'power', 'turn_switch'] },
-  { id: 'ROBOT', weight: 0.15, words: ['robot', 'rover', 'base', 'bot', 'car', 'vehicle', 'chassis', 'yourself', 'itself', 'wheels', 'wheel', 'buggy', 'machine', 'platform'] },
+  { id: 'ROBOT', weight: 0.3, words: ['robot', 'rover', 'base', 'bot', 'car', 'vehicle', 'chassis', 'yourself', 'itself', 'wheels', 'wheel', 'buggy', 'machine', 'platform'] },
   { id: 'READ', weight: 0.5, words: ['read', 'reading', 'check', 'measure', 'measurement', 'sense', 'sample', 'query', 'poll', 'obtain', 'monitor', 'detect', 'inspect', 'look', 'determine', 'find', 'estimate', 'gauge'] },
   { id: 'LEVEL', weight: 0.15, words: ['level', 'value', 'percentage', 'amount', 'remaining', 'status_level', 'left_over', 'much', 'many'] },
+  // Where and what about: words that name the setting of an action more than the action.
+  { id: 'PLACE', weight: 0.3, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'around', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
+  { id: 'GENERIC', weight: 0.1, words: ['angle', 'volume', 'loudness', 'setting', 'settings', 'output', 'signal', 'command_word'] },
   { id: 'SENSOR', weight: 0.25, words: ['sensor', 'sensors', 'sensing', 'meter_device'] },
 
   // Robot actions.
@@ -96,7 +99,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'GREET', weight: 0.25, words: ['hello', 'hi', 'hey', 'greet', 'greeting', 'salute', 'welcome', 'howdy', 'hiya'] },
   { id: 'FAREWELL', weight: 0.6, words: ['goodbye', 'bye', 'farewell', 'adieu', 'cya'] },
   { id: 'BLINK', weight: 1, words: ['blink', 'flash', 'flicker', 'strobe', 'wink', 'blinker'] },
-  { id: 'BEEP', weight: 1, words: ['beep', 'buzz', 'honk', 'chirp', 'bleep', 'sound', 'tone', 'ring', 'toot', 'noise', 'alarm', 'alert', 'sing', 'melody', 'tune'] },
+  { id: 'BEEP', weight: 1, words: ['beep', 'buzz', 'honk', 'chirp', 'bleep', 'sound', 'tone', 'ring', 'toot', 'noise', 'alarm', 'alert'] },
   { id: 'DANCE', weight: 1, words: ['dance', 'wiggle', 'jiggle', 'shimmy', 'boogie', 'groove', 'party'] },
   { id: 'NOD', weight: 1, words: ['nod', 'nodding', 'yes_gesture'] },
   { id: 'SHAKE', weight: 1, words: ['shake', 'shaking', 'wobble', 'rattle'] },
@@ -114,7 +117,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'VERSION', weight: 1, words: ['version', 'firmware', 'revision'] },
   { id: 'ESTOP', weight: 1, words: ['emergency', 'estop', 'e_stop', 'panic'] },
   { id: 'SPEED', weight: 0.5, words: ['speed', 'velocity', 'pace'] },
-  { id: 'MAX', weight: 1, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
+  { id: 'MAX', weight: 0.25, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
   { id: 'HALF', weight: 1, words: ['halfway', 'half_way', 'partially', 'partly'] },
 
   // Robot objects. Actuator nouns weigh less: goals often leave them implicit.

@@ -16,6 +16,7 @@ import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
 import { analyzeGoal, conflicts, normalizeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
+import { PHRASAL } from './phrasal.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
 
 /** How much a trace-side concept the goal leaves out counts when the trace's tools imply it. */
@@ -80,7 +81,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 4]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 5]));
   return lexiconHash;
 }
 
@@ -297,6 +298,8 @@ export function goalVector(goal: GoalAnalysis): GoalVector {
   return { ids: [...goal.concepts.keys()], weights: [...goal.concepts.values()], total: goal.total };
 }
 
+/** Concepts naming an actuator or device: a goal that names one the trace's tools do not touch names a qualifier. */
+const DEVICE_NOUNS = new Set(['ARM', 'GRIPPER', 'LED', 'BUZZER', 'WINCH', 'SERIAL']);
 const IN_TEXT = 1;
 const SOFT = 2;
 const IMPLIED = 4;
@@ -324,8 +327,10 @@ export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): n
   let common = 0;
   let commonSoft = 0;
   let strong = false;
+  let qualified = false;
   for (let k = 0; k < g.ids.length; k++) {
-    const f = flags.get(g.ids[k] as string);
+    const id = g.ids[k] as string;
+    const f = flags.get(id);
     if (f === undefined) continue;
     const w = g.weights[k] as number;
     matched += w;
@@ -333,10 +338,12 @@ export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): n
       common += w;
       commonSoft += f & SOFT ? w * IMPLIED_SOFTNESS : w;
       if (w >= 1) strong = true;
+      // "the led" of "turn on the controller led" is not the device its tools drive.
+      if (f === IN_TEXT && DEVICE_NOUNS.has(id)) qualified = true;
     }
   }
   const goalOnly = Math.max(0, goal.total - matched);
-  const traceOnly = strong ? Math.max(0, model.softTotal - commonSoft) : Math.max(0, model.analysis.total - common);
+  const traceOnly = strong && !qualified ? Math.max(0, model.softTotal - commonSoft) : Math.max(0, model.analysis.total - common);
   const denom = 2 * matched + goalOnly + traceOnly;
   return denom > 0 ? (2 * matched) / denom : 0;
 }
