@@ -8,7 +8,7 @@ import { stemmer } from 'stemmer';
 import { foldPhrasal } from './phrasal.js';
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
-  UNITS, UNKNOWN_WORD_WEIGHT, type QuantityKind,
+  UNITS, UNKNOWN_WORD_WEIGHT, QUANTITY_WEIGHT, type QuantityKind,
 } from './lexicon.js';
 
 /** Lower case, punctuation and symbols to spaces, whitespace collapsed (DESIGN.md). */
@@ -170,6 +170,14 @@ function readNumber(tokens: readonly string[], i: number): [number, number] | un
   return [value, k - i];
 }
 
+/** A plural of an action word ("beeps", "blinks", "waves"): a number before it counts repetitions. */
+function isActionPlural(tok: string): boolean {
+  if (!tok.endsWith('s') || tok.length < 4) return false;
+  const entry = byWord.get(tok) ?? byStem.get(stem(tok));
+  return !!entry?.concept && !entry.polarity && entry.concept.weight >= 1 && ACTION_CONCEPTS.has(entry.concept.id);
+}
+const ACTION_CONCEPTS = new Set(['BEEP', 'BLINK', 'WAVE', 'NOD', 'SHAKE', 'DANCE', 'PING']);
+
 export function analyzeGoal(text: string): GoalAnalysis {
   const tokens = applyPhrases(foldPhrasal(tokenize(text)));
   const lead = tokens.findIndex((t) => !stopwords.has(t) && !negations.has(t));
@@ -201,6 +209,10 @@ export function analyzeGoal(text: string): GoalAnalysis {
       if (unit && unitTok) {
         quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok });
         i += used;
+      } else if (unitTok !== undefined && isActionPlural(unitTok)) {
+        // "two beeps", "3 blinks": a count of the action.
+        quantities.push({ value, kind: 'count', base: value, toBase: 1, unit: 'times' });
+        i += used - 1;
       } else {
         quantities.push({ value, kind: 'number', base: value, toBase: 1 });
         i += used - 1;
@@ -264,6 +276,13 @@ export function analyzeGoal(text: string): GoalAnalysis {
   if (concepts.has('PICKUP')) dropPole('UD', 'U');
   if (concepts.has('PUTDOWN')) dropPole('UD', 'D');
   if (concepts.has('HOME')) dropPole('FB', 'B');
+
+  // What kind of quantity a goal gives is part of its meaning ("arm to 90 degrees" sets an angle);
+  // once is no count at all ("beep once" is "beep").
+  const kept = quantities.filter((q) => !(q.kind === 'count' && q.value === 1));
+  quantities.length = 0;
+  quantities.push(...kept);
+  for (const q of quantities) if (q.kind !== 'number') add(`Q:${q.kind}`, QUANTITY_WEIGHT);
 
   let total = 0;
   for (const w of concepts.values()) total += w;

@@ -24,6 +24,8 @@ export interface PolarityClass {
 
 export const POLARITY_WEIGHT = 1.5;
 export const UNKNOWN_WORD_WEIGHT = 0.7;
+/** A quantity's kind (Q:length, Q:angle, ...): shared when goal and trace both give one. */
+export const QUANTITY_WEIGHT = 0.5;
 
 export const POLARITY: readonly PolarityClass[] = [
   { id: 'LR', poles: {
@@ -74,11 +76,13 @@ export const STOPWORDS: readonly string[] = [
   'immediately', 'straight', 'way', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
   'what', 'how', 'whats', 'is_left', 'through', 'up_to', 'until', 'after', 'before', 'while', 'when', 'if', 'its', 'own', 'one_',
   'kind', 'sort', 'type', 'current', 'currently', 'present', 'tell', 'show', 'give', 'report', 'let_me_know', 'know', 'if_', 'either',
+  'ask', 'request', 'take', 'emit', 'around',
 ];
 
 export const CONCEPTS: readonly ConceptGroup[] = [
   // Generic actions: they say little about intent.
-  { id: 'MOVE', weight: 0.35, words: ['move', 'moving', 'moved', 'go', 'goes', 'going', 'went', 'drive', 'driving', 'drove', 'travel', 'roll', 'proceed', 'head', 'navigate', 'ride', 'walk', 'step', 'scoot', 'cruise', 'set', 'put', 'position', 'place', 'point', 'adjust', 'bring', 'aim', 'orient', 'shift', 'swing', 'motion', 'locomote', 'come', 'trace', 'creep', 'crawl', 'glide', 'steer_to'] },
+  { id: 'MOVE', weight: 0.35, words: ['move', 'moving', 'moved', 'go', 'goes', 'going', 'went', 'drive', 'driving', 'drove', 'travel', 'roll', 'proceed', 'head', 'navigate', 'ride', 'walk', 'step', 'scoot', 'cruise', 'position', 'place', 'point', 'bring', 'aim', 'orient', 'shift', 'swing', 'motion', 'locomote', 'come', 'trace', 'creep', 'crawl', 'glide', 'steer_to'] },
+  { id: 'SET', weight: 0.15, words: ['set', 'put', 'adjust', 'configure', 'change', 'make_set'] },
   { id: 'SHAPE', weight: 0.1, words: ['pattern', 'shape', 'path', 'route', 'trajectory', 'course', 'figure'] },
   { id: 'YES', weight: 0.1, words: ['yes', 'yeah', 'yep', 'agree', 'agreement'] },
   { id: 'CHARGE', weight: 1, words: ['charge_verb', 'recharge', 'dock', 'charging'] },
@@ -89,7 +93,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'READ', weight: 0.5, words: ['read', 'reading', 'check', 'measure', 'measurement', 'sense', 'sample', 'query', 'poll', 'obtain', 'monitor', 'detect', 'inspect', 'look', 'determine', 'find', 'estimate', 'gauge'] },
   { id: 'LEVEL', weight: 0.15, words: ['level', 'value', 'percentage', 'amount', 'remaining', 'status_level', 'left_over', 'much', 'many'] },
   // Where and what about: words that name the setting of an action more than the action.
-  { id: 'PLACE', weight: 0.3, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'around', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
+  { id: 'PLACE', weight: 0.3, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
   { id: 'GENERIC', weight: 0.1, words: ['angle', 'volume', 'loudness', 'setting', 'settings', 'output', 'signal', 'command_word'] },
   { id: 'SENSOR', weight: 0.25, words: ['sensor', 'sensors', 'sensing', 'meter_device'] },
 
@@ -111,7 +115,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'PICKUP', weight: 1, words: ['pick', 'pickup', 'pick_up', 'fetch', 'collect', 'retrieve', 'gather'] },
   { id: 'PUTDOWN', weight: 1, words: ['put_down', 'set_down', 'deposit', 'place_down', 'lay_down'] },
   { id: 'WAIT', weight: 1, words: ['wait', 'waiting', 'pause', 'sleep', 'delay', 'idle', 'hold_on', 'standby', 'stand_by', 'linger', 'stay'] },
-  { id: 'SEND', weight: 0.5, words: ['send', 'transmit', 'issue', 'emit', 'message', 'command'] },
+  { id: 'SEND', weight: 0.5, words: ['send', 'transmit', 'message', 'command'] },
   { id: 'PING', weight: 1, words: ['ping', 'pong', 'heartbeat'] },
   { id: 'STATUS', weight: 1, words: ['status', 'state', 'health', 'diagnostics', 'diagnostic', 'condition'] },
   { id: 'VERSION', weight: 1, words: ['version', 'firmware', 'revision'] },
@@ -172,6 +176,9 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['rest position', ['home']], ['neutral position', ['neutral']],
   ['full turn', ['#360', 'degrees']], ['full rotation', ['#360', 'degrees']], ['full circle', ['#360', 'degrees']], ['full revolution', ['#360', 'degrees']],
   ['half turn', ['#180', 'degrees']], ['half a turn', ['#180', 'degrees']], ['quarter turn', ['#90', 'degrees']], ['quarter of a turn', ['#90', 'degrees']],
+  ['face the other way', ['turn', '#180', 'degrees']], ['face the opposite way', ['turn', '#180', 'degrees']], ['face the opposite direction', ['turn', '#180', 'degrees']],
+  ['turn the other way', ['turn', '#180', 'degrees']], ['half open', ['open', 'halfway']], ['half close', ['close', 'halfway']], ['scan around', ['scan', 'area']],
+  ['range finder', ['rangefinder']], ['distance sensor', ['distance', 'sensor']],
   ['e stop', ['e_stop']], ['emergency stop', ['emergency', 'stop']],
   ['all the way', ['all_the_way']], ['half way', ['half_way']],
   ['power level', ['power_level']], ['charge level', ['battery', 'level']],
@@ -242,7 +249,7 @@ export const UNITS: Readonly<Record<string, UnitInfo>> = {
 
 /** Concepts implied by an actuator or sensor a trace touches (the goal may name them or not). */
 export const IMPLIED_BY_TOOL: Readonly<Record<string, readonly string[]>> = {
-  drive: ['MOVE', 'ROBOT'], turn: ['TURN', 'ROBOT'], servo_move: ['MOVE'], motor_set: [], digital_write: ['SWITCH'],
-  pwm_write: [], serial_send: ['SEND', 'SERIAL'], sensor_read: ['READ', 'SENSOR', 'LEVEL'], wait: ['WAIT'],
+  drive: ['MOVE', 'ROBOT'], turn: ['TURN', 'ROBOT'], servo_move: ['MOVE', 'SET'], motor_set: ['RUN'], digital_write: ['SWITCH', 'SET'],
+  pwm_write: ['RUN'], serial_send: ['SEND', 'SERIAL', 'READ'], sensor_read: ['READ', 'SENSOR', 'LEVEL'], wait: ['WAIT'],
   Write: ['FILE', 'CREATE'], Read: ['FILE', 'READ'], Bash: ['RUN'],
 };

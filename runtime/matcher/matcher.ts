@@ -81,7 +81,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 5]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 6]));
   return lexiconHash;
 }
 
@@ -187,6 +187,9 @@ export class Matcher {
         const v = step.args?.[key];
         if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
       }
+      // Writing a non-zero output switches it on: "activate the buzzer" asks what "sound the buzzer" does.
+      const out = step.args?.['value'] ?? step.args?.['duty'] ?? step.args?.['speed'];
+      if ((step.name === 'digital_write' || step.name === 'pwm_write' || step.name === 'motor_set') && out !== undefined && out !== false && out !== 0) byTools.add('ACT:ON');
     }
     const implied = new Set([...byTools].filter((c) => !analysis.concepts.has(c)));
     const soft = new Set([...analysis.concepts.keys()].filter((c) => byTools.has(c)));
@@ -337,7 +340,7 @@ export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): n
     if (f & IN_TEXT) {
       common += w;
       commonSoft += f & SOFT ? w * IMPLIED_SOFTNESS : w;
-      if (w >= 1) strong = true;
+      if (w >= 1 || common >= 1) strong = true;
       // "the led" of "turn on the controller led" is not the device its tools drive.
       if (f === IN_TEXT && DEVICE_NOUNS.has(id)) qualified = true;
     }

@@ -28,7 +28,8 @@ export const PHRASAL: Readonly<Record<string, Readonly<Record<string, readonly s
   power: { on: ['switch', 'on'], off: ['switch', 'off'], up: ['switch', 'on'], down: ['switch', 'off'] },
   shut: { off: ['switch', 'off'], down: ['switch', 'off'] },
   light: { up: ['led', 'on'] },
-  bring: { down: ['move', 'down'], up: ['move', 'up'] },
+  bring: { down: ['move', 'down'], up: ['move', 'up'], home: ['return', 'home'], back: ['return'] },
+  send: { home: ['return', 'home'], back: ['return'] },
   move: { down: ['move', 'down'], up: ['move', 'up'] },
   open: { up: ['open'] },
   close: { up: ['close'] },
@@ -51,14 +52,14 @@ export function foldPhrasal(tokens: readonly string[]): string[] {
   for (let i = 0; i < out.length; i++) {
     const particles = Object.hasOwn(PHRASAL, out[i] as string) ? PHRASAL[out[i] as string] : undefined;
     if (!particles) continue;
-    for (let k = i + 1; k < out.length && k <= i + 4; k++) {
+    for (let k = i + 1; k < out.length && k <= i + 4; k++) { // at most three words between
       const t = out[k] as string;
       if (Object.hasOwn(particles, t)) {
         out.splice(k, 1);
         out.splice(i, 1, ...(particles[t] as readonly string[]));
         break;
       }
-      if (BETWEEN_STOP.has(t) || NUMBER_RE.test(t) || Object.hasOwn(PHRASAL, t)) break;
+      if (BETWEEN_STOP.has(t) || NUMBER_RE.test(t)) break;
     }
   }
   // Verbs whose sense depends on their object: "put the arm down" lowers it, "drop the arm" too.
