@@ -5,7 +5,11 @@
  */
 import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
-import { foldPhrasal } from './phrasal.js';
+import { foldPhrasal, PHRASAL } from './phrasal.js';
+import type { Correction } from './typos.js';
+
+/** What the analysis needs of a speller: the trace vocabulary and a correction. */
+export interface SpellCheck { has(word: string): boolean; correct(word: string): string | undefined }
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
   UNITS, UNKNOWN_WORD_WEIGHT, QUANTITY_WEIGHT, type QuantityKind,
@@ -45,6 +49,8 @@ export interface GoalAnalysis {
   quantities: Quantity[];
   /** Total concept weight. */
   total: number;
+  /** Unknown words read as vocabulary words ("griper" -> "gripper"). */
+  corrections?: Correction[];
 }
 
 interface LexEntry { concept?: { id: string; weight: number }; polarity?: { cls: string; pole: string }; also?: readonly string[] }
@@ -178,8 +184,51 @@ function isActionPlural(tok: string): boolean {
 }
 const ACTION_CONCEPTS = new Set(['BEEP', 'BLINK', 'WAVE', 'NOD', 'SHAKE', 'DANCE', 'PING']);
 
-export function analyzeGoal(text: string): GoalAnalysis {
-  const tokens = applyPhrases(foldPhrasal(tokenize(text)));
+const phraseWords = new Set<string>([...PHRASES.flatMap(([p]) => p.split(' ')), ...Object.keys(PHRASAL), ...Object.values(PHRASAL).flatMap((p) => Object.keys(p))]);
+
+/** True when the analysis knows the word (lexicon, stopword, number, unit, phrase word). */
+export function knownWord(tok: string): boolean {
+  return NUMBER_RE.test(tok) || tok.startsWith('#') || byWord.has(tok) || stopwords.has(tok) || negations.has(tok) || phraseWords.has(tok)
+    || NUMBER_WORDS[tok] !== undefined || UNITS[tok] !== undefined || COUNT_WORDS[tok] !== undefined || byStem.has(stem(tok));
+}
+
+/** Every word of the lexicon: the vocabulary typos are corrected into. */
+export function lexiconVocabulary(): string[] {
+  return [...new Set([...byWord.keys(), ...stopwords, ...negations, ...phraseWords, ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS)])]
+    .filter((w) => /^[a-z]+$/.test(w));
+}
+
+/** Words of opposite-pole classes, and the particles that carry a direction. */
+export function criticalWords(): Set<string> {
+  const out = new Set<string>(['in', 'out', 'on', 'off', 'up', 'down']);
+  for (const cls of POLARITY) for (const words of Object.values(cls.poles)) for (const w of words) out.add(w);
+  for (const w of NEGATIONS) out.add(w);
+  return out;
+}
+
+/** A word's meaning for typo candidates: two candidates with one meaning are one correction. */
+export function meaningOfWord(word: string): string {
+  if (stopwords.has(word)) return '_';
+  const unit = UNITS[word];
+  if (unit) return `unit:${unit.kind}:${unit.toBase}`;
+  if (NUMBER_WORDS[word] !== undefined) return `number:${NUMBER_WORDS[word]}`;
+  const e = byWord.get(word) ?? byStem.get(stem(word));
+  if (e) return `${e.polarity ? `${e.polarity.cls}:${e.polarity.pole}` : ''}|${e.concept?.id ?? ''}`;
+  return `w:${stem(word)}`;
+}
+
+export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
+  const raw = tokenize(text);
+  const corrections: Correction[] = [];
+  if (speller) {
+    for (let i = 0; i < raw.length; i++) {
+      const tok = raw[i] as string;
+      if (knownWord(tok) || speller.has(tok) || speller.has(stem(tok))) continue;
+      const to = speller.correct(tok);
+      if (to !== undefined) { corrections.push({ from: tok, to }); raw[i] = to; }
+    }
+  }
+  const tokens = applyPhrases(foldPhrasal(raw));
   const lead = tokens.findIndex((t) => !stopwords.has(t) && !negations.has(t));
   if (lead >= 0 && LEADING_VERB[tokens[lead] as string]) tokens[lead] = LEADING_VERB[tokens[lead] as string] as string;
   const concepts = new Map<string, number>();
@@ -286,7 +335,7 @@ export function analyzeGoal(text: string): GoalAnalysis {
 
   let total = 0;
   for (const w of concepts.values()) total += w;
-  return { text, normalized: normalizeGoal(text), concepts, polarity, negated, quantities, total };
+  return { text, normalized: normalizeGoal(text), concepts, polarity, negated, quantities, total, ...(corrections.length ? { corrections } : {}) };
 }
 
 /** Where two analyses disagree on a critical word or a negation; empty when compatible. */

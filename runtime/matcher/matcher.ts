@@ -14,7 +14,8 @@
  */
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { analyzeGoal, conflicts, normalizeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
+import { analyzeGoal, conflicts, criticalWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
 import { PHRASAL } from './phrasal.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
@@ -101,6 +102,19 @@ export class Matcher {
   /** concept -> traces whose tools imply it (but whose text does not say it). */
   private impliedPostings = new Map<string, number[]>();
   private seen = new Uint8Array(0);
+  /** Built on the first unknown word of a goal: the lexicon plus the loaded traces' own words. */
+  private speller: Speller | undefined;
+  private readonly spellCheck: SpellCheck = {
+    has: (word) => this.postings.has(`w:${word}`),
+    correct: (word) => {
+      this.speller ??= new Speller({
+        words: [...lexiconVocabulary(), ...[...this.postings.keys()].filter((k) => k.startsWith('w:')).map((k) => k.slice(2))],
+        critical: criticalWords(),
+        meaningOf: meaningOfWord,
+      });
+      return this.speller.correct(word);
+    },
+  };
   private readonly unitsFor: UnitLookup;
   private readonly conceptOfName: (name: string) => string[];
   /** Cached models are valid only for the same lexicon and unit table. */
@@ -132,6 +146,7 @@ export class Matcher {
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
+    this.speller = undefined;
     for (const record of records) {
       const serialized = cached?.(record);
       if (serialized) this.addEntry({ record, serialized }, serialized.concepts.map((c) => c[0]), serialized.implied);
@@ -150,6 +165,7 @@ export class Matcher {
     }
     this.addModel(this.buildModel(record));
     this.seen = new Uint8Array(this.entries.length);
+    this.speller = undefined;
   }
 
   remove(signature: string): boolean {
@@ -238,7 +254,7 @@ export class Matcher {
   }
 
   match(goalText: string, limit = 5): MatchResult {
-    const goal = analyzeGoal(goalText);
+    const goal = analyzeGoal(goalText, this.spellCheck);
     const exact = this.byNormalized.get(goal.normalized) ?? [];
     const candidates: number[] = [];
     const mark = (i: number): void => {

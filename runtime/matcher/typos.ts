@@ -1,0 +1,122 @@
+/**
+ * Typo correction: a word outside the vocabulary (the lexicon and the words of loaded traces) may
+ * be read as a vocabulary word at edit distance 1 (2 for words of 8+ letters; a transposition
+ * counts 1) when the correction is unique in meaning. Critical words are guarded both ways:
+ * a critical word is in the vocabulary, so it is never corrected out of; a correction INTO a
+ * critical word needs 4+ letters and an edit that is not a substitution, because substitutions
+ * are how real words neighbour critical ones (oven/open, lift/left, us/up, in/on) and a real word
+ * we do not know must not become a direction.
+ */
+
+export interface Correction { from: string; to: string }
+
+export interface SpellerOptions {
+  /** Every word the analysis knows. */
+  words: Iterable<string>;
+  /** Words of opposite-pole classes (left, open, on, in, ...). */
+  critical: ReadonlySet<string>;
+  /** What a word means, so candidates with one meaning count as one ("rise"/"raise"). */
+  meaningOf: (word: string) => string;
+}
+
+function deletes(word: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < word.length; i++) out.push(word.slice(0, i) + word.slice(i + 1));
+  return out;
+}
+
+/** Optimal string alignment distance (Damerau-Levenshtein with adjacent transpositions), capped. */
+export function editDistance(a: string, b: string, cap = 3): number {
+  if (Math.abs(a.length - b.length) > cap) return cap + 1;
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) { row.push(j); continue; }
+      const prev = rows[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let d = Math.min((prev[j] as number) + 1, (row[j - 1] as number) + 1, (prev[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, ((rows[i - 2] as number[])[j - 2] as number) + 1);
+      row.push(d);
+    }
+    rows.push(row);
+  }
+  return (rows[a.length] as number[])[b.length] as number;
+}
+
+function isSubstitution(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff++;
+  // Same length and not a swap of two neighbours: at least one letter was replaced.
+  if (diff !== 2) return true;
+  for (let i = 0; i < a.length - 1; i++) {
+    if (a[i] !== b[i]) return !(a[i] === b[i + 1] && a[i + 1] === b[i]);
+  }
+  return true;
+}
+
+export class Speller {
+  private readonly vocab = new Set<string>();
+  /** deletion variant (and the word itself) -> vocabulary words. */
+  private readonly index = new Map<string, string[]>();
+  private readonly critical: ReadonlySet<string>;
+  private readonly meaningOf: (word: string) => string;
+
+  constructor(options: SpellerOptions) {
+    this.critical = options.critical;
+    this.meaningOf = options.meaningOf;
+    for (const w of options.words) this.add(w);
+  }
+
+  add(word: string): void {
+    if (this.vocab.has(word) || !/^[a-z]{2,}$/.test(word)) return;
+    this.vocab.add(word);
+    const keys = new Set([word, ...deletes(word)]);
+    if (word.length >= 7) for (const d of deletes(word)) for (const dd of deletes(d)) keys.add(dd);
+    for (const k of keys) {
+      const list = this.index.get(k);
+      if (list) list.push(word); else this.index.set(k, [word]);
+    }
+  }
+
+  has(word: string): boolean {
+    return this.vocab.has(word);
+  }
+
+  /** The vocabulary word meant by an unknown word, or undefined when none or several fit. */
+  correct(word: string): string | undefined {
+    if (word.length < 3 || !/^[a-z]+$/.test(word) || this.vocab.has(word)) return undefined;
+    const maxDist = word.length >= 8 ? 2 : 1;
+    const probes = new Set([word, ...deletes(word)]);
+    if (maxDist === 2) for (const d of deletes(word)) for (const dd of deletes(d)) probes.add(dd);
+    const found = new Map<string, number>();
+    for (const p of probes) {
+      for (const w of this.index.get(p) ?? []) {
+        if (found.has(w)) continue;
+        const d = editDistance(word, w, maxDist);
+        if (d <= maxDist && (d === 1 || w.length >= 7)) found.set(w, d);
+      }
+    }
+    if (found.size === 0) return undefined;
+    // The nearest first; then words that keep the first letter (typos rarely hit it); then the
+    // likeliest kind of slip (swapped letters, a dropped letter, an extra one, a wrong one); then
+    // words that mean something over stopwords ("wich" is the winch before it is "which").
+    const best = Math.min(...found.values());
+    let cands = [...found].filter(([, d]) => d === best).map(([w]) => w);
+    const narrow = (keep: (w: string) => boolean): void => {
+      const kept = cands.filter(keep);
+      if (kept.length > 0) cands = kept;
+    };
+    narrow((w) => w[0] === word[0]);
+    const rank = (w: string): number => (w.length === word.length ? ([...w].sort().join('') === [...word].sort().join('') ? 0 : 3) : w.length > word.length ? 1 : 2);
+    const top = Math.min(...cands.map(rank));
+    narrow((w) => rank(w) === top);
+    narrow((w) => this.meaningOf(w) !== '_');
+    const meanings = new Set(cands.map((w) => this.meaningOf(w)));
+    if (meanings.size !== 1) return undefined;
+    const to = cands.sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] as string;
+    if (cands.some((w) => this.critical.has(w)) && (word.length < 4 || cands.some((w) => isSubstitution(word, w)))) return undefined;
+    return to;
+  }
+}
