@@ -6,6 +6,7 @@
 import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
 import { foldPhrasal, PHRASAL } from './phrasal.js';
+import { SYNONYMS } from './synonyms.generated.js';
 import type { Correction } from './typos.js';
 
 /** What the analysis needs of a speller: the trace vocabulary and a correction. */
@@ -84,6 +85,12 @@ for (const cls of POLARITY) {
   for (const [pole, words] of Object.entries(cls.poles)) {
     for (const w of words) addEntry(w, { polarity: { cls: cls.id, pole }, ...(POLARITY_ALSO[w] ? { also: POLARITY_ALSO[w] } : {}) });
   }
+}
+// WordNet synonyms distilled at build time (scripts/build-synonyms.mjs): a synonym reads as its
+// lexicon word and never overrides one.
+for (const [syn, seed] of Object.entries(SYNONYMS)) {
+  const entry = byWord.get(seed);
+  if (entry && !byWord.has(syn)) addEntry(syn, entry);
 }
 const stopwords = new Set(STOPWORDS);
 const negations = new Set(NEGATIONS);

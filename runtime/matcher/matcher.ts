@@ -15,9 +15,11 @@
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
 import { analyzeGoal, conflicts, criticalWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { isEnglishWord } from './english.js';
 import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
 import { PHRASAL } from './phrasal.js';
+import { SYNONYMS } from './synonyms.generated.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
 
 /** How much a trace-side concept the goal leaves out counts when the trace's tools imply it. */
@@ -82,7 +84,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 6]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 7]));
   return lexiconHash;
 }
 
@@ -111,6 +113,7 @@ export class Matcher {
         words: [...lexiconVocabulary(), ...[...this.postings.keys()].filter((k) => k.startsWith('w:')).map((k) => k.slice(2))],
         critical: criticalWords(),
         meaningOf: meaningOfWord,
+        isWord: isEnglishWord,
       });
       return this.speller.correct(word);
     },

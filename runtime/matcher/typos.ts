@@ -3,9 +3,9 @@
  * be read as a vocabulary word at edit distance 1 (2 for words of 8+ letters; a transposition
  * counts 1) when the correction is unique in meaning. Critical words are guarded both ways:
  * a critical word is in the vocabulary, so it is never corrected out of; a correction INTO a
- * critical word needs 4+ letters and an edit that is not a substitution, because substitutions
- * are how real words neighbour critical ones (oven/open, lift/left, us/up, in/on) and a real word
- * we do not know must not become a direction.
+ * critical word is made only when the unknown word is no English word at all (WordNet's lemmas,
+ * runtime/matcher/english.ts): real words neighbour critical ones (oven/open, lift/left, us/up,
+ * in/on), and a real word we do not know must never become a direction.
  */
 
 export interface Correction { from: string; to: string }
@@ -17,6 +17,8 @@ export interface SpellerOptions {
   critical: ReadonlySet<string>;
   /** What a word means, so candidates with one meaning count as one ("rise"/"raise"). */
   meaningOf: (word: string) => string;
+  /** True when the word is a real (English) word: it is then never corrected into a critical one. */
+  isWord: (word: string) => boolean;
 }
 
 function deletes(word: string): string[] {
@@ -44,28 +46,18 @@ export function editDistance(a: string, b: string, cap = 3): number {
   return (rows[a.length] as number[])[b.length] as number;
 }
 
-function isSubstitution(a: string, b: string): boolean {
-  if (a.length !== b.length) return false;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) diff++;
-  // Same length and not a swap of two neighbours: at least one letter was replaced.
-  if (diff !== 2) return true;
-  for (let i = 0; i < a.length - 1; i++) {
-    if (a[i] !== b[i]) return !(a[i] === b[i + 1] && a[i + 1] === b[i]);
-  }
-  return true;
-}
-
 export class Speller {
   private readonly vocab = new Set<string>();
   /** deletion variant (and the word itself) -> vocabulary words. */
   private readonly index = new Map<string, string[]>();
   private readonly critical: ReadonlySet<string>;
   private readonly meaningOf: (word: string) => string;
+  private readonly isWord: (word: string) => boolean;
 
   constructor(options: SpellerOptions) {
     this.critical = options.critical;
     this.meaningOf = options.meaningOf;
+    this.isWord = options.isWord;
     for (const w of options.words) this.add(w);
   }
 
@@ -116,7 +108,7 @@ export class Speller {
     const meanings = new Set(cands.map((w) => this.meaningOf(w)));
     if (meanings.size !== 1) return undefined;
     const to = cands.sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] as string;
-    if (cands.some((w) => this.critical.has(w)) && (word.length < 4 || cands.some((w) => isSubstitution(word, w)))) return undefined;
+    if (cands.some((w) => this.critical.has(w)) && this.isWord(word)) return undefined;
     return to;
   }
 }
