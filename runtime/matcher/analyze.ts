@@ -189,6 +189,7 @@ function isActionPlural(tok: string): boolean {
   const entry = byWord.get(tok) ?? byStem.get(stem(tok));
   return !!entry?.concept && !entry.polarity && entry.concept.weight >= 1 && ACTION_CONCEPTS.has(entry.concept.id);
 }
+const MOTION_CLASSES = new Set(['FB', 'LR', 'UD']);
 const ACTION_CONCEPTS = new Set(['BEEP', 'BLINK', 'WAVE', 'NOD', 'SHAKE', 'DANCE', 'PING']);
 
 const phraseWords = new Set<string>([...PHRASES.flatMap(([p]) => p.split(' ')), ...Object.keys(PHRASAL), ...Object.values(PHRASAL).flatMap((p) => Object.keys(p))]);
@@ -293,7 +294,10 @@ export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
     if (stopwords.has(tok)) continue;
     const entry = byWord.get(tok) ?? byStem.get(stem(tok));
     if (!entry) {
-      add(`w:${stem(tok)}`, UNKNOWN_WORD_WEIGHT);
+      // An unknown verb that leads a direction is a way of moving: "nudge forward", "scoot back".
+      const next = byWord.get(tokens[i + 1] ?? '');
+      if (i === lead && next?.polarity && MOTION_CLASSES.has(next.polarity.cls)) add('MOVE', conceptWeight.get('MOVE') ?? 0.35);
+      else add(`w:${stem(tok)}`, UNKNOWN_WORD_WEIGHT);
       continue;
     }
     if (entry.polarity) {
@@ -333,6 +337,14 @@ export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
   if (concepts.has('PUTDOWN')) dropPole('UD', 'D');
   if (concepts.has('HOME')) dropPole('FB', 'B');
 
+  // A bare number after "turn" is degrees ("turn 180"), after "wait" seconds ("wait 5").
+  const bareUnit = concepts.has('TURN') ? 'degrees' : concepts.has('WAIT') ? 'seconds' : undefined;
+  if (bareUnit) {
+    const unit = UNITS[bareUnit] as { kind: QuantityKind; toBase: number };
+    for (const q of quantities) {
+      if (q.kind === 'number' && !quantities.some((o) => o.kind === unit.kind)) Object.assign(q, { kind: unit.kind, base: q.value * unit.toBase, toBase: unit.toBase, unit: bareUnit });
+    }
+  }
   // What kind of quantity a goal gives is part of its meaning ("arm to 90 degrees" sets an angle);
   // once is no count at all ("beep once" is "beep").
   const kept = quantities.filter((q) => !(q.kind === 'count' && q.value === 1));

@@ -33,8 +33,8 @@ export const POLARITY: readonly PolarityClass[] = [
     R: ['right', 'clockwise', 'cw', 'starboard', 'rightward', 'rightwards'],
   } },
   { id: 'FB', poles: {
-    F: ['forward', 'forwards', 'ahead', 'onward', 'onwards', 'front', 'frontward', 'frontwards', 'advance', 'advancing'],
-    B: ['backward', 'backwards', 'back', 'reverse', 'reversing', 'rearward', 'rearwards', 'behind', 'retreat', 'backup'],
+    F: ['forward', 'forwards', 'fwd', 'forth', 'straight', 'ahead', 'onward', 'onwards', 'front', 'frontward', 'frontwards', 'advance', 'advancing'],
+    B: ['backward', 'backwards', 'bwd', 'back', 'reverse', 'reversing', 'rearward', 'rearwards', 'behind', 'retreat', 'backup'],
   } },
   { id: 'UD', poles: {
     U: ['up', 'upward', 'upwards', 'raise', 'raised', 'lift', 'lifted', 'elevate', 'higher', 'ascend', 'rise', 'hoist', 'skyward', 'uppermost'],
@@ -42,12 +42,12 @@ export const POLARITY: readonly PolarityClass[] = [
   } },
   { id: 'OC', poles: {
     O: ['open', 'opened', 'opening', 'release', 'unclamp', 'ungrip', 'loosen', 'spread', 'widen', 'unlock', 'unclench', 'drop'],
-    C: ['close', 'closed', 'closing', 'shut', 'grab', 'grip', 'grasp', 'clamp', 'squeeze', 'pinch', 'clench', 'tighten', 'clasp', 'seize', 'grabbed'],
+    C: ['close', 'closed', 'closing', 'shut', 'tight', 'tightly', 'grab', 'grip', 'grasp', 'clamp', 'squeeze', 'pinch', 'clench', 'tighten', 'clasp', 'seize', 'grabbed'],
   } },
   // on/off and start/stop share one class: "stop the winch" = "turn the winch off".
   { id: 'ACT', poles: {
-    ON: ['on', 'start', 'started', 'begin', 'enable', 'enabled', 'activate', 'engage', 'launch', 'commence', 'resume', 'ignite'],
-    OFF: ['off', 'stop', 'stopped', 'halt', 'disable', 'disabled', 'deactivate', 'cease', 'kill', 'freeze', 'brake', 'silence', 'mute', 'extinguish', 'quit'],
+    ON: ['on', 'illuminate', 'start', 'started', 'begin', 'enable', 'enabled', 'activate', 'engage', 'launch', 'commence', 'resume', 'ignite'],
+    OFF: ['off', 'douse', 'stop', 'stopped', 'halt', 'disable', 'disabled', 'deactivate', 'cease', 'kill', 'freeze', 'brake', 'silence', 'mute', 'extinguish', 'quit'],
   } },
   { id: 'IO', poles: {
     IN: ['retract', 'retracted', 'withdraw', 'inward', 'inwards', 'reel_in', 'pull_in', 'wind_in'],
@@ -73,7 +73,7 @@ export const STOPWORDS: readonly string[] = [
   'have', 'has', 'had', 'let', 'lets', 'want', 'need', 'like', 'some', 'any', 'all', 'very', 'really', 'quite', 'also', 'ok',
   'okay', 'try', 'attempt', 'about', 'there', 'here', 'over', 'out', 'say', 'says', 'said', 'make', 'makes', 'made', 'making',
   'perform', 'performs', 'execute', 'executes', 'carry', 'get', 'go_ahead', 'same', 'again', 'time_now', 'right_now', 'right_away',
-  'immediately', 'straight', 'way', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
+  'immediately', 'upon', 'way', 'still', 'moment', 'play', 'away', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
   'what', 'how', 'whats', 'is_left', 'through', 'up_to', 'until', 'after', 'before', 'while', 'when', 'if', 'its', 'own', 'one_',
   'kind', 'sort', 'type', 'current', 'currently', 'present', 'tell', 'show', 'give', 'report', 'let_me_know', 'know', 'if_', 'either',
   'ask', 'request', 'take', 'emit', 'around',
@@ -87,13 +87,13 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'YES', weight: 0.1, words: ['yes', 'yeah', 'yep', 'agree', 'agreement'] },
   { id: 'CHARGE', weight: 1, words: ['charge_verb', 'recharge', 'dock', 'charging'] },
   { id: 'CREATE', weight: 0.15, words: ['create', 'build', 'built', 'write', 'wrote', 'written', 'save', 'store', 'generate', 'develop', 'code', 'implement', 'produce', 'craft', 'construct', 'author', 'scaffold', 'design', 'setup'] },
-  { id: 'PROGRAM', weight: 0.15, words: ['program', 'app', 'application', 'tool', 'script', 'utility', 'software', 'project', 'thing', 'routine', 'function', 'module'] },
+  { id: 'PROGRAM', weight: 0.15, words: ['program', 'app', 'application', 'tool', 'script', 'utility', 'software', 'project', 'routine', 'function', 'module'] },
   { id: 'SWITCH', weight: 0.15, words: ['switch', 'toggle', 'flip', 'power', 'turn_switch'] },
   { id: 'ROBOT', weight: 0.3, words: ['robot', 'rover', 'base', 'bot', 'car', 'vehicle', 'chassis', 'yourself', 'itself', 'wheels', 'wheel', 'buggy', 'machine', 'platform'] },
   { id: 'READ', weight: 0.5, words: ['read', 'reading', 'check', 'measure', 'measurement', 'sense', 'sample', 'query', 'poll', 'obtain', 'monitor', 'detect', 'inspect', 'look', 'determine', 'find', 'estimate', 'gauge'] },
   { id: 'LEVEL', weight: 0.15, words: ['level', 'value', 'percentage', 'amount', 'remaining', 'status_level', 'left_over', 'much', 'many'] },
   // Where and what about: words that name the setting of an action more than the action.
-  { id: 'PLACE', weight: 0.3, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
+  { id: 'PLACE', weight: 0.15, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
   { id: 'GENERIC', weight: 0.1, words: ['angle', 'volume', 'loudness', 'setting', 'settings', 'output', 'signal', 'command_word'] },
   { id: 'SENSOR', weight: 0.25, words: ['sensor', 'sensors', 'sensing', 'meter_device'] },
 
@@ -114,14 +114,14 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'CIRCLE', weight: 1, words: ['circle', 'loop', 'orbit', 'round'] },
   { id: 'PICKUP', weight: 1, words: ['pick', 'pickup', 'pick_up', 'fetch', 'collect', 'retrieve', 'gather'] },
   { id: 'PUTDOWN', weight: 1, words: ['put_down', 'set_down', 'deposit', 'place_down', 'lay_down'] },
-  { id: 'WAIT', weight: 1, words: ['wait', 'waiting', 'pause', 'sleep', 'delay', 'idle', 'hold_on', 'standby', 'stand_by', 'linger', 'stay'] },
+  { id: 'WAIT', weight: 1, words: ['wait', 'waiting', 'pause', 'sleep', 'delay', 'idle', 'rest', 'hold_on', 'standby', 'do_nothing', 'stand_by', 'linger', 'stay'] },
   { id: 'SEND', weight: 0.5, words: ['send', 'transmit', 'message', 'command'] },
   { id: 'PING', weight: 1, words: ['ping', 'pong', 'heartbeat'] },
   { id: 'STATUS', weight: 1, words: ['status', 'state', 'health', 'diagnostics', 'diagnostic', 'condition'] },
   { id: 'VERSION', weight: 1, words: ['version', 'firmware', 'revision'] },
   { id: 'ESTOP', weight: 1, words: ['emergency', 'estop', 'e_stop', 'panic'] },
   { id: 'SPEED', weight: 0.5, words: ['speed', 'velocity', 'pace'] },
-  { id: 'MAX', weight: 0.25, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
+  { id: 'MAX', weight: 0.15, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
   { id: 'HALF', weight: 1, words: ['halfway', 'half_way', 'partially', 'partly'] },
 
   // Robot objects. Actuator nouns weigh less: goals often leave them implicit.
@@ -134,7 +134,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'DISTANCE', weight: 1, words: ['distance', 'range', 'proximity', 'obstacle', 'obstacles', 'far', 'ultrasonic', 'sonar', 'lidar', 'rangefinder', 'clearance', 'gap', 'nearest', 'closest', 'wall'] },
   { id: 'BATTERY', weight: 1, words: ['battery', 'batteries', 'charge', 'voltage', 'juice', 'energy', 'power_level'] },
   { id: 'CAMERA', weight: 1, words: ['camera', 'photo', 'picture', 'snapshot', 'image'] },
-  { id: 'OBJECT', weight: 0.15, words: ['object', 'item', 'ball', 'block', 'cube', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
+  { id: 'OBJECT', weight: 0.15, words: ['object', 'item', 'ball', 'block', 'cube', 'thing', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
 
   // Software (the seed's own example goals).
   { id: 'CALCULATOR', weight: 1, words: ['calculator', 'calc', 'adder', 'arithmetic'] },
@@ -179,6 +179,9 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['face the other way', ['turn', '#180', 'degrees']], ['face the opposite way', ['turn', '#180', 'degrees']], ['face the opposite direction', ['turn', '#180', 'degrees']],
   ['turn the other way', ['turn', '#180', 'degrees']], ['half open', ['open', 'halfway']], ['half close', ['close', 'halfway']], ['scan around', ['scan', 'area']],
   ['range finder', ['rangefinder']], ['distance sensor', ['distance', 'sensor']],
+  ['release your grip', ['release']], ['loosen your grip', ['release']], ['relax your grip', ['release']], ['relax the gripper', ['release']],
+  ['take hold of', ['grab']], ['hang a left', ['turn', 'left']], ['hang a right', ['turn', 'right']], ['back off', ['move', 'backward']], ['back away', ['move', 'backward']],
+  ['take in', ['pull_in']], ['do nothing', ['do_nothing']], ['hold still', ['stay']], ['hold for', ['wait']], ['stand still', ['stay']],
   ['e stop', ['e_stop']], ['emergency stop', ['emergency', 'stop']],
   ['all the way', ['all_the_way']], ['half way', ['half_way']],
   ['power level', ['power_level']], ['charge level', ['battery', 'level']],
@@ -195,7 +198,7 @@ export const POLARITY_ALSO: Readonly<Record<string, readonly string[]>> = {
   advance: ['MOVE'], advancing: ['MOVE'], retreat: ['MOVE'], reverse: ['MOVE'], reversing: ['MOVE'], backup: ['MOVE'],
   grab: ['GRIPPER'], grabbed: ['GRIPPER'], grip: ['GRIPPER'], grasp: ['GRIPPER'], clamp: ['GRIPPER'], pinch: ['GRIPPER'], clench: ['GRIPPER'], clasp: ['GRIPPER'], seize: ['GRIPPER'],
   release: ['GRIPPER'], unclamp: ['GRIPPER'], ungrip: ['GRIPPER'], unclench: ['GRIPPER'], drop: ['GRIPPER'],
-  silence: ['BEEP'], mute: ['BEEP'], extinguish: ['LED'],
+  silence: ['BEEP'], mute: ['BEEP'], extinguish: ['LED'], illuminate: ['LED'], douse: ['LED'],
   reel_in: ['WINCH'], reel_out: ['WINCH'], pull_in: ['WINCH'], wind_in: ['WINCH'], let_out: ['WINCH'], pay_out: ['WINCH'], unreel: ['WINCH'], unspool: ['WINCH'],
 };
 

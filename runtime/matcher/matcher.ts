@@ -14,7 +14,7 @@
  */
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { analyzeGoal, conflicts, criticalWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { analyzeGoal, conflicts, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
 import { isEnglishWord } from './english.js';
 import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
@@ -111,7 +111,6 @@ export class Matcher {
     correct: (word) => {
       this.speller ??= new Speller({
         words: [...lexiconVocabulary(), ...[...this.postings.keys()].filter((k) => k.startsWith('w:')).map((k) => k.slice(2))],
-        critical: criticalWords(),
         meaningOf: meaningOfWord,
         isWord: isEnglishWord,
       });

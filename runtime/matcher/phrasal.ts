@@ -42,6 +42,8 @@ export const PHRASAL: Readonly<Record<string, Readonly<Record<string, readonly s
 /** Words that may stand between a verb and its particle: articles, pronouns, nouns. */
 const BETWEEN_STOP = new Set(['for', 'to', 'at', 'by', 'with', 'from', 'into', 'onto', 'and', 'then', 'until', 'while', 'of', 'in', 'out', 'on', 'off', 'up', 'down']);
 const NUMBER_RE = /^[-+]?(\d+(\.\d+)?|\.\d+)$/;
+const DETERMINERS = new Set(['the', 'a', 'an', 'my', 'your', 'its', 'this', 'that', 'top']);
+const SWITCH_VERBS = new Set(['turn', 'switch', 'power', 'put', 'flip', 'light', 'leave', 'keep', 'stay']);
 const ARM_WORDS = new Set(['arm', 'arms', 'shoulder', 'boom', 'limb']);
 const OBJECT_WORDS = new Set(['object', 'item', 'ball', 'block', 'cube', 'payload', 'load', 'cargo', 'package', 'thing', 'box', 'it', 'them']);
 const GRIPPER_WORDS = new Set(['gripper', 'claw', 'hand', 'grabber', 'pincer', 'pincers', 'jaw', 'jaws']);
@@ -49,6 +51,10 @@ const GRIPPER_WORDS = new Set(['gripper', 'claw', 'hand', 'grabber', 'pincer', '
 /** Folds separated particles into their verbs ("reel the cable in" -> "reel reel_in the cable"). */
 export function foldPhrasal(tokens: readonly string[]): string[] {
   const out = [...tokens];
+  // "clamp down on the object": "on" before an object is a preposition, not "switched on".
+  for (let i = 1; i < out.length - 1; i++) {
+    if (out[i] === 'on' && DETERMINERS.has(out[i + 1] as string) && !SWITCH_VERBS.has(out[i - 1] as string)) out[i] = 'upon';
+  }
   for (let i = 0; i < out.length; i++) {
     const particles = Object.hasOwn(PHRASAL, out[i] as string) ? PHRASAL[out[i] as string] : undefined;
     if (!particles) continue;

@@ -1,11 +1,10 @@
 /**
  * Typo correction: a word outside the vocabulary (the lexicon and the words of loaded traces) may
  * be read as a vocabulary word at edit distance 1 (2 for words of 8+ letters; a transposition
- * counts 1) when the correction is unique in meaning. Critical words are guarded both ways:
- * a critical word is in the vocabulary, so it is never corrected out of; a correction INTO a
- * critical word is made only when the unknown word is no English word at all (WordNet's lemmas,
- * runtime/matcher/english.ts): real words neighbour critical ones (oven/open, lift/left, us/up,
- * in/on), and a real word we do not know must never become a direction.
+ * counts 1) when the correction is unique in meaning. Only non-words are corrected (WordNet's
+ * lemmas, runtime/matcher/english.ts): real words neighbour critical ones (oven/open, lift/left,
+ * us/up, in/on) and numbers (forth/forty), and a real word we do not know is not a typo. Critical
+ * words are in the vocabulary, so they are never corrected out of.
  */
 
 export interface Correction { from: string; to: string }
@@ -13,11 +12,9 @@ export interface Correction { from: string; to: string }
 export interface SpellerOptions {
   /** Every word the analysis knows. */
   words: Iterable<string>;
-  /** Words of opposite-pole classes (left, open, on, in, ...). */
-  critical: ReadonlySet<string>;
   /** What a word means, so candidates with one meaning count as one ("rise"/"raise"). */
   meaningOf: (word: string) => string;
-  /** True when the word is a real (English) word: it is then never corrected into a critical one. */
+  /** True when the word is a real (English) word: it is then never corrected. */
   isWord: (word: string) => boolean;
 }
 
@@ -50,12 +47,10 @@ export class Speller {
   private readonly vocab = new Set<string>();
   /** deletion variant (and the word itself) -> vocabulary words. */
   private readonly index = new Map<string, string[]>();
-  private readonly critical: ReadonlySet<string>;
   private readonly meaningOf: (word: string) => string;
   private readonly isWord: (word: string) => boolean;
 
   constructor(options: SpellerOptions) {
-    this.critical = options.critical;
     this.meaningOf = options.meaningOf;
     this.isWord = options.isWord;
     for (const w of options.words) this.add(w);
@@ -108,7 +103,8 @@ export class Speller {
     const meanings = new Set(cands.map((w) => this.meaningOf(w)));
     if (meanings.size !== 1) return undefined;
     const to = cands.sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] as string;
-    if (cands.some((w) => this.critical.has(w)) && this.isWord(word)) return undefined;
+    // A real word we do not know is not a typo: "forth" is not "forty", "oven" is not "open".
+    if (this.isWord(word)) return undefined;
     return to;
   }
 }
