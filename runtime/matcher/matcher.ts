@@ -8,9 +8,9 @@
  * So the seed's thresholds mean what they say: > 0.92 the trace can replay with its parameters
  * bound; 0.75..0.92 it is a plan worth adapting; below, it is a different task.
  *
- * Speed: only traces that share one of the goal's "essential" concepts are scored, where the
- * essential set is chosen so that no other trace could reach the MIXED threshold (the bound is
- * in `essentialConcepts`). Models are serialisable, so the trace cache keeps them across boots.
+ * Speed: candidates come from a weighted AND over concept posting lists with top-k bounds
+ * (runtime/matcher/wand.ts): only traces that can still reach the MIXED floor, or beat the
+ * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
@@ -20,15 +20,19 @@ import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
 import { PHRASAL } from './phrasal.js';
 import { SYNONYMS } from './synonyms.generated.js';
+import { mergeSorted, wand } from './wand.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
 
 /** How much a trace-side concept the goal leaves out counts when the trace's tools imply it. */
 const IMPLIED_SOFTNESS = 0.1;
 const CONFLICT_FACTOR = 0.6;
 const UNBOUND_FACTOR = 0.9;
-const SHORTLIST = 24;
+const SHORTLIST = 12;
 /** Traces scoring below this overlap need not be found (the MIXED threshold's default). */
 const RECALL_FLOOR = 0.75;
+/** For naming the nearest traces of a refused goal: how low to look, and how many traces at most. */
+const NEAREST_FLOOR = 0.2;
+const NEAREST_BUDGET = 4000;
 
 export interface TraceModel {
   record: TraceRecord;
@@ -103,7 +107,10 @@ export class Matcher {
   private postings = new Map<string, number[]>();
   /** concept -> traces whose tools imply it (but whose text does not say it). */
   private impliedPostings = new Map<string, number[]>();
-  private seen = new Uint8Array(0);
+  /** concept -> sorted traces having it in text or by tools (the WAND lists), built on first use. */
+  private lists = new Map<string, number[]>();
+  /** Each trace's own concept weight (soft concepts a tenth): bounds its overlap before scoring. */
+  private traceWeight: number[] = [];
   /** Built on the first unknown word of a goal: the lexicon plus the loaded traces' own words. */
   private speller: Speller | undefined;
   private readonly spellCheck: SpellCheck = {
@@ -121,6 +128,8 @@ export class Matcher {
   private readonly conceptOfName: (name: string) => string[];
   /** Cached models are valid only for the same lexicon and unit table. */
   readonly modelKey: string;
+  /** How many traces had their overlap computed (the bench shows the index prunes). */
+  readonly stats = { matches: 0, scored: 0 };
 
   constructor(options: MatcherOptions) {
     this.unitsFor = options.unitsFor;
@@ -148,13 +157,14 @@ export class Matcher {
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
+    this.lists = new Map();
+    this.traceWeight = [];
     this.speller = undefined;
     for (const record of records) {
       const serialized = cached?.(record);
       if (serialized) this.addEntry({ record, serialized }, serialized.concepts.map((c) => c[0]), serialized.implied);
       else this.addModel(this.buildModel(record));
     }
-    this.seen = new Uint8Array(this.entries.length);
   }
 
   /** Adds or replaces one trace (learning, hot reload). */
@@ -166,7 +176,7 @@ export class Matcher {
       return;
     }
     this.addModel(this.buildModel(record));
-    this.seen = new Uint8Array(this.entries.length);
+    this.lists = new Map();
     this.speller = undefined;
   }
 
@@ -249,6 +259,7 @@ export class Matcher {
   private addEntry(entry: Entry, concepts: Iterable<string>, implied: Iterable<string>): void {
     const idx = this.entries.length;
     this.entries.push(entry);
+    this.traceWeight[idx] = entry.model ? entry.model.softTotal : serializedSoftTotal(entry.serialized);
     this.bySignature.set(entry.record.trace.goal_signature, idx);
     push(this.byNormalized, entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text), idx);
     for (const c of concepts) push(this.postings, c, idx);
@@ -257,34 +268,53 @@ export class Matcher {
 
   match(goalText: string, limit = 5): MatchResult {
     const goal = analyzeGoal(goalText, this.spellCheck);
+    this.stats.matches++;
     const exact = this.byNormalized.get(goal.normalized) ?? [];
-    const candidates: number[] = [];
-    const mark = (i: number): void => {
-      if (this.seen[i] === 0) { this.seen[i] = 1; candidates.push(i); }
-    };
-    for (const i of exact) mark(i);
-    for (const c of essentialConcepts(goal, (c) => (this.postings.get(c)?.length ?? 0) + (this.impliedPostings.get(c)?.length ?? 0))) {
-      for (const i of this.postings.get(c) ?? []) mark(i);
-      for (const i of this.impliedPostings.get(c) ?? []) mark(i);
-    }
-    // Keep the best SHORTLIST overlaps (insertion into a small sorted array).
-    const top: Array<{ i: number; overlap: number }> = [];
     const keep = Math.max(SHORTLIST, limit);
     const vector = goalVector(goal);
-    for (const i of candidates) {
-      this.seen[i] = 0;
-      const model = this.modelAt(i);
-      const overlap = exact.length > 0 && exact.includes(i) ? 1 : overlapOf(vector, model);
-      if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) continue;
+    // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
+    const top: Array<{ i: number; overlap: number }> = [];
+    const insert = (i: number, overlap: number): void => {
+      if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) return;
       let k = top.length;
-      while (k > 0 && ((top[k - 1] as { overlap: number; i: number }).overlap < overlap || ((top[k - 1] as { overlap: number; i: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
+      while (k > 0 && ((top[k - 1] as { overlap: number }).overlap < overlap || ((top[k - 1] as { overlap: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
       top.splice(k, 0, { i, overlap });
       if (top.length > keep) top.pop();
-    }
+    };
+    for (const i of exact) insert(i, 1);
+    const lists = [...goal.concepts].map(([c, weight]) => ({ docs: this.conceptList(c), weight })).filter((l) => l.docs.length > 0);
+    const search = (floor: number, budget: number): void => {
+      let visits = 0;
+      wand(lists, goal.total, floor, (doc, matched) => {
+        const current = top.length === keep ? Math.max(floor, (top[keep - 1] as { overlap: number }).overlap) : floor;
+        if (++visits > budget) return 1;
+        // Cheap bound with the trace's own weight before the exact overlap.
+        const own = this.traceWeight[doc] ?? 0;
+        const bound = (2 * matched) / (2 * matched + (goal.total - matched) + Math.max(0, own - matched));
+        if (bound < current || exact.includes(doc)) return current;
+        this.stats.scored++;
+        insert(doc, overlapOf(vector, this.modelAt(doc)));
+        return top.length === keep ? Math.max(floor, (top[keep - 1] as { overlap: number }).overlap) : floor;
+      });
+    };
+    search(RECALL_FLOOR, Infinity);
+    // Nothing that could be adapted: still name the nearest traces (a bounded, lower search), so
+    // "nothing in common" is said only when it is true.
+    if (top.length < limit) search(NEAREST_FLOOR, NEAREST_BUDGET);
     const exactSet = new Set(exact);
     const scored = top.map(({ i, overlap }) => this.score(goal, this.modelAt(i), overlap, exactSet.has(i)));
     scored.sort(compareCandidates);
     return { goal, candidates: scored.slice(0, limit) };
+  }
+
+  /** Traces whose text has the concept or whose tools imply it, sorted (built on first use). */
+  private conceptList(concept: string): number[] {
+    let list = this.lists.get(concept);
+    if (!list) {
+      list = mergeSorted(this.postings.get(concept) ?? [], this.impliedPostings.get(concept) ?? []);
+      this.lists.set(concept, list);
+    }
+    return list;
   }
 
   /** Scores one model against an analysed goal (also used to explain a refusal). */
@@ -369,25 +399,12 @@ export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): n
   return denom > 0 ? (2 * matched) / denom : 0;
 }
 
-/**
- * A set E of goal concepts such that a trace sharing none of them (in text or by its tools)
- * cannot reach RECALL_FLOOR: its matched weight is at most R (the rest of the goal) and E counts
- * as goal-only, so overlap <= 2R / (2R + |E|), below the floor when |E| > 2R (1 - floor) / floor.
- * Concepts are taken cheapest first (fewest traces per unit of weight), so rare words do the
- * filtering. With no such E, every concept is essential.
- */
-export function essentialConcepts(goal: GoalAnalysis, postingsOf: (concept: string) => number = () => 1): string[] {
-  const cost = (c: string, w: number): number => postingsOf(c) / w;
-  const sorted = [...goal.concepts].sort((a, b) => cost(a[0], a[1]) - cost(b[0], b[1]) || (a[0] < b[0] ? -1 : 1));
-  const out: string[] = [];
-  let e = 0;
-  for (const [c, w] of sorted) {
-    out.push(c);
-    e += w;
-    const rest = goal.total - e;
-    if (e > (2 * rest * (1 - RECALL_FLOOR)) / RECALL_FLOOR) break;
-  }
-  return out;
+function serializedSoftTotal(s: SerializedModel | undefined): number {
+  if (!s) return 0;
+  const soft = new Set(s.soft);
+  let t = 0;
+  for (const [c, w] of s.concepts) t += soft.has(c) ? w * IMPLIED_SOFTNESS : w;
+  return t;
 }
 
 function softTotalOf(analysis: GoalAnalysis, soft: ReadonlySet<string>): number {
