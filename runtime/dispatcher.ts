@@ -32,6 +32,8 @@ export interface Decision {
   parts?: Decision[];
   nearest: NearestTrace[];
   reason?: string;
+  /** The goal as read after typo corrections ("did you mean ..."). */
+  didYouMean?: string;
   error?: LlmosError;
 }
 
@@ -116,10 +118,11 @@ export class Dispatcher {
   }
 
   private decideOne(goal: string, options: DispatchOptions): Decision {
-    const { candidates } = this.matcher.match(goal, 5);
+    const { candidates, goal: analysis } = this.matcher.match(goal, 5);
     const best = candidates[0];
     const nearest = nearestOf(candidates);
-    const base = { goal, score: best?.score ?? 0, params: best?.params ?? {}, nearest };
+    const didYouMean = analysis.corrections ? corrected(goal, analysis.corrections) : undefined;
+    const base = { goal, score: best?.score ?? 0, params: best?.params ?? {}, nearest, ...(didYouMean ? { didYouMean, reason: `did you mean "${didYouMean}"?` } : {}) };
     if (best && best.score > this.config.followerThreshold && best.reasons.length === 0) {
       const calls = instantiate(best.trace, best.model.slots, best.params);
       const misfit = this.config.misfit?.(calls);
@@ -144,9 +147,10 @@ export class Dispatcher {
       if (best && best.score >= this.config.mixedThreshold) return { ...base, mode: 'MIXED', candidate: best };
       return { ...base, mode: 'LEARNER' };
     }
+    const read = didYouMean ? ` (read as "${didYouMean}")` : '';
     const message = best
-      ? `no learned trace fits "${goal}" well enough to replay without an LLM; nearest: ${describeNearest(nearest)}`
-      : `no learned trace fits "${goal}"; there are no traces with anything in common`;
+      ? `no learned trace fits "${goal}"${read} well enough to replay without an LLM; nearest: ${describeNearest(nearest)}`
+      : `no learned trace fits "${goal}"${read}; there are no traces with anything in common`;
     return { ...base, mode: 'REFUSED', ...(best ? { candidate: best } : {}), error: new LlmosError('ERR_NO_MATCH', message) };
   }
 
@@ -160,6 +164,13 @@ export class Dispatcher {
     }
     return undefined;
   }
+}
+
+/** The goal with its typos replaced: "opne the gripper" -> "open the gripper". */
+function corrected(goal: string, corrections: ReadonlyArray<{ from: string; to: string }>): string {
+  let out = goal.toLowerCase();
+  for (const c of corrections) out = out.replace(new RegExp(`\\b${c.from}\\b`), c.to);
+  return out;
 }
 
 function describeNearest(nearest: readonly NearestTrace[]): string {

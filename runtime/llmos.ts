@@ -484,6 +484,7 @@ export class LLMOS {
       steps: [],
       duration_ms: round(this.clock.now() - started),
       ...(serving && cand ? { goal_text: cand.trace.goal_text } : {}),
+      ...(decision.didYouMean ? { did_you_mean: decision.didYouMean } : {}),
       ...(decision.mode === 'REFUSED' || decision.mode === 'MIXED' || decision.mode === 'LEARNER' ? { nearest: decision.nearest } : {}),
     };
   }

@@ -47,6 +47,8 @@ export interface ExecutionResult {
   nearest?: NearestTrace[];
   /** Why the mode was chosen when it is not the matcher's score (e.g. recalled by embeddings). */
   reason?: string;
+  /** The goal as read after typo corrections ("did you mean ..."). */
+  did_you_mean?: string;
   /** A trace this run created or updated by learning. */
   learned?: string;
   sentience?: Record<string, unknown>;

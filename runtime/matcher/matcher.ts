@@ -33,6 +33,7 @@ const RECALL_FLOOR = 0.75;
 /** For naming the nearest traces of a refused goal: how low to look, and how many traces at most. */
 const NEAREST_FLOOR = 0.2;
 const NEAREST_BUDGET = 4000;
+const NEAREST_SHARED = 64;
 
 export interface TraceModel {
   record: TraceRecord;
@@ -301,6 +302,16 @@ export class Matcher {
     // Nothing that could be adapted: still name the nearest traces (a bounded, lower search), so
     // "nothing in common" is said only when it is true.
     if (top.length < limit) search(NEAREST_FLOOR, NEAREST_BUDGET);
+    if (top.length === 0) {
+      // Still nothing: a few traces sharing the goal's rarest concepts, however weakly.
+      let budget = NEAREST_SHARED;
+      for (const l of [...lists].sort((a, b) => a.docs.length - b.docs.length)) {
+        for (const doc of l.docs) {
+          if (budget-- <= 0) break;
+          insert(doc, overlapOf(vector, this.modelAt(doc)));
+        }
+      }
+    }
     const exactSet = new Set(exact);
     const scored = top.map(({ i, overlap }) => this.score(goal, this.modelAt(i), overlap, exactSet.has(i)));
     scored.sort(compareCandidates);
