@@ -51,7 +51,8 @@ function words(goal: string): string[] {
     .replace(/[^a-z0-9.\s]/g, ' ')
     .replace(/(\d)\.(?!\d)/g, '$1 ')
     .replace(/(^|\s)\.+|\.+(\s|$)/g, ' ')
-    .split(/\s+/).filter(Boolean);
+    .split(/\s+/).filter(Boolean)
+    .map((w) => (w === 'u' || w === 'ya' ? 'you' : w === 'pls' || w === 'plz' ? 'please' : w));
 }
 
 function isPast(w: string): boolean {

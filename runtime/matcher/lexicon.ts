@@ -76,7 +76,7 @@ export const STOPWORDS: readonly string[] = [
   'immediately', 'upon', 'way', 'still', 'moment', 'play', 'away', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
   'what', 'how', 'whats', 'is_left', 'through', 'up_to', 'until', 'after', 'before', 'while', 'when', 'if', 'its', 'own', 'one_',
   'kind', 'sort', 'type', 'current', 'currently', 'present', 'tell', 'show', 'give', 'report', 'let_me_know', 'know', 'if_', 'either',
-  'ask', 'request', 'take', 'emit', 'around',
+  'ask', 'request', 'take', 'emit', 'around', 'pls', 'plz', 'u', 'ya',
 ];
 
 export const CONCEPTS: readonly ConceptGroup[] = [
