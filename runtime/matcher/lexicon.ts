@@ -134,7 +134,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'DISTANCE', weight: 1, words: ['distance', 'range', 'proximity', 'obstacle', 'obstacles', 'far', 'ultrasonic', 'sonar', 'lidar', 'rangefinder', 'clearance', 'gap', 'nearest', 'closest', 'wall'] },
   { id: 'BATTERY', weight: 1, words: ['battery', 'batteries', 'charge', 'voltage', 'juice', 'energy', 'power_level'] },
   { id: 'CAMERA', weight: 1, words: ['camera', 'photo', 'picture', 'snapshot', 'image'] },
-  { id: 'OBJECT', weight: 0.15, words: ['object', 'item', 'ball', 'block', 'cube', 'thing', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
+  { id: 'OBJECT', weight: 0.4, words: ['object', 'item', 'ball', 'block', 'cube', 'thing', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
 
   // Software (the seed's own example goals).
   { id: 'CALCULATOR', weight: 1, words: ['calculator', 'calc', 'adder', 'arithmetic'] },

@@ -89,7 +89,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 7]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 8]));
   return lexiconHash;
 }
 
@@ -216,6 +216,8 @@ export class Matcher {
         const v = step.args?.[key];
         if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
       }
+      // A gripper acts on what it holds: "release the object" asks what "open the gripper" does.
+      if (step.name === 'servo_move' && typeof step.args?.['actuator'] === 'string' && this.conceptOfName(step.args['actuator'] as string).includes('GRIPPER')) byTools.add('OBJECT');
       // Writing a non-zero output switches it on: "activate the buzzer" asks what "sound the buzzer" does.
       const out = step.args?.['value'] ?? step.args?.['duty'] ?? step.args?.['speed'];
       if ((step.name === 'digital_write' || step.name === 'pwm_write' || step.name === 'motor_set') && out !== undefined && out !== false && out !== 0) byTools.add('ACT:ON');

@@ -76,5 +76,13 @@ export function foldPhrasal(tokens: readonly string[]): string[] {
       if (out[i] === 'put_down' || out[i] === 'set_down' || out[i] === 'drop') out.splice(i, 1, 'move', 'down');
     }
   }
+  // "lift the ball" picks it up, "lower the object" puts it down (no arm named).
+  const hasThing = out.some((t) => OBJECT_WORDS.has(t) && t !== 'it' && t !== 'them');
+  if (hasThing && !hasArm && !out.some((t) => GRIPPER_WORDS.has(t))) {
+    for (let i = 0; i < out.length; i++) {
+      if (out[i] === 'lift' || out[i] === 'raise' || out[i] === 'hoist') out[i] = 'pick_up';
+      else if (out[i] === 'lower') out[i] = 'put_down';
+    }
+  }
   return out;
 }
