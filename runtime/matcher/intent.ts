@@ -87,8 +87,8 @@ const why = {
 
 export function classifyGoal(goal: string): GoalIntent {
   const all = words(goal);
-  const core = all.filter((w) => !STOP_FILLER.has(w));
-  const phrase = core.join(' ');
+  // "could you stop?", "please stop now!": the stop word without politeness or filler.
+  const phrase = stripPolite(all).filter((w) => !STOP_FILLER.has(w)).join(' ');
   if (ESTOP_PHRASES.has(phrase)) return { kind: 'stop', estop: true };
   if (STOP_PHRASES.has(phrase)) return { kind: 'stop', estop: false };
   if (OPERATOR.test(all.filter((w) => w !== 'please' && w !== 'now').join(' '))) {
