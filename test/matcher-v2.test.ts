@@ -33,7 +33,7 @@ const winchOut = rec('let out the winch for 2 seconds', [{ name: 'motor_set', ar
 
 test('only commands: questions, statements, information requests and conditional goals are not commands; polite requests are', () => {
   const not: Array<[string, string]> = [
-    ['is the gripper open?', 'question'], ['did you close the gripper?', 'question'], ['can the arm go higher?', 'question'], ['what is the arm angle', 'question'],
+    ['is the gripper open?', 'question'], ['gripper open?', 'question'], ['did you close the gripper?', 'question'], ['can the arm go higher?', 'question'], ['what is the arm angle', 'question'],
     ['how do I open the gripper?', 'information request'], ['what does open the gripper do?', 'information request'], ['explain how to turn left', 'information request'],
     ['I opened the gripper', 'statement'], ['the robot drove forward 1 meter', 'statement'], ['the led was turned off', 'statement'],
     ['move forward 2 meters when I say go', 'conditional or deferred goal'], ['if the path is clear, drive forward', 'conditional or deferred goal'],
@@ -51,7 +51,7 @@ test('only commands: questions, statements, information requests and conditional
     'beep once', 'reel in the winch for 2 seconds', 'do a u-turn', 'open the gripper', 'turn left then beep', 'wait 2 seconds then beep']) {
     assert.equal(classifyGoal(goal).kind, 'command', goal);
   }
-  for (const [goal, estop] of [['stop', false], ['Halt!', false], ['freeze', false], ['stop moving', false], ['please stop everything now', false], ['emergency stop', true], ['E-STOP', true]] as const) {
+  for (const [goal, estop] of [['stop', false], ['Halt!', false], ['could you stop?', false], ['freeze', false], ['stop moving', false], ['please stop everything now', false], ['emergency stop', true], ['E-STOP', true]] as const) {
     assert.deepEqual(classifyGoal(goal), { kind: 'stop', estop }, goal);
   }
   assert.equal(classifyGoal('stop the winch').kind, 'command', 'an object makes it a goal');

@@ -31,6 +31,8 @@ const AUX = new Set(['is', 'are', 'was', 'were', 'am', 'does', 'did', 'has', 'ha
 const MODAL = new Set(['can', 'could', 'would', 'will', 'should', 'shall', 'may', 'might', 'must', 'cant', 'couldnt', 'wouldnt', 'wont', 'shouldnt']);
 const SUBJECT = new Set(['i', 'you', 'we', 'they', 'he', 'she', 'it', 'someone', 'somebody']);
 const DETERMINER = new Set(['the', 'my', 'your', 'our', 'his', 'her', 'their', 'this', 'that', 'these', 'those', 'its']);
+const NOUN_FIRST = new Set(['gripper', 'claw', 'hand', 'grabber', 'arm', 'led', 'light', 'lights', 'lamp', 'buzzer', 'winch', 'cable', 'rope', 'battery', 'distance',
+  'controller', 'robot', 'rover', 'base', 'motor', 'motors', 'sensor', 'everything', 'all', 'object']);
 const PAST_MARKERS = new Set(['yesterday', 'ago', 'already', 'earlier', 'previously', 'was', 'were', 'been', 'last']);
 const DEFERRED = new Set(['later', 'tomorrow', 'tonight', 'eventually', 'someday', 'afterward']);
 const TIME_UNITS = new Set(['second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins', 'hour', 'hours', 'h', 'hr', 'ms']);
@@ -130,6 +132,11 @@ export function classifyGoal(goal: string): GoalIntent {
   // Yes/no questions: an auxiliary or a modal first ("is the gripper open", "can the arm go higher").
   if (AUX.has(first) || MODAL.has(first) || (first === 'do' && (SUBJECT.has(second) || DETERMINER.has(second) && w.length > 2 && isQuestionTail(w)))
     || (first === 'have' && SUBJECT.has(second))) {
+    return { kind: 'not_command', what: 'question', why: why.question };
+  }
+  // Telegraphic questions: a noun first and a question mark ("gripper open?", "led on?"); an
+  // order with a question mark starts with its verb ("open the gripper?").
+  if (goal.trim().endsWith('?') && (NOUN_FIRST.has(first) || DETERMINER.has(first))) {
     return { kind: 'not_command', what: 'question', why: why.question };
   }
   // Statements: a subject first, or markers of the past.
