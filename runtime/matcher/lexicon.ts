@@ -163,6 +163,7 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['pick up', ['pick_up']], ['put down', ['put_down']], ['set down', ['set_down']], ['lay down', ['lay_down']], ['place down', ['place_down']],
   ['back up', ['move', 'backward']], ['go back', ['move', 'backward']], ['move back', ['move', 'backward']], ['drive back', ['move', 'backward']],
   ['turn around', ['turn', '#180', 'degrees']], ['spin around', ['turn', '#180', 'degrees']], ['about face', ['turn', '#180', 'degrees']],
+  ['turn round', ['turn', '#180', 'degrees']], ['spin round', ['turn', '#180', 'degrees']], ['about turn', ['turn', '#180', 'degrees']],
   ['u turn', ['turn', '#180', 'degrees']], ['look around', ['look_around']],
   ['reel in', ['reel', 'reel_in']], ['pull in', ['pull_in']], ['wind in', ['wind_in']], ['wind up', ['reel', 'reel_in']],
   ['reel out', ['reel', 'reel_out']], ['let out', ['let_out']], ['pay out', ['pay_out']],
