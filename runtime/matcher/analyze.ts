@@ -37,6 +37,8 @@ export interface Quantity {
   unit?: string;
   /** Implied by an idiom ("turn around" = 180 degrees): always literal, never a parameter. */
   implicit?: boolean;
+  /** Written after "for": an extent (2 seconds, 1 meter), never a level to set. */
+  forExtent?: boolean;
 }
 
 export interface GoalAnalysis {
@@ -267,7 +269,7 @@ export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
       const unitTok = tokens[i + used];
       const unit = unitTok !== undefined ? UNITS[unitTok] : undefined;
       if (unit && unitTok) {
-        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok });
+        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok, ...(tokens[i - 1] === 'for' ? { forExtent: true } : {}) });
         i += used;
       } else if (unitTok !== undefined && isActionPlural(unitTok)) {
         // "two beeps", "3 blinks": a count of the action.

@@ -90,7 +90,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 8]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 9]));
   return lexiconHash;
 }
 

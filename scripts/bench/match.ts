@@ -2,13 +2,14 @@
  * Matcher latency over synthetic trace sets (1k, 10k, 100k traces). Wall-clock percentiles are
  * what a goal waits; CPU percentiles (process.cpuUsage around each match) leave out the time the
  * process was not running, which on a loaded machine dominates a 0.1 ms operation's p99.
- * `scored_per_match` is how many traces the pruning index let through to exact scoring.
+ * `scored_per_match` is how many traces the pruning index let through to exact scoring, and
+ * `p50_vs_full_scan` the ratio to scoring every trace, measured in the same run.
  */
 import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { packagePath } from '../../lib/paths.js';
-import { Matcher } from '../../runtime/matcher/matcher.js';
+import { goalVector, Matcher, overlapOf } from '../../runtime/matcher/matcher.js';
 import { percentiles } from './core.js';
 import { syntheticGoals, syntheticTraces } from './synthetic.js';
 
@@ -34,9 +35,22 @@ export async function matchBench(): Promise<Record<string, unknown>> {
       cpu.push((d.user + d.system) / 1000);
     }
     const scored = (matcher.stats.scored - before.scored) / (matcher.stats.matches - before.matches);
+    // Same-run baseline: scoring every trace (what an index that does not prune costs), 50 goals.
+    const models = records.map((r) => matcher.modelOf(r.trace.goal_signature)).filter((m) => m !== undefined);
+    const scan: number[] = [];
+    for (const g of goals.slice(0, 50)) {
+      const s = performance.now();
+      const v = goalVector(matcher.match(g, 1).goal);
+      let best = 0;
+      for (const m of models) best = Math.max(best, overlapOf(v, m));
+      scan.push(performance.now() - s);
+      if (best < 0) throw new Error('unreachable');
+    }
+    const scanP50 = percentiles(scan).p50;
     result[`traces_${n}`] = {
       ...percentiles(wall), cpu: percentiles(cpu), unit: 'ms', index_build_ms: Math.round(indexMs),
       scored_per_match: Math.round(scored * 10) / 10, scored_fraction: Math.round((scored / n) * 1e5) / 1e5,
+      full_scan_p50: scanP50, p50_vs_full_scan: Math.round((percentiles(wall).p50 / scanP50) * 1000) / 1000,
     };
   }
   result['lexicon'] = lexiconCost();
