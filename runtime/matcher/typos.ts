@@ -1,10 +1,11 @@
 /**
  * Typo correction: a word outside the vocabulary (the lexicon and the words of loaded traces) may
  * be read as a vocabulary word at edit distance 1 (2 for words of 8+ letters; a transposition
- * counts 1) when the correction is unique in meaning. Only non-words are corrected (WordNet's
- * lemmas, runtime/matcher/english.ts): real words neighbour critical ones (oven/open, lift/left,
- * us/up, in/on) and numbers (forth/forty), and a real word we do not know is not a typo. Critical
- * words are in the vocabulary, so they are never corrected out of.
+ * counts 1) when the correction is unique in meaning. Real words neighbour critical ones
+ * (oven/open, lift/left, us/up, in/on), numbers (forth/forty) and devices (jar/jaw), so (WordNet's
+ * lemmas, runtime/matcher/english.ts): a common English word is never corrected; a rare one
+ * ("tern") only into a word that is neither critical nor a number; a non-word ("opne") into any.
+ * Critical words are in the vocabulary, so they are never corrected out of.
  */
 
 export interface Correction { from: string; to: string }
@@ -14,8 +15,12 @@ export interface SpellerOptions {
   words: Iterable<string>;
   /** What a word means, so candidates with one meaning count as one ("rise"/"raise"). */
   meaningOf: (word: string) => string;
-  /** True when the word is a real (English) word: it is then never corrected. */
+  /** True when the word is a real (English) word: never corrected into a critical word or a number. */
   isWord: (word: string) => boolean;
+  /** True when the word is a common English word: never corrected at all. */
+  isCommonWord: (word: string) => boolean;
+  /** Critical words and numbers: what a real word must never become. */
+  guarded: ReadonlySet<string>;
 }
 
 function deletes(word: string): string[] {
@@ -49,10 +54,14 @@ export class Speller {
   private readonly index = new Map<string, string[]>();
   private readonly meaningOf: (word: string) => string;
   private readonly isWord: (word: string) => boolean;
+  private readonly isCommonWord: (word: string) => boolean;
+  private readonly guarded: ReadonlySet<string>;
 
   constructor(options: SpellerOptions) {
     this.meaningOf = options.meaningOf;
     this.isWord = options.isWord;
+    this.isCommonWord = options.isCommonWord;
+    this.guarded = options.guarded;
     for (const w of options.words) this.add(w);
   }
 
@@ -103,8 +112,10 @@ export class Speller {
     const meanings = new Set(cands.map((w) => this.meaningOf(w)));
     if (meanings.size !== 1) return undefined;
     const to = cands.sort((a, b) => a.length - b.length || (a < b ? -1 : 1))[0] as string;
-    // A real word we do not know is not a typo: "forth" is not "forty", "oven" is not "open".
-    if (this.isWord(word)) return undefined;
+    // A common word we do not know is not a typo ("oven" is not "open", "jar" not "jaw"); a rare
+    // one may be, but never into a direction or a number ("forth" is not "forty").
+    if (this.isCommonWord(word)) return undefined;
+    if (cands.some((w) => this.guarded.has(w)) && this.isWord(word)) return undefined;
     return to;
   }
 }
