@@ -55,6 +55,8 @@ test('only commands: questions, statements, information requests and conditional
     assert.deepEqual(classifyGoal(goal), { kind: 'stop', estop }, goal);
   }
   assert.equal(classifyGoal('stop the winch').kind, 'command', 'an object makes it a goal');
+  assert.deepEqual(classifyGoal('stpo'), { kind: 'stop', estop: false }, 'a mistyped stop still stops');
+  assert.equal(classifyGoal('step').kind, 'command', 'a real word is no mistyped stop');
 });
 
 test('the dispatcher refuses non-commands with ERR_NOT_A_COMMAND (the agentic follower may hand questions to the model) and never matches stop words', () => {
@@ -108,6 +110,7 @@ test('split first: then, ;, "X and Y" of two commands; each part binds its own n
   assert.deepEqual(splitParts('turn on the led and beep'), ['turn on the led', 'beep']);
   assert.deepEqual(splitParts('drive forward and back'), ['drive forward and back']);
   assert.deepEqual(splitParts('read the distance and the battery'), ['read the distance and the battery']);
+  assert.deepEqual(splitParts('turn on the led, then wait 2 seconds, then turn it off'), ['turn on the led', 'wait 2 seconds', 'turn the led off']);
   const d = dispatcher([
     rec('wait 2 seconds', [{ name: 'wait', args: { ms: '{{seconds*1000}}' } }], { parameters: { seconds: { kind: 'time', unit: 's', minimum: 0, maximum: 60 } } }),
     rec('sound the buzzer for 2 seconds', [{ name: 'pwm_write', args: { actuator: 'buzzer', duty: 0.5 } }, { name: 'wait', args: { ms: '{{seconds*1000}}' } }, { name: 'pwm_write', args: { actuator: 'buzzer', duty: 0 } }], { parameters: { seconds: { kind: 'time', unit: 's', minimum: 0.1, maximum: 10 } } }),

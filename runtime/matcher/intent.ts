@@ -9,6 +9,9 @@
  * Rules on the first words and a few markers, deterministic and cheap (no model on the board).
  */
 
+import { isEnglishWord } from './english.js';
+import { editDistance } from './typos.js';
+
 export type GoalIntent =
   | { kind: 'command'; goal: string }
   | { kind: 'stop'; estop: boolean }
@@ -57,6 +60,12 @@ function words(goal: string): string[] {
     .map((w) => (w === 'u' || w === 'ya' ? 'you' : w === 'pls' || w === 'plz' ? 'please' : w));
 }
 
+/** "stpo", "hlat", "freze": a lone word one slip from a stop word and no English word (stopping is always safe). */
+function isMistypedStop(phrase: string): boolean {
+  if (!/^[a-z]{3,7}$/.test(phrase) || !['stop', 'halt', 'freeze'].some((w) => editDistance(phrase, w, 1) <= 1)) return false;
+  return !isEnglishWord(phrase);
+}
+
 function isPast(w: string): boolean {
   if (IRREGULAR_PAST.has(w)) return true;
   return w.length > 4 && w.endsWith('ed') && !NOT_PAST.has(w);
@@ -92,7 +101,7 @@ export function classifyGoal(goal: string): GoalIntent {
   // "could you stop?", "please stop now!": the stop word without politeness or filler.
   const phrase = stripPolite(all).filter((w) => !STOP_FILLER.has(w)).join(' ');
   if (ESTOP_PHRASES.has(phrase)) return { kind: 'stop', estop: true };
-  if (STOP_PHRASES.has(phrase)) return { kind: 'stop', estop: false };
+  if (STOP_PHRASES.has(phrase) || isMistypedStop(phrase)) return { kind: 'stop', estop: false };
   if (OPERATOR.test(all.filter((w) => w !== 'please' && w !== 'now').join(' '))) {
     return { kind: 'not_command', what: 'operator command', why: 'it is an operator command, not a goal: release the e-stop with ":release", cmd/estop or SIGUSR2, and stop the service with its own controls' };
   }

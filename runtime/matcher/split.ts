@@ -29,8 +29,32 @@ function splitWeak(piece: string): string[] {
   return sides.every(commandLike) ? sides : [piece];
 }
 
+/** Device words a later part may refer back to with "it" ("turn on the led, then turn it off"). */
+const DEVICE_WORDS: Readonly<Record<string, string>> = {
+  gripper: 'gripper', claw: 'gripper', grabber: 'gripper', arm: 'arm', led: 'led', light: 'led', lamp: 'led', buzzer: 'buzzer',
+  winch: 'winch', cable: 'winch', rope: 'winch', controller: 'controller',
+};
+
+function deviceOf(part: string): string | undefined {
+  let found: string | undefined;
+  for (const w of part.toLowerCase().split(/[^a-z]+/)) if (Object.hasOwn(DEVICE_WORDS, w)) found = DEVICE_WORDS[w];
+  return found;
+}
+
+/** "it"/"them" in a part that names no device means the device of the parts before it. */
+function resolvePronouns(parts: string[]): string[] {
+  let last: string | undefined;
+  return parts.map((part) => {
+    const own = deviceOf(part);
+    const out = !own && last !== undefined ? part.replace(/\b(it|them)\b/i, `the ${last}`) : part;
+    last = own ?? last;
+    return out;
+  });
+}
+
 /** "open the gripper, then raise the arm; beep" -> three parts. */
 export function splitParts(goal: string): string[] {
   const strong = goal.split(STRONG_RE).map(clean).filter((p) => p.length > 0);
-  return strong.flatMap(splitWeak);
+  const parts = strong.flatMap(splitWeak);
+  return parts.length > 1 ? resolvePronouns(parts) : parts;
 }
