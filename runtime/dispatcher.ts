@@ -91,7 +91,10 @@ export class Dispatcher {
     }
     if (intent.kind === 'not_command') return this.notACommand(trimmed, intent.what, intent.why, options);
     const pieces = options.split === false ? [trimmed] : splitGoal(trimmed);
-    if (pieces.length <= 1) return this.decideOne(trimmed, options);
+    // "drive forward 1 meter then stop": every replay ends at rest, so a closing stop adds nothing.
+    let closingStop = false;
+    while (pieces.length > 1 && stopKind(pieces[pieces.length - 1] as string) === 'STOP') { pieces.pop(); closingStop = true; }
+    if (pieces.length <= 1) return closingStop ? { ...this.decideOne(pieces[0] as string, options), goal: trimmed } : this.decideOne(trimmed, options);
     // Split first: the whole goal wins only when it is exactly a trace's goal.
     const whole = this.decideOne(trimmed, options);
     if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED') && whole.candidate?.exact) return whole;
@@ -164,6 +167,11 @@ export class Dispatcher {
     }
     return undefined;
   }
+}
+
+function stopKind(goal: string): 'STOP' | 'ESTOP' | undefined {
+  const intent = classifyGoal(goal);
+  return intent.kind === 'stop' ? (intent.estop ? 'ESTOP' : 'STOP') : undefined;
 }
 
 /** The goal with its typos replaced: "opne the gripper" -> "open the gripper". */

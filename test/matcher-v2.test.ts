@@ -121,6 +121,8 @@ test('split first: then, ;, "X and Y" of two commands; each part binds its own n
   assert.equal(r.mode, 'ORCHESTRATOR');
   assert.deepEqual(r.parts?.map((p) => [p.candidate?.trace.goal_text, p.params]), [['wait 2 seconds', { seconds: 1 }], ['sound the buzzer for 2 seconds', { seconds: 3 }]]);
   assert.equal(served(d.decide('open the gripper and raise the arm', { allowLlm: false })), 'open the gripper and raise the arm');
+  assert.equal(served(d.decide('open the gripper then stop', { allowLlm: false })), 'open the gripper', 'a closing stop adds nothing');
+  assert.equal(classifyGoal('once more, beep').kind, 'command');
   const unknown = d.decide('open the gripper and make coffee', { allowLlm: false });
   assert.equal(unknown.mode, 'REFUSED');
   assert.match(unknown.error?.message ?? '', /"make coffee"/);

@@ -114,7 +114,7 @@ export function classifyGoal(goal: string): GoalIntent {
     const t = w[i] as string;
     const next = w[i + 1] ?? '';
     const marker = t === 'if' || t === 'unless' || t === 'until' || t === 'till' || t === 'whenever'
-      || (t === 'once' && (i === 0 || SUBJECT.has(next) || DETERMINER.has(next) || next === 'ready' || next === 'done'))
+      || (t === 'once' && next !== 'more' && next !== 'again' && (i === 0 || SUBJECT.has(next) || DETERMINER.has(next) || next === 'ready' || next === 'done'))
       || (t === 'when' && !(i === 0 && (AUX.has(next) || MODAL.has(next) || next === 'do')))
       || ((t === 'after' || t === 'before') && !['that', 'this', 'which', 'which'].includes(next));
     if (marker) return { kind: 'not_command', what: 'conditional or deferred goal', why: why.conditional(t) };
