@@ -92,7 +92,7 @@ function stripPolite(w: string[]): string[] {
 const why = {
   question: 'it asks a question; run-follower executes only commands (say "open the gripper", not "is the gripper open?")',
   info: 'it asks for information, not for an action',
-  past: 'it is a statement (about what happened or what is), not a command; run-follower executes only commands',
+  statement: 'it is a statement (about what happened or what is), not a command; run-follower executes only commands',
   conditional: (marker: string) => `it is conditional or deferred ("${marker}"); run-follower executes a command at once or not at all`,
 };
 
@@ -116,7 +116,7 @@ export function classifyGoal(goal: string): GoalIntent {
     const marker = t === 'if' || t === 'unless' || t === 'until' || t === 'till' || t === 'whenever'
       || (t === 'once' && next !== 'more' && next !== 'again' && (i === 0 || SUBJECT.has(next) || DETERMINER.has(next) || next === 'ready' || next === 'done'))
       || (t === 'when' && !(i === 0 && (AUX.has(next) || MODAL.has(next) || next === 'do')))
-      || ((t === 'after' || t === 'before') && !['that', 'this', 'which', 'which'].includes(next));
+      || ((t === 'after' || t === 'before') && !['that', 'this', 'which'].includes(next));
     if (marker) return { kind: 'not_command', what: 'conditional or deferred goal', why: why.conditional(t) };
     if (t === 'as' && next === 'soon' && w[i + 2] === 'as') return { kind: 'not_command', what: 'conditional or deferred goal', why: why.conditional('as soon as') };
     if (t === 'in' && next === 'case') return { kind: 'not_command', what: 'conditional or deferred goal', why: why.conditional('in case') };
@@ -150,9 +150,9 @@ export function classifyGoal(goal: string): GoalIntent {
   }
   // Statements: a subject first, or markers of the past.
   if (SUBJECT.has(first) || (first === 'the' || first === 'my' || first === 'your' || first === 'our') && w.slice(1, 5).some(isPast)) {
-    return { kind: 'not_command', what: 'statement', why: why.past };
+    return { kind: 'not_command', what: 'statement', why: why.statement };
   }
-  if (w.some((t) => PAST_MARKERS.has(t))) return { kind: 'not_command', what: 'statement', why: why.past };
+  if (w.some((t) => PAST_MARKERS.has(t))) return { kind: 'not_command', what: 'statement', why: why.statement };
   return { kind: 'command', goal: w.length === all.length ? goal : w.join(' ') };
 }
 
