@@ -76,7 +76,7 @@ export const STOPWORDS: readonly string[] = [
   'immediately', 'upon', 'way', 'still', 'moment', 'play', 'away', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
   'what', 'how', 'whats', 'is_left', 'through', 'up_to', 'until', 'after', 'before', 'while', 'when', 'if', 'its', 'own', 'one_',
   'kind', 'sort', 'type', 'current', 'currently', 'present', 'tell', 'show', 'give', 'report', 'let_me_know', 'know', 'if_', 'either',
-  'ask', 'request', 'take', 'emit', 'around', 'pls', 'plz', 'u', 'ya',
+  'ask', 'request', 'take', 'emit', 'around', 'pls', 'plz', 'u', 'ya', 'short', 'brief', 'tiny', 'everyone', 'everybody', 'people', 'folks',
 ];
 
 export const CONCEPTS: readonly ConceptGroup[] = [
@@ -130,7 +130,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'LED', weight: 0.5, words: ['led', 'leds', 'light', 'lights', 'lamp', 'indicator', 'bulb', 'lantern', 'beacon'] },
   { id: 'BUZZER', weight: 0.5, words: ['buzzer', 'speaker', 'horn', 'beeper', 'piezo', 'siren'], also: [] },
   { id: 'WINCH', weight: 0.5, words: ['winch', 'reel', 'spool', 'windlass', 'cable', 'rope', 'tether', 'line_spool'] },
-  { id: 'SERIAL', weight: 0.5, words: ['uart', 'serial', 'controller', 'microcontroller', 'mcu', 'arduino', 'device', 'peripheral'] },
+  { id: 'SERIAL', weight: 0.5, words: ['uart', 'serial', 'controller', 'board', 'microcontroller', 'mcu', 'arduino', 'device', 'peripheral'] },
   { id: 'DISTANCE', weight: 1, words: ['distance', 'range', 'proximity', 'obstacle', 'obstacles', 'far', 'ultrasonic', 'sonar', 'lidar', 'rangefinder', 'clearance', 'gap', 'nearest', 'closest', 'wall'] },
   { id: 'BATTERY', weight: 1, words: ['battery', 'batteries', 'charge', 'voltage', 'juice', 'energy', 'power_level'] },
   { id: 'CAMERA', weight: 1, words: ['camera', 'photo', 'picture', 'snapshot', 'image'] },
@@ -163,6 +163,7 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['pick up', ['pick_up']], ['put down', ['put_down']], ['set down', ['set_down']], ['lay down', ['lay_down']], ['place down', ['place_down']],
   ['back up', ['move', 'backward']], ['go back', ['move', 'backward']], ['move back', ['move', 'backward']], ['drive back', ['move', 'backward']],
   ['turn around', ['turn', '#180', 'degrees']], ['spin around', ['turn', '#180', 'degrees']], ['about face', ['turn', '#180', 'degrees']],
+  ['turn back around', ['turn', '#180', 'degrees']], ['flip around', ['turn', '#180', 'degrees']], ['do a 180', ['turn', '#180', 'degrees']], ['make a 180', ['turn', '#180', 'degrees']],
   ['turn round', ['turn', '#180', 'degrees']], ['spin round', ['turn', '#180', 'degrees']], ['about turn', ['turn', '#180', 'degrees']],
   ['u turn', ['turn', '#180', 'degrees']], ['look around', ['look_around']],
   ['reel in', ['reel', 'reel_in']], ['pull in', ['pull_in']], ['wind in', ['wind_in']], ['wind up', ['reel', 'reel_in']],

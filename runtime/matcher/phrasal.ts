@@ -8,7 +8,7 @@
 /** verb -> particle -> replacement tokens (looked up like single words). */
 export const PHRASAL: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>> = {
   reel: { in: ['reel', 'reel_in'], out: ['reel', 'reel_out'], up: ['reel', 'reel_in'] },
-  winch: { in: ['winch', 'reel_in'], out: ['winch', 'reel_out'], up: ['winch', 'reel_in'] },
+  winch: { in: ['winch', 'reel_in'], out: ['winch', 'reel_out'], up: ['winch', 'reel_in'], down: ['winch', 'reel_out'] },
   wind: { in: ['wind_in'], up: ['reel', 'reel_in'], out: ['unwind'] },
   spool: { in: ['reel', 'reel_in'], out: ['reel', 'reel_out'] },
   pull: { in: ['pull_in'] },
