@@ -419,6 +419,27 @@ test('security: the production preset refuses a plaintext remote broker; the goa
   }
 });
 
+test('cmd/execute with stop words: "stop" stops motion, "e-stop" latches, whatever the allow-list; no goal text releases the e-stop', async () => {
+  const d = await device({ mqtt: { allow_goals: ['beep'] } });
+  const c = await client();
+  try {
+    const stop = await request(c, d.base, 'execute', { id: 'sw-1', goal: 'stop everything' }, 'sw-1');
+    assert.equal(stop['ok'], true, JSON.stringify(stop));
+    assert.equal((stop['result'] as { mode: string; trace: unknown }).mode, 'STOP');
+    assert.equal((stop['result'] as { trace: unknown }).trace, null);
+    assert.equal(d.r.os.gate.estopEngaged, false, 'a stop does not latch');
+    const estop = await request(c, d.base, 'execute', { id: 'sw-2', goal: 'E-stop!' }, 'sw-2');
+    assert.equal((estop['result'] as { mode: string }).mode, 'ESTOP');
+    assert.equal(d.r.os.gate.estopEngaged, true);
+    await request(c, d.base, 'execute', { id: 'sw-3', goal: 'release the e-stop' }, 'sw-3');
+    assert.equal(d.r.os.gate.estopEngaged, true, 'still latched');
+    assert.ok(d.r.writes().every((w) => w.actuator !== 'led' && w.actuator !== 'buzzer'), 'no trace ran');
+  } finally {
+    await c.endAsync();
+    await d.close();
+  }
+});
+
 test('TLS with a CA, and username/password, against Mosquitto', async (t) => {
   const { mosquittoPath, startMosquitto } = await import('./mqtt-broker.js');
   const { spawnSync } = await import('node:child_process');
