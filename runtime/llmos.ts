@@ -20,7 +20,7 @@ import type { SimFaults } from '../drivers/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
-import type { SafetyGate, CallSource, ToolCall } from '../safety/gate.js';
+import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
@@ -41,6 +41,7 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { runStopWord, stopWordOf } from './stop-words.js';
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -258,6 +259,10 @@ export class LLMOS {
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
       misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
+    // Nothing moves before the watchdog process watches: a runtime killed during its first motion
+    // must find the watchdog there (on a slow board its start takes seconds). A watchdog that
+    // cannot start was logged above; the runtime still runs, as before.
+    await this.watchdogReady?.catch(() => undefined);
     this.booted = true;
     return this;
   }
@@ -286,6 +291,9 @@ export class LLMOS {
   async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
+    // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
+    const stop = stopWordOf(goal);
+    if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
@@ -489,6 +497,7 @@ export class LLMOS {
       steps: [],
       duration_ms: round(this.clock.now() - started),
       ...(serving && cand ? { goal_text: cand.trace.goal_text } : {}),
+      ...(decision.didYouMean ? { did_you_mean: decision.didYouMean } : {}),
       ...(decision.mode === 'REFUSED' || decision.mode === 'MIXED' || decision.mode === 'LEARNER' ? { nearest: decision.nearest } : {}),
     };
   }
@@ -516,6 +525,27 @@ export class LLMOS {
     this.stopGeneration++;
     this.current?.abort(new LlmosError('ERR_ABORTED', `stopped: ${reason}`));
     await this.gate.safeState(reason);
+  }
+
+  /**
+   * One tool call by an operator (`:call`, jog, teach, MQTT cmd/call): waits its turn behind
+   * queued goals, then passes the gate like any call (schema, bounds, hooks, e-stop, audit). A
+   * one-off call's motion ends with it; jog passes its own `runId` and `keep` so a held key's
+   * motion lives on until the deadman stops it.
+   */
+  callTool(call: ToolCall, options: { source?: CallSource; runId?: string; keep?: boolean } = {}): Promise<ToolResult> {
+    if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before callTool()');
+    if (this.closed) return Promise.reject(new LlmosError('ERR_ABORTED', 'LLMOS is shut down'));
+    const runId = options.runId ?? `op-${++runSeq}`;
+    const done = this.queue.then(async () => {
+      try {
+        return await this.gate.call(call, { source: options.source ?? 'operator', runId });
+      } finally {
+        if (!options.keep) await this.gate.endRun(runId);
+      }
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
   }
 
   /** Runs before shutdown brings everything to rest (e.g. publish "offline"). */

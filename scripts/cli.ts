@@ -9,6 +9,7 @@ import { redactCredentials } from '../lib/redact.js';
 import type { ConfigInput } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
 import type { ExecutionResult } from '../runtime/result.js';
+import { formatCallLine, parseCallLine } from '../runtime/operator/call-line.js';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -119,7 +120,30 @@ export function runControl(os: LLMOS, line: string): string {
       return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}`;
     }
     default:
-      return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status)`;
+      return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status, :call <tool> name=value ...)`;
+  }
+}
+
+/**
+ * `:call <tool> name=value ...` on standard input: one direct tool call by the operator, through
+ * the gate (source "operator"), answered on standard output like a goal.
+ */
+export async function operatorCall(os: LLMOS, text: string, json: boolean): Promise<{ ok: boolean; text: string }> {
+  try {
+    const call = parseCallLine(text);
+    const r = await os.callTool(call, { source: 'operator' });
+    return {
+      ok: true,
+      text: json
+        ? JSON.stringify({ call: call.name, args: call.args, ok: true, value: r.value ?? null, adjusted: r.adjusted })
+        : `call ${formatCallLine(call)}  ok${r.value !== undefined ? `  ${JSON.stringify(r.value)}` : ''}${r.adjusted.length ? `\n  adjusted: ${r.adjusted.join('; ')}` : ''}`,
+    };
+  } catch (e) {
+    const err = isLlmosError(e) ? e : new LlmosError('ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+    return {
+      ok: false,
+      text: json ? JSON.stringify({ call: text.trim().split(/\s+/)[0] ?? '', ok: false, error: { code: err.code, message: err.message } }) : `call ${text.trim()}  FAILED\n  error ${err.code}: ${err.message}`,
+    };
   }
 }
 
@@ -128,6 +152,7 @@ export function formatResult(r: ExecutionResult, json: boolean): string {
   const status = r.explain ? (r.ok ? 'would run' : 'refused') : r.ok ? 'ok' : 'FAILED';
   const head = `${r.mode.padEnd(12)} ${r.score.toFixed(2)}  ${JSON.stringify(r.goal)}`;
   const lines = [`${head}  ${status}`];
+  if (r.did_you_mean) lines.push(`  did you mean: ${JSON.stringify(r.did_you_mean)}`);
   if (r.goal_text && r.goal_text !== r.goal) lines.push(`  trace: ${JSON.stringify(r.goal_text)} (${r.trace})`);
   if (Object.keys(r.params).length) lines.push(`  params: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.parts) for (const p of r.parts) lines.push(`  part: ${p.mode} ${p.score.toFixed(2)} ${JSON.stringify(p.goal)}${p.ok ? '' : ` (${p.error?.message ?? 'failed'})`}`);

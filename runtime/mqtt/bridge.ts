@@ -18,9 +18,10 @@ import type { LLMOS } from '../llmos.js';
 import type { Logger } from '../logger.js';
 import { Backoff, planConnection } from './connection.js';
 import { commandHandler, COMMAND_NAMES, type CommandContext } from './handlers/index.js';
-import { discoveryMessages } from './home-assistant.js';
+import { announceDelay, discoveryMessages, discoveryTopics } from './home-assistant.js';
 import { commandKey, ReplyMemory } from './reply-memory.js';
 import { responseTopicProblem } from './reply-topic.js';
+import { SensorTelemetry } from './telemetry.js';
 import { isCommandId, topicProblem, topicsFor, type Topics } from './topics.js';
 
 export interface BridgeOptions {
@@ -53,11 +54,13 @@ export class MqttBridge {
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateAt = 0;
   private lossTimer: NodeJS.Timeout | undefined;
+  private announceTimer: NodeJS.Timeout | undefined;
   private backoff: Backoff;
   private connected = false;
   private closing = false;
   private readonly allowGoals: RegExp[];
   private readonly version: string;
+  private readonly telemetry: SensorTelemetry;
 
   constructor(options: BridgeOptions) {
     this.os = options.os;
@@ -73,6 +76,11 @@ export class MqttBridge {
       }
     });
     this.version = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+    this.telemetry = new SensorTelemetry(this.os, {
+      publish: (sensor, r) => this.publish(`${this.topics.base}/telemetry/${sensor}`, JSON.stringify(r), { qos: 0 }),
+      changed: () => this.publishState(),
+      warn: (m) => this.log.warn(m),
+    });
   }
 
   get isConnected(): boolean {
@@ -81,6 +89,8 @@ export class MqttBridge {
 
   /** Connects (and keeps reconnecting); resolves once the client exists, not when connected. */
   async start(): Promise<void> {
+    // First: a telemetry setting naming an unknown sensor fails start-up before anything connects.
+    this.telemetry.start();
     const cfg = this.os.config;
     const loss = cfg.safety.broker_loss;
     const plan = planConnection(cfg.mqtt, cfg.device_id, cfg.preset, this.topics, loss.action === 'stop' ? loss.after_ms : undefined);
@@ -122,6 +132,7 @@ export class MqttBridge {
     client.subscribe(this.topics.commands, { qos: 1, ...(this.os.config.mqtt.protocol_version === 5 ? { rap: true } : {}) });
     const ha = this.os.config.mqtt.home_assistant;
     if (ha.enabled) client.subscribe(`${ha.prefix}/status`, { qos: 1 });
+    else client.subscribe(discoveryTopics(ha.prefix, this.os.config.device_id), { qos: 1 }); // to clear what an earlier run left
     this.publish(this.topics.status, 'online', { qos: 1, retain: true });
     this.publishDiscovery();
     this.publishState(true);
@@ -177,6 +188,7 @@ export class MqttBridge {
       estop: os.gate.estopStatus,
       active_goal: this.activeGoal,
       actuators: os.gate.actuatorSnapshot(),
+      sensors: this.telemetry.snapshot(),
       traces: os.traces.size,
       updated_at: new Date().toISOString(),
     };
@@ -195,12 +207,12 @@ export class MqttBridge {
     this.stateTimer.unref();
   }
 
+  /** The Home Assistant device config (retained). */
   private publishDiscovery(): void {
     const ha = this.os.config.mqtt.home_assistant;
     if (!ha.enabled) return;
-    for (const m of discoveryMessages(ha.prefix, this.os.config.device_id, this.topics, this.version)) {
-      this.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
-    }
+    const messages = discoveryMessages({ prefix: ha.prefix, deviceId: this.os.config.device_id, topics: this.topics, version: this.version, sensors: this.os.profile.sensors.values() });
+    for (const m of messages) this.publish(m.topic, m.payload, { qos: 1, retain: true });
   }
 
   /**
@@ -218,8 +230,17 @@ export class MqttBridge {
 
   private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer; messageExpiryInterval?: number } }): Promise<void> {
     const ha = this.os.config.mqtt.home_assistant;
+    if (!ha.enabled && discoveryTopics(ha.prefix, this.os.config.device_id).includes(topic)) {
+      // Discovery is off: a config an earlier run left retained is cleared.
+      if (packet.retain && payload.length > 0) this.publish(topic, '', { qos: 1, retain: true });
+      return;
+    }
     if (ha.enabled && topic === `${ha.prefix}/status`) {
-      if (payload.toString() === 'online') this.publishDiscovery();
+      if (payload.toString() === 'online') {
+        clearTimeout(this.announceTimer);
+        this.announceTimer = setTimeout(() => this.publishDiscovery(), announceDelay());
+        this.announceTimer.unref();
+      }
       return;
     }
     // A response topic must be one we can publish to, and not one where a message acts (any
@@ -257,13 +278,13 @@ export class MqttBridge {
       if (handler.dedupe && id !== undefined && !engage) {
         const k = commandKey(name, id, payload);
         const replyTo = origin;
-        const seen = this.seen.claim(k, (reply) => this.send(replyTo, id, { ...reply, duplicate: true }));
+        const seen = this.seen.claim(k, (reply) => this.send(replyTo, id, { ...reply, duplicate: true }, undefined, name));
         if (seen !== 'new') return;
         key = k;
       }
       const settle = (reply: Record<string, unknown>): void => {
         if (key !== undefined) this.seen.settle(key, reply);
-        this.send(origin, id, reply);
+        this.send(origin, id, reply, undefined, name);
       };
       const ctx: CommandContext = {
         os: this.os, payload: p, allowLlm: this.options.allowLlm,
@@ -285,14 +306,17 @@ export class MqttBridge {
   }
 
   /** Replies go to the v5 response topic (with correlation data), else to reply/<id>. */
-  private send(origin: Origin, id: string | undefined, reply: Record<string, unknown>, topic?: string): void {
+  private send(origin: Origin, id: string | undefined, reply: Record<string, unknown>, topic?: string, command?: string): void {
     const payload = JSON.stringify(reply);
     if (origin.responseTopic) {
       this.publish(origin.responseTopic, payload, { qos: 1, ...(origin.correlationData ? { properties: { correlationData: origin.correlationData } } : {}) }, true);
     } else if (id !== undefined) {
       this.publish(this.topics.reply(id), payload, { qos: 1 }, true);
     } else {
-      this.publish(this.topics.events, JSON.stringify({ type: 'invalid_command', ts: new Date().toISOString(), topic, ...reply }), { qos: 0 });
+      // No id and no response topic (a Home Assistant button press): the outcome of a command
+      // that ran goes to events under its name; only a payload that could not be taken is invalid.
+      const event = command ? { type: 'command_reply', command } : { type: 'invalid_command', topic };
+      this.publish(this.topics.events, JSON.stringify({ ...event, ts: new Date().toISOString(), ...reply }), { qos: 0 });
     }
   }
 
@@ -302,6 +326,8 @@ export class MqttBridge {
     this.closing = true;
     clearTimeout(this.lossTimer);
     clearTimeout(this.stateTimer);
+    clearTimeout(this.announceTimer);
+    this.telemetry.stop();
     for (const f of this.off.splice(0)) f();
     const client = this.client;
     if (!client) return;
