@@ -27,6 +27,17 @@ export function isStaleTemp(name: string, path: string, now = Date.now()): boole
 export function removeStaleTemps(dirs: readonly string[], depth = 1): number {
   let removed = 0;
   for (const dir of dirs) {
+    if (depth === 0) {
+      // Names only: a traces directory may hold 100,000 files, and only dot-files can match.
+      let names: string[];
+      try { names = readdirSync(dir); } catch { continue; }
+      for (const name of names) {
+        if (name.charCodeAt(0) !== 46 || !name.endsWith('.tmp')) continue;
+        const path = join(dir, name);
+        if (isStaleTemp(name, path)) { try { unlinkSync(path); removed++; } catch { /* gone already */ } }
+      }
+      continue;
+    }
     let entries: Array<{ name: string; isDirectory(): boolean; isFile(): boolean }>;
     try { entries = readdirSync(dir, { withFileTypes: true }); } catch { continue; }
     for (const e of entries) {
