@@ -49,7 +49,11 @@ export interface BudgetConfig {
   tokens_per_hour: number;
 }
 export interface ModesConfig { follower_threshold: number; mixed_threshold: number; embeddings: boolean; embedding_threshold: number }
-export interface CrystallizationConfig { auto: boolean; min_usage: number; min_success: number }
+export interface CrystallizationConfig {
+  auto: boolean; min_usage: number; min_success: number;
+  /** sha256 of hand-written crystallized files the operator trusts (`llmos crystallize --trust FILE`). */
+  trusted_sha256?: string[];
+}
 export interface SentienceVars { safety: number; curiosity: number; energy: number; confidence: number }
 export interface SentienceConfig {
   enabled: boolean;

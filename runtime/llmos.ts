@@ -25,6 +25,7 @@ import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
+import { trustPolicy } from './crystallize/trust.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
 import { AgenticFollower } from './agentic.js';
@@ -240,7 +241,10 @@ export class LLMOS {
       void this._effects.start().catch(() => undefined);
     }
     // Crystallized functions: only their signatures are read now; code loads on first use.
-    const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
+    const registry = new CrystallizedRegistry({
+      dir: cfg.paths.crystallized, log: (m) => this.log.warn(m),
+      trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace),
+    });
     for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
     registry.watch();
     this._crystallized = registry;

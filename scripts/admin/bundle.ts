@@ -46,7 +46,7 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
     if (args.length !== 1) throw usage('bundle import takes one bundle: a .json, a .tar or a directory');
     const cfg = configFrom(values);
     const src = args[0] as string;
-    const r = await importBundle(src, { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, force: values['force'] === true, dryRun: values['dry-run'] === true, progress: progress(io, 'import: checking'), writeProgress: progress(io, 'import: writing') });
+    const r = await importBundle(src, { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, force: values['force'] === true, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], dryRun: values['dry-run'] === true, progress: progress(io, 'import: checking'), writeProgress: progress(io, 'import: writing') });
     if (json) { io.out(`${JSON.stringify({ bundle: resolve(src), container: containerOf(src), dry_run: values['dry-run'] === true, ...r })}\n`); return 0; }
     const verb = values['dry-run'] ? 'would ' : '';
     io.out(`${table(['file', 'result'], r.actions.map((a) => [a.path, a.action === 'skip' ? `skipped (${a.reason})` : `${verb}${a.action === 'write' ? 'write' : 'replace'} ${shorten(a.target, 60)}`]))}\n`);
