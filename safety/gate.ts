@@ -20,6 +20,7 @@ import {
 } from './hooks.js';
 import { CommandRateLimiter } from './interlocks.js';
 import { plainArgs } from './plain-args.js';
+import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
@@ -212,6 +213,8 @@ export class SafetyGate {
       if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${name}: arguments must be an object`);
       const issues = check(`tool_${name}`, args);
       if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${name}: ${describeIssues(issues)}`, { issues });
+      // Hooks, audit and handler see the resolved call (the drive base filled in, ...).
+      args = resolveImplicit(def, args);
       if (ctx.source === 'llm') ctx.budget?.check();
       if (this.estopReason !== undefined && def.kind === 'actuation') {
         throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${name}`);
