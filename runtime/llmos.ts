@@ -26,6 +26,7 @@ import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
 import { trustPolicy } from './crystallize/trust.js';
+import { isProvisional } from './learn-checks.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
 import { AgenticFollower } from './agentic.js';
@@ -95,6 +96,8 @@ export interface LlmosEvents {
   run_finished: { run: string; result: ExecutionResult };
   /** AUTO_CREATIVE: the agentic follower proposes an improvement. */
   suggestion: { goal: string; text: string };
+  /** A successful model run failed a learning check and was not saved as a trace. */
+  learn_rejected: { goal: string; reason: string; code: 'ERR_LEARN_REJECTED' };
 }
 
 let runSeq = 0;
@@ -253,6 +256,7 @@ export class LLMOS {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
+      provisional: isProvisional,
       misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
     this.booted = true;
@@ -424,6 +428,7 @@ export class LLMOS {
         internalState: () => sentience?.promptBlock(),
         allowsSuggestions: () => this.allowsSuggestions(),
         onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
+        onLearnRejected: (goal, reason) => this.events.emit('learn_rejected', { goal, reason, code: 'ERR_LEARN_REJECTED' }),
         ...(this.llm ? { llm: this.llm } : {}),
       });
     }
