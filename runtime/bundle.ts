@@ -93,6 +93,8 @@ export interface ExportOptions {
   only?: readonly string[];
   now?: Date;
   progress?: Progress;
+  /** sha256 of hand-written crystallized files this board's operator trusts (config). */
+  trustedSha256?: readonly string[];
 }
 
 /** Collects valid traces (and the crystallized functions of those traces) into a bundle. */
@@ -139,7 +141,9 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
     const sig = SIG_RE.exec(data.toString('utf8'))?.[1];
     if (!sig || !wanted.has(sig)) continue;
     try {
-      checkCrystallizedSource(data.toString('utf8'), file, sig);
+      // Only what this board would load: generated for its trace, or pinned here.
+      const traceOf = (x: string): TraceRecord['trace'] | undefined => chosen.find((r) => r.trace.goal_signature === x)?.trace;
+      checkCrystallizedSource(data.toString('utf8'), file, sig, trustPolicy(o.trustedSha256, traceOf));
     } catch (e) {
       skipped.push({ file, reason: toLlmosError(e).message });
       continue;

@@ -120,3 +120,21 @@ test('llmos bundle import refuses hostile crystallized files (dry run too) and r
   }
   assert.equal(existsSync(marker), false, 'none of their code ran');
 });
+
+test('bundle export leaves out a crystallized file this board would not load, saying why', async () => {
+  const { createBundle } = await import('../runtime/bundle.js');
+  const dir = tempDir('llmos-trust-export-');
+  const traces = join(dir, 'traces');
+  const crystallized = join(dir, 'crystallized');
+  cpSync(packagePath('traces'), traces, { recursive: true });
+  cpSync(packagePath('crystallized'), crystallized, { recursive: true });
+  const ok = await createBundle({ traces, crystallized, device: 'd' });
+  assert.ok(ok.bundle.manifest.files.some((f) => f.path === `crystallized/${SQUARE}`), 'the generated file is exported');
+  const file = join(crystallized, SQUARE);
+  writeFileSync(file, `${readFileSync(file, 'utf8')}// hand edit\n`);
+  const edited = await createBundle({ traces, crystallized, device: 'd' });
+  assert.equal(edited.bundle.manifest.files.some((f) => f.path === `crystallized/${SQUARE}`), false);
+  assert.match(edited.skipped.map((s) => s.reason).join('\n'), /not loaded: it is not what the generator emits/);
+  const pinned = await createBundle({ traces, crystallized, device: 'd', trustedSha256: [sha256(readFileSync(file))] });
+  assert.ok(pinned.bundle.manifest.files.some((f) => f.path === `crystallized/${SQUARE}`), 'pinned here: exported');
+});
