@@ -156,18 +156,25 @@ export class AgenticFollower {
     const result: AgenticResult = { ok: out.ok, steps: out.steps, ...(out.error ? { error: out.error } : {}) };
     // Aborted (an e-stop, a signal) at any point, even after the model's last call: never learned.
     if (!out.ok || !out.clean || out.performed.length === 0 || run.signal.aborted) return result;
-    if (!(await this.learningAllowed(goal, out.performed, run))) return result;
+    // The learning checks come first: an operator is never asked to confirm a run that will not be saved.
+    let verdict: ReturnType<typeof checkLearnedRun>;
     try {
       const draft = traceFromRun(goal, out.performed, this.deps.unitsFor, {
         model: this.llm().model, mode, llmCalls: run.budget.calls, at: this.deps.clock.wallNow(), ...(from ? { from } : {}),
       });
-      const verdict = checkLearnedRun(goal, out.performed, out.steps, draft, { profile: this.deps.gate.profile, catalog: this.deps.gate.catalog, config: this.deps.config.learning });
-      if (!verdict.ok) {
-        this.deps.log.warn(`ERR_LEARN_REJECTED: not learning "${goal}": ${verdict.reason}`, { code: 'ERR_LEARN_REJECTED' });
-        this.deps.onLearnRejected?.(goal, verdict.reason);
-        result.learn_rejected = verdict.reason;
-        return result;
-      }
+      verdict = checkLearnedRun(goal, out.performed, out.steps, draft, { profile: this.deps.gate.profile, catalog: this.deps.gate.catalog, config: this.deps.config.learning });
+    } catch (e) {
+      this.deps.log.warn(`could not make a trace of "${goal}": ${(e as Error).message}`);
+      return result;
+    }
+    if (!verdict.ok) {
+      this.deps.log.warn(`ERR_LEARN_REJECTED: not learning "${goal}": ${verdict.reason}`, { code: 'ERR_LEARN_REJECTED' });
+      this.deps.onLearnRejected?.(goal, verdict.reason);
+      result.learn_rejected = verdict.reason;
+      return result;
+    }
+    if (!(await this.learningAllowed(goal, out.performed, run))) return result;
+    try {
       for (const note of verdict.notes) this.deps.log.info(`learning "${goal}": ${note}`);
       const trace = withPromotion(verdict.trace, this.deps.config.learning.promote_after);
       const rec = await this.deps.store.save(trace, `Learned by ${mode} from goal "${goal}" (${this.llm().model}).`);
