@@ -251,7 +251,7 @@ export class LLMOS {
     for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
     registry.watch();
     this._crystallized = registry;
-    this._crystallizer = new Crystallizer({ registry, store: this._store, matcher, config: cfg.crystallization, now: () => this.clock.wallNow() });
+    this._crystallizer = new Crystallizer({ registry, store: this._store, config: cfg.crystallization, now: () => this.clock.wallNow() });
     this._dispatcher = new Dispatcher(this._matcher, {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,

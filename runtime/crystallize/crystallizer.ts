@@ -9,7 +9,6 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { CrystallizationConfig } from '../config.js';
-import type { Matcher } from '../matcher/matcher.js';
 import type { TraceStore } from '../trace-store.js';
 import type { Trace } from '../trace-types.js';
 import { fileNameFor, generateCrystallized, slotsFor, traceHash, type GeneratedFunction } from './codegen.js';
@@ -27,7 +26,7 @@ export class Crystallizer {
   private readonly config: CrystallizationConfig;
   private readonly now: () => Date;
 
-  constructor(options: { registry: CrystallizedRegistry; store: TraceStore; matcher: Matcher; config: CrystallizationConfig; now: () => Date }) {
+  constructor(options: { registry: CrystallizedRegistry; store: TraceStore; config: CrystallizationConfig; now: () => Date }) {
     this.registry = options.registry;
     this.store = options.store;
     this.config = options.config;
