@@ -15,6 +15,10 @@ export interface RecordedWrite {
   channel?: 'left' | 'right';
   /** Twin-specific detail: the pin, sysfs line or serial port that carried the write. */
   via?: string;
+  /** A sim world event (actuator "world", value "collision"): where the rover was and how fast. */
+  pose?: { x: number; y: number; heading_deg: number };
+  speed_mps?: number;
+  hit?: string;
 }
 
 export class WriteRecorder {

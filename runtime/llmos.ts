@@ -20,6 +20,7 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, CallSource, ToolCall } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
+import type { ReflexEvent } from '../safety/reflex-engine.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
@@ -155,6 +156,7 @@ export class LLMOS {
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
+          ...(this.reflexEvents.has(run) ? { reflexes: this.reflexEvents.get(run) } : {}),
         });
       } catch (e) {
         this.log.warn(`session log: ${(e as Error).message}`);
@@ -194,6 +196,7 @@ export class LLMOS {
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(cfg.sim.world ? { simWorldFile: cfg.sim.world } : {}),
       ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
@@ -203,6 +206,13 @@ export class LLMOS {
       if (!engaged) return;
       this.stopGeneration++;
       this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
+    });
+    // A reflex that refused or stopped a command of this goal fails the goal: never a success to
+    // learn from. Its events go to the session log with the run they concern.
+    this._gate.events.on('reflex', (e) => {
+      const mine = e.runs.filter((r) => this.goalRuns.has(r));
+      for (const r of mine) this.reflexEvents.set(r, [...(this.reflexEvents.get(r) ?? []), e]);
+      if (mine.length > 0) this.current?.abort(new LlmosError('ERR_SAFETY_REFLEX', e.message));
     });
     const catalog = this._catalog;
     const matcher = new Matcher({
@@ -294,6 +304,9 @@ export class LLMOS {
   }
 
   private stopGeneration = 0;
+  /** The runs of the goal in progress, and the reflex events that concerned them (session log). */
+  private readonly goalRuns = new Set<string>();
+  private readonly reflexEvents = new Map<string, ReflexEvent[]>();
 
   private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
     const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
@@ -322,12 +335,15 @@ export class LLMOS {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
+      this.goalRuns.clear();
+      this.reflexEvents.clear();
     }
   }
 
   private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
     const { source, signal } = run;
     const runId = `run-${++runSeq}`;
+    this.goalRuns.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
     switch (decision.mode) {
