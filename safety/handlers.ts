@@ -89,7 +89,9 @@ function motionPlan(spec: ActuatorSpec, units: number, command: number, perUnit:
   if (rampUnits <= units) {
     hold = (units - rampUnits) / (v * perUnit);
   } else {
-    v = Math.sqrt((units * accel) / perUnit);
+    // Truncated to the 4 decimals ramp steps use: from an irrational peak the ramp down's
+    // rounded first step would exceed max_rate (ERR_SAFETY_RATE on a short, fast drive).
+    v = Math.floor(Math.sqrt((units * accel) / perUnit) * 1e4) / 1e4;
     tRamp = v / accel;
     hold = 0;
   }

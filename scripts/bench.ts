@@ -8,6 +8,7 @@ import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/co
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
+import { reflexBench } from './bench/reflex.js';
 import { watchdogBench } from './bench/watchdog.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
@@ -18,6 +19,7 @@ const SECTIONS: Record<string, BenchSection> = {
   first_write: firstWriteBench,
   gate: gateBench,
   watchdog: watchdogBench,
+  reflex_latency: reflexBench,
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
   johnny_five_mock: johnnyFiveBench,

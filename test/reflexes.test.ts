@@ -163,6 +163,17 @@ test('below the battery floor nothing drives, not even backwards; the winch is r
   }
 });
 
+test('a short fast drive (a triangular profile, as when backing off) ramps down within max_rate', async () => {
+  const r = await robot({});
+  try {
+    const res = await r.os.gate.call({ name: 'drive', args: { distance_m: -0.2, speed: 0.9 } }, api);
+    assert.equal((res.value as { distance_m: number }).distance_m, -0.2);
+    await r.os.gate.call({ name: 'drive', args: { distance_m: 0.2, speed: 0.9 } }, api);
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('the sim world: without reflexes the rover hits the wall, the log says where and how fast, and it stays there', async () => {
   const doc = parse(readFileSync(packagePath('boards', 'sim.yaml'), 'utf8')) as Record<string, unknown>;
   delete doc['reflexes'];
