@@ -38,15 +38,16 @@ export async function reflexBench(): Promise<Record<string, unknown>> {
   try {
     for (let i = 0; i < SAMPLES; i++) {
       sim.range = 3;
-      const drive = gate.call({ name: 'drive', args: { distance_m: 2, speed: 0.2 } }, { source: 'api', runId: `bench-${i}` }).catch(() => undefined);
+      const drive = gate.call({ name: 'drive', args: { distance_m: 1.5, speed: 0.2 } }, { source: 'api', runId: `bench-${i}` }).then(() => 'completed', (e: unknown) => (e as { code?: string }).code);
       // Past the ramp-up (0.1 s at this speed), at a random phase of the sample loop.
       await sleep(150 + Math.random() * period);
       let firstStop = 0;
       const crossed = performance.now();
       const off = sim.onWrite((w) => { if (firstStop === 0 && w.actuator === 'base') firstStop = performance.now(); });
       sim.range = 0.1;
-      await drive;
+      const outcome = await drive;
       off();
+      if (outcome !== 'ERR_SAFETY_REFLEX') throw new Error(`bench drive ${i}: expected a reflex stop, got ${String(outcome)}`);
       if (firstStop > 0) latencies.push(firstStop - crossed);
       while ((gate.actuatorSnapshot()['base'] as { left: number }).left !== 0) await sleep(5);
       const t0 = performance.now();
