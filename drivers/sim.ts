@@ -7,7 +7,7 @@
  */
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
-import { WriteRecorder, type RecordedWrite } from './recorder.js';
+import { WriteRecorder, type RecordedEvent, type RecordedWrite } from './recorder.js';
 import { SimWorld, type SimWorldSpec } from './sim-world.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
@@ -99,6 +99,11 @@ export class SimDriver implements Driver {
   /** Every write since open, in order. Tests assert on this. */
   get writes(): SimWrite[] {
     return this.recorder?.writes ?? [];
+  }
+
+  /** Collisions of the rover with a wall or an obstacle since open (`{"event": "collision"}` log lines). */
+  get collisions(): RecordedEvent[] {
+    return (this.recorder?.events ?? []).filter((e) => e.event === 'collision');
   }
 
   /** Subscribe to writes as they happen (benchmarks, live views). */
@@ -208,7 +213,7 @@ export class SimDriver implements Driver {
     const omegaDeg = ((right - left) / 2) * this.calibration.max_turn_dps;
     const hit = this.world.advance(v, (omegaDeg * Math.PI) / 180, dt);
     // The rover stops at the wall; the log says where and how fast it hit.
-    if (hit && this.recorder) this.record({ actuator: 'world', value: 'collision', pose: hit.pose, speed_mps: hit.speed_mps, hit: hit.with });
+    if (hit) this.recorder?.recordEvent('collision', { pose: hit.pose, speed_mps: hit.speed_mps, hit: hit.with });
     const effort = (Math.abs(left) + Math.abs(right)) / 2;
     this.battery = Math.max(0, this.battery - dt * (0.00002 + 0.0004 * effort));
   }

@@ -47,7 +47,7 @@ function facingWall(d: number, headingDeg: number): SimWorldSpec {
   return { room: { width_m: 10, depth_m: 10 }, start: { x: 5 - d * Math.cos(h), y: -d * Math.sin(h), heading_deg: headingDeg } };
 }
 
-const collisions = (sim: SimDriver): number => sim.writes.filter((w) => w.actuator === 'world').length;
+const collisions = (sim: SimDriver): number => sim.collisions.length;
 const api = { source: 'api' as const, runId: 'prop' };
 
 test('control: without the rule the same drive hits the wall, and the checker sees it', async () => {
