@@ -89,9 +89,7 @@ function motionPlan(spec: ActuatorSpec, units: number, command: number, perUnit:
   if (rampUnits <= units) {
     hold = (units - rampUnits) / (v * perUnit);
   } else {
-    // Truncated to the 4 decimals ramp steps use: from an irrational peak the ramp down's
-    // rounded first step would exceed max_rate (ERR_SAFETY_RATE on a short, fast drive).
-    v = Math.floor(Math.sqrt((units * accel) / perUnit) * 1e4) / 1e4;
+    v = Math.sqrt((units * accel) / perUnit);
     tRamp = v / accel;
     hold = 0;
   }

@@ -150,10 +150,10 @@ export function holds(rule: ReflexSpec, value: unknown, margin = 0): boolean {
   return false;
 }
 
-/** "below 0.3 m", "above 8 N", "reads true", for messages. */
+/** "below 0.3 m", "above 8 N", "level true", for messages. */
 export function describeCondition(rule: ReflexSpec, unit: string | undefined): string {
   const u = unit ? ` ${unit}` : '';
   if (rule.below !== undefined) return `below ${rule.below}${u}`;
   if (rule.above !== undefined) return `above ${rule.above}${u}`;
-  return `reads ${String(rule.level)}`;
+  return `level ${String(rule.level)}`;
 }

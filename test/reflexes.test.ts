@@ -171,6 +171,8 @@ test('a short fast drive (a triangular profile, as when backing off) ramps down 
     const res = await r.os.gate.call({ name: 'drive', args: { distance_m: -0.2, speed: 0.9 } }, api);
     assert.equal((res.value as { distance_m: number }).distance_m, -0.2);
     await r.os.gate.call({ name: 'drive', args: { distance_m: 0.2, speed: 0.9 } }, api);
+    // A speed off the 0.0001 grid with a hold shorter than two ramp ticks (found by the property test).
+    await r.os.gate.call({ name: 'drive', args: { distance_m: -0.2, speed: 0.861212137788061 } }, api);
   } finally {
     await r.cleanup();
   }
