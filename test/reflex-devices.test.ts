@@ -2,9 +2,13 @@
  * Reflex rules on real driver code: an analog range sensor on a Firmata board's A0 through
  * johnny-five's own Sensor code (the mock Firmata IO), and a range reported by a serial device
  * through serialport's stream code (the simulated twin on binding-mock). Each stops a drive whose
- * sensor crosses its limit, and refuses the next forward command before anything is written.
+ * sensor crosses its limit, and refuses the next forward command before anything is written; the
+ * serial one also on a real pseudo-terminal (socat) whose cable is pulled mid-drive.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { test } from 'node:test';
 import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
@@ -18,6 +22,7 @@ import { parseBoardProfile } from '../safety/board-profile.js';
 import { SafetyGate } from '../safety/gate.js';
 import type { ReflexEvent } from '../safety/reflex-engine.js';
 import { buildToolCatalog } from '../safety/tools.js';
+import { simRobot, simWorldFile, tempDir } from './helpers.js';
 
 const api = { source: 'api' as const, runId: 'dev' };
 
@@ -122,5 +127,69 @@ test('a range reported by a serial device (serialport over the mock binding) sto
     assert.deepEqual(events.map((e) => e.kind), ['stopped', 'refused', 'stopped']);
   } finally {
     await gate.close();
+  }
+});
+
+// A real pseudo-terminal pair (socat): serialport's native binding on one end, the test playing
+// a range-finder controller on the other. Killing socat is pulling its USB cable.
+const socat = spawnSync('which', ['socat']).status === 0;
+
+test('a serial range finder on a real pty (socat, native binding) stops the drive; pulling its cable mid-drive stops it too', { skip: !socat && process.env['LLMOS_CI'] !== '1' ? 'needs socat (apt-get install socat)' : false }, async () => {
+  assert.ok(socat, 'socat must be installed in CI');
+  const dir = tempDir();
+  const dev = join(dir, 'ttyDEV');
+  const ctl = join(dir, 'ttyCTL');
+  const pty = spawn('socat', [`pty,raw,echo=0,link=${dev}`, `pty,raw,echo=0,link=${ctl}`], { stdio: 'ignore' });
+  try {
+    await until(() => existsSync(dev) && existsSync(ctl), 'the pty pair');
+    const { SerialPort } = await import('serialport');
+    const { ReadlineParser } = await import('@serialport/parser-readline');
+    let range = 2;
+    let asked = 0;
+    const far = new SerialPort({ path: ctl, baudRate: 115200, autoOpen: false });
+    far.pipe(new ReadlineParser({ delimiter: '\n' })).on('data', (l: string) => { if (l === 'RANGE') { asked++; far.write(`RANGE ${range}\n`); } });
+    far.on('error', () => undefined);
+    await new Promise<void>((res, rej) => far.open((e) => (e ? rej(e) : res())));
+    const board = join(dir, 'board.yaml');
+    writeFileSync(board, `name: pty-rover
+drivers:
+  sim: { type: sim }
+  ctl: { type: serial, port: ${dev}, reply_timeout_ms: 1000 }
+actuators:
+  base: { type: differential_drive, driver: sim, calibration: { max_speed_mps: 0.5, max_turn_dps: 120 } }
+  uart: { type: serial_line, driver: ctl, allow: ['^RANGE$'] }
+sensors:
+  sonar: { type: serial_query, driver: ctl, unit: m, query: { actuator: uart, line: RANGE, pattern: '^RANGE ([0-9.]+)$' } }
+reflexes:
+  - { id: sonar, sensor: sonar, below: 0.3, action: forbid, actuators: [base], direction: forward, period_ms: 20, timeout_ms: 1500 }
+`);
+    const r = await simRobot({ board, realTime: true, shippedTraces: false, overrides: { sim: { world: simWorldFile({ room: { width_m: 50, depth_m: 50 } }) } } });
+    const api = { source: 'api' as const, runId: 'pty' };
+    const moving = (): boolean => (r.os.gate.actuatorSnapshot()['base'] as { left: number }).left > 0.1;
+    const atRest = (): boolean => (r.os.gate.actuatorSnapshot()['base'] as { left: number }).left === 0;
+    try {
+      const first = r.os.gate.call({ name: 'drive', args: { distance_m: 2, speed: 1 } }, api).then(() => undefined, (e: unknown) => e);
+      await until(moving, 'the base moving');
+      const sampled = asked;
+      range = 0.25;
+      const err = await first;
+      assert.ok(err instanceof LlmosError && err.code === 'ERR_SAFETY_REFLEX' && /sonar reads 0\.25 m/.test(err.message), String(err));
+      assert.ok(asked > sampled, 'sampled over the pty while driving');
+      await until(atRest, 'the base at rest');
+      range = 2;
+      const cleared = Date.now();
+      await until(() => Date.now() - cleared > 25, 'one sample period');
+      const second = r.os.gate.call({ name: 'drive', args: { distance_m: 2, speed: 1 } }, api).then(() => undefined, (e: unknown) => e);
+      await until(moving, 'the base moving again');
+      pty.kill('SIGKILL');
+      const lost = await second;
+      assert.ok(lost instanceof LlmosError && lost.code === 'ERR_SAFETY_REFLEX' && /sonar stopped answering/.test(lost.message), String(lost));
+      await until(atRest, 'the base at rest after the cable was pulled');
+    } finally {
+      far.close(() => undefined);
+      await r.cleanup();
+    }
+  } finally {
+    pty.kill('SIGKILL');
   }
 });
