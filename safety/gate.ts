@@ -105,6 +105,11 @@ class Flight {
   done(): void {
     this.parent?.removeEventListener('abort', this.onParentAbort);
   }
+
+  /** What it was aborted with, if it was. */
+  get reason(): unknown {
+    return this.abortedWith;
+  }
 }
 
 export class SafetyGate {
@@ -250,6 +255,10 @@ export class SafetyGate {
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
         value = await (handlers[call.name] as NonNullable<(typeof handlers)[string]>)(args, env);
+      } catch (e) {
+        // Why this call was aborted (a reflex, an e-stop) is why it failed, even when the handler
+        // first noticed only that a stop had superseded it (between a drive base's two wheels).
+        throw e instanceof LlmosError && e.code === 'ERR_ABORTED' && flight.reason instanceof LlmosError ? flight.reason : e;
       } finally {
         untrack();
         flight.done();

@@ -70,9 +70,8 @@ test('a Firmata analog range sensor on A0 (johnny-five, mock IO) stops the drive
   const io = driver.mockIo!;
   const { gate, events } = gateFor(profile, new Map([['uno', driver]]), clock);
   try {
-    let writes = 0;
-    // Something appears 0.2 m ahead once the base is under way (raw 102 of 1023 on a 0..2 m scale).
-    gate.events.on('write', ({ actuator }) => { if (actuator === 'base' && ++writes === 30) io.setAnalog(0, 102); });
+    // Something appears 0.2 m ahead once the base cruises (raw 102 of 1023 on a 0..2 m scale).
+    gate.events.on('write', ({ actuator, value }) => { if (actuator === 'base' && typeof value === 'number' && value >= 0.9) io.setAnalog(0, 102); });
     await assert.rejects(gate.call({ name: 'drive', args: { distance_m: 2, speed: 1 } }, api), reflexError(/reflex "ir-range": ir reads 0\.199 m/));
     await until(() => io.pinValue(10) === 0 && io.pinValue(11) === 0, 'both PWM pins at 0');
     assert.equal(events[0]?.kind, 'stopped');
@@ -110,18 +109,23 @@ test('a range reported by a serial device (serialport over the mock binding) sto
   const { gate, events } = gateFor(profile, new Map<string, Driver>([['sim', sim], ['ctl', serial]]), clock);
   const leftAtRest = (): boolean => (gate.actuatorSnapshot()['base'] as { left: number }).left === 0;
   try {
-    let writes = 0;
-    gate.events.on('write', ({ actuator }) => { if (actuator === 'base' && ++writes === 10) range = 0.25; });
+    let phase: 'close' | 'quiet' = 'close';
+    // Once the base cruises: first something appears close ahead; on the second drive the device goes quiet.
+    gate.events.on('write', ({ actuator, value }) => {
+      if (actuator !== 'base' || typeof value !== 'number' || value < 0.9) return;
+      if (phase === 'close') range = 0.25; else quiet = true;
+    });
     await assert.rejects(gate.call({ name: 'drive', args: { distance_m: 1, speed: 1 } }, api), reflexError(/reflex "sonar": sonar reads 0\.25 m/));
     assert.ok(twin.received.filter((l) => l === 'RANGE').length >= 2, 'sampled over the serial line while driving');
     await until(leftAtRest, 'the base at rest');
     await assert.rejects(gate.call({ name: 'drive', args: { distance_m: 0.5 } }, api), reflexError(/forward motion of base is refused/));
-    // Clear ahead again (and the last reading older than a period), then the device goes quiet mid-drive.
+    // Clear ahead again, then the device goes quiet mid-drive. A sensor_read queues behind any
+    // reflex read still on the line, so once it answers 2 and a period has passed, the gate reads fresh.
     range = 2;
+    phase = 'quiet';
+    await gate.call({ name: 'sensor_read', args: { sensor: 'sonar' } }, api);
     const cleared = clock.now();
     await until(() => clock.now() - cleared > 25, 'one sample period');
-    writes = 100;
-    gate.events.on('write', ({ actuator }) => { if (actuator === 'base' && ++writes === 110) quiet = true; });
     await assert.rejects(gate.call({ name: 'drive', args: { distance_m: 1, speed: 1 } }, api), reflexError(/sonar stopped answering/));
     await until(leftAtRest, 'the base at rest after the device went quiet');
     assert.deepEqual(events.map((e) => e.kind), ['stopped', 'refused', 'stopped']);
@@ -177,6 +181,8 @@ reflexes:
       assert.ok(asked > sampled, 'sampled over the pty while driving');
       await until(atRest, 'the base at rest');
       range = 2;
+      // A read queued behind any reflex read still on the line: after it and a period, the gate reads fresh.
+      await r.os.gate.call({ name: 'sensor_read', args: { sensor: 'sonar' } }, api);
       const cleared = Date.now();
       await until(() => Date.now() - cleared > 25, 'one sample period');
       const second = r.os.gate.call({ name: 'drive', args: { distance_m: 2, speed: 1 } }, api).then(() => undefined, (e: unknown) => e);
