@@ -74,13 +74,20 @@ export class ReflexEngine {
     this.rules = options.profile.reflexes ?? [];
   }
 
-  /** Refuses (throws ERR_SAFETY_REFLEX) a command that a rule forbids now; returns what it will move. */
-  async admit(tool: string, args: Record<string, unknown>, run: string): Promise<Intent | undefined> {
+  /**
+   * Refuses (rejects with ERR_SAFETY_REFLEX) a command that a rule forbids now; gives what it will
+   * move. Synchronous when no rule concerns the command (most calls pay no sensor read).
+   */
+  admit(tool: string, args: Record<string, unknown>, run: string): Intent | undefined | Promise<Intent | undefined> {
     if (this.rules.length === 0 || this.closed) return undefined;
     const intent = intentOf(tool, args, this.o.profile.actuators, (n) => this.o.bank.level(n));
     if (!intent) return undefined;
-    for (const rule of this.rules) {
-      if (!concerns(rule, intent.actuator.name, intent.moves, intent.direction)) continue;
+    const rules = this.rules.filter((rule) => concerns(rule, intent.actuator.name, intent.moves, intent.direction));
+    return rules.length === 0 ? intent : this.check(rules, intent, run);
+  }
+
+  private async check(rules: readonly ReflexSpec[], intent: Intent, run: string): Promise<Intent> {
+    for (const rule of rules) {
       const sensor = this.sensorOf(rule);
       let value: SensorReading['value'];
       try {
@@ -99,7 +106,7 @@ export class ReflexEngine {
 
   /** Registers a call that may move `intent.actuator`; a trip aborts it. Returns the release. */
   track(intent: Intent | undefined, run: string, abort: (error: LlmosError) => void): () => void {
-    if (!intent || !intent.moves) return noop;
+    if (!intent || !intent.moves || !this.rules.some((r) => r.actuators.includes(intent.actuator.name))) return noop;
     const t: Tracked = { actuator: intent.actuator.name, direction: intent.direction, run, abort };
     this.flights.add(t);
     this.owners.set(t.actuator, run);
