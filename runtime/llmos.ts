@@ -20,9 +20,9 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
-import type { ReflexEvent } from '../safety/reflex-engine.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
+import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
@@ -156,7 +156,7 @@ export class LLMOS {
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
-          ...(this.reflexEvents.has(run) ? { reflexes: this.reflexEvents.get(run) } : {}),
+          ...this.reflexes?.sessionFields(run),
         });
       } catch (e) {
         this.log.warn(`session log: ${(e as Error).message}`);
@@ -207,13 +207,7 @@ export class LLMOS {
       this.stopGeneration++;
       this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
     });
-    // A reflex that refused or stopped a command of this goal fails the goal: never a success to
-    // learn from. Its events go to the session log with the run they concern.
-    this._gate.events.on('reflex', (e) => {
-      const mine = e.runs.filter((r) => this.goalRuns.has(r));
-      for (const r of mine) this.reflexEvents.set(r, [...(this.reflexEvents.get(r) ?? []), e]);
-      if (mine.length > 0) this.current?.abort(new LlmosError('ERR_SAFETY_REFLEX', e.message));
-    });
+    this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
@@ -304,9 +298,7 @@ export class LLMOS {
   }
 
   private stopGeneration = 0;
-  /** The runs of the goal in progress, and the reflex events that concerned them (session log). */
-  private readonly goalRuns = new Set<string>();
-  private readonly reflexEvents = new Map<string, ReflexEvent[]>();
+  private reflexes: GoalReflexes | undefined;
 
   private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
     const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
@@ -335,15 +327,14 @@ export class LLMOS {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
-      this.goalRuns.clear();
-      this.reflexEvents.clear();
+      this.reflexes?.clear();
     }
   }
 
   private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
     const { source, signal } = run;
     const runId = `run-${++runSeq}`;
-    this.goalRuns.add(runId);
+    this.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
     switch (decision.mode) {

@@ -238,15 +238,12 @@ export class ActuatorBank {
         const goal = numeric(target) as number;
         if (cur === undefined) { await this.writeChecked(state, target, { safe: false, token: opts.token }); continue; }
         if (Math.abs(goal - cur) <= EPS) continue;
-        // Steps are truncated to 4 decimals so logged values stay readable and never exceed the rate.
+        // Steps are truncated to 4 decimals (towards the current value) so logged values stay readable and never exceed the rate.
         let maxStep = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
         // Very slow rates: wait until a whole 0.0001 step is due.
         if (maxStep <= EPS && state.lastWriteAt !== undefined) maxStep = Math.floor(rate * ((now - state.lastWriteAt) / 1000) * 1e4) / 1e4;
         if (maxStep <= EPS) { done = false; continue; }
-        // Rounded to 4 decimals towards the current value: rounding away from it would make the
-        // step exceed max_rate (from a speed off the 0.0001 grid, e.g. 0.8612 after a short hold).
-        const raw = cur + Math.sign(goal - cur) * maxStep;
-        const next = Math.abs(goal - cur) <= maxStep ? goal : (goal > cur ? Math.floor(raw * 1e4) : Math.ceil(raw * 1e4)) / 1e4;
+        const next = Math.abs(goal - cur) <= maxStep ? goal : (goal > cur ? Math.floor : Math.ceil)((cur + Math.sign(goal - cur) * maxStep) * 1e4) / 1e4;
         await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false, token: opts.token });
         if (Math.abs(goal - next) > EPS) done = false;
       }

@@ -14,7 +14,7 @@ import { SafetyGate } from '../../safety/gate.js';
 import { buildToolCatalog } from '../../safety/tools.js';
 import { percentiles } from './core.js';
 
-const SAMPLES = 30;
+const SAMPLES = 40;
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** The sim driver with a range finder whose reading the bench sets. */
