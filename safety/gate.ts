@@ -241,7 +241,7 @@ export class SafetyGate {
       // The abort signal is made only if the handler asks for it (ramps, holds, waits): most
       // calls finish without one, and the bank's latch stops their writes on an e-stop anyway.
       // Reflexes: refused here (ERR_SAFETY_REFLEX) before anything moves; tracked while it runs.
-      const admitted = def.kind === 'actuation' ? this.reflexes.admit(call.name, args, ctx.runId) : undefined;
+      const admitted = def.kind === 'actuation' ? this.reflexes.admit(call.name, args, ctx.runId, this.speedScale) : undefined;
       const intent = admitted instanceof Promise ? await admitted : admitted;
       const flight = new Flight(ctx.signal);
       this.inflight.add(flight);

@@ -43,6 +43,8 @@ export interface ReflexEngineOptions {
 interface Tracked {
   actuator: string;
   direction: number;
+  /** The speed the command asks for (command units): motion accelerates up to it, not beyond. */
+  speed: number;
   run: string;
   abort: (error: LlmosError) => void;
 }
@@ -78,9 +80,9 @@ export class ReflexEngine {
    * Refuses (rejects with ERR_SAFETY_REFLEX) a command that a rule forbids now; gives what it will
    * move. Synchronous when no rule concerns the command (most calls pay no sensor read).
    */
-  admit(tool: string, args: Record<string, unknown>, run: string): Intent | undefined | Promise<Intent | undefined> {
+  admit(tool: string, args: Record<string, unknown>, run: string, speedScale = 1): Intent | undefined | Promise<Intent | undefined> {
     if (this.rules.length === 0 || this.closed) return undefined;
-    const intent = intentOf(tool, args, this.o.profile.actuators, (n) => this.o.bank.level(n));
+    const intent = intentOf(tool, args, this.o.profile.actuators, (n) => this.o.bank.level(n), speedScale);
     if (!intent) return undefined;
     const rules = this.rules.filter((rule) => concerns(rule, intent.actuator.name, intent.moves, intent.direction));
     return rules.length === 0 ? intent : this.check(rules, intent, run);
@@ -107,7 +109,7 @@ export class ReflexEngine {
   /** Registers a call that may move `intent.actuator`; a trip aborts it. Returns the release. */
   track(intent: Intent | undefined, run: string, abort: (error: LlmosError) => void): () => void {
     if (!intent || !intent.moves || !this.rules.some((r) => r.actuators.includes(intent.actuator.name))) return noop;
-    const t: Tracked = { actuator: intent.actuator.name, direction: intent.direction, run, abort };
+    const t: Tracked = { actuator: intent.actuator.name, direction: intent.direction, speed: intent.speed, run, abort };
     this.flights.add(t);
     this.owners.set(t.actuator, run);
     this.halted.delete(t.actuator);
@@ -198,8 +200,10 @@ export class ReflexEngine {
       else if (spec.type === 'motor') velocity = num(this.o.bank.channelValue(name));
       // The newest command owns the outputs: a reversal still decelerating moves the new way.
       const direction = newest ? newest.direction : sign(velocity);
-      const gain = spec.max_rate !== undefined ? spec.max_rate * rule.period_ms / 1000 : 0;
-      out.push({ name, direction, speed: Math.min(Math.max(Math.abs(spec.range[0]), Math.abs(spec.range[1])), Math.abs(velocity) + gain) });
+      // Until the next sample it may speed up by one period at max_rate, but not past its command.
+      const gain = newest && spec.max_rate !== undefined ? spec.max_rate * rule.period_ms / 1000 : 0;
+      const top = newest ? Math.max(Math.abs(velocity), newest.speed) : Math.abs(velocity);
+      out.push({ name, direction, speed: Math.min(top, Math.abs(velocity) + gain) });
     }
     return out;
   }

@@ -87,6 +87,7 @@ const sign = (n: number): -1 | 0 | 1 => (n > 1e-9 ? 1 : n < -1e-9 ? -1 : 0);
  */
 export function intentOf(
   tool: string, args: Record<string, unknown>, actuators: ReadonlyMap<string, ActuatorSpec>, level: (name: string) => number | undefined,
+  speedScale = 1,
 ): Intent | undefined {
   const types: Record<string, ActuatorSpec['type']> = { drive: 'differential_drive', turn: 'differential_drive', motor_set: 'motor', servo_move: 'servo', pwm_write: 'pwm', digital_write: 'digital_out' };
   const type = types[tool];
@@ -102,15 +103,15 @@ export function intentOf(
   switch (tool) {
     case 'drive': {
       const d = sign(num('distance_m'));
-      // Without a speed the handler's default (0.6) applies; the speed scale only lowers it.
-      const speed = Math.min(1, Math.abs(args['speed'] === undefined ? 0.6 : num('speed')));
+      // Without a speed the handler's default (0.6) applies, times the gate's speed scale as there.
+      const speed = Math.min(1, Math.abs(args['speed'] === undefined ? 0.6 : num('speed'))) * speedScale;
       return { actuator, moves: d !== 0, direction: d, speed: d === 0 ? 0 : speed };
     }
     case 'turn':
       // In place: no forward component, so a rule on what lies ahead lets it through.
       return { actuator, moves: sign(num('degrees')) !== 0, direction: 0, speed: 0 };
     case 'motor_set':
-      return { actuator, moves: sign(num('speed')) !== 0, direction: sign(num('speed')), speed: Math.abs(num('speed')) };
+      return { actuator, moves: sign(num('speed')) !== 0, direction: sign(num('speed')), speed: Math.abs(num('speed')) * speedScale };
     default: {
       const raw = tool === 'digital_write' ? (args['value'] === true || args['value'] === 1 ? 1 : 0) : num(tool === 'servo_move' ? 'angle' : 'duty');
       const current = level(actuator.name);

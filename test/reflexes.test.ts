@@ -18,10 +18,11 @@ import { simRobot, tempDir, type SimRobot } from './helpers.js';
 
 const api = { source: 'api' as const, runId: 'reflex-test' };
 
-async function robot(world: SimWorldSpec, options: { board?: string; simFaults?: SimFaults } = {}): Promise<SimRobot & { events: ReflexEvent[] }> {
+async function robot(world: SimWorldSpec, options: { board?: string; simFaults?: SimFaults; speedScale?: number } = {}): Promise<SimRobot & { events: ReflexEvent[] }> {
   const file = join(tempDir(), 'world.yaml');
   writeFileSync(file, stringify(world));
-  const r = await simRobot({ overrides: { sim: { world: file } }, ...options });
+  const { speedScale, ...rest } = options;
+  const r = await simRobot({ overrides: { sim: { world: file }, ...(speedScale ? { safety: { speed_scale: speedScale } } : {}) }, ...rest });
   const events: ReflexEvent[] = [];
   r.os.gate.events.on('reflex', (e) => events.push(e));
   return Object.assign(r, { events });
@@ -131,6 +132,24 @@ test('a drive towards a wall is stopped in time: the call fails with ERR_SAFETY_
     assert.ok((r.os.sentience?.snapshot().values.safety ?? 1) < 0.5, 'the sentience layer heard a safety event');
   } finally {
     await r.cleanup();
+  }
+});
+
+test('the stopping distance follows the speed the gate allows: at half speed a creep closer than full speed allows is admitted and stops short', async () => {
+  const full = await robot({ start: { x: 2.12 } }); // 0.38 m from the wall
+  try {
+    await assert.rejects(full.os.gate.call({ name: 'drive', args: { distance_m: 0.05 } }, api), (e) => rejectsReflex(e, /\+ 0\.111 m to stop at this speed/));
+  } finally {
+    await full.cleanup();
+  }
+  const half = await robot({ start: { x: 2.12 } }, { speedScale: 0.5 });
+  try {
+    await half.os.gate.call({ name: 'drive', args: { distance_m: 0.05 } }, api);
+    const d = await distance(half);
+    assert.ok(d >= 0.3 && d < 0.36, `crept closer and stayed clear: ${d}`);
+    assert.equal(half.events.length, 0);
+  } finally {
+    await half.cleanup();
   }
 });
 
