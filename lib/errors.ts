@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   ERR_BUNDLE_INVALID: 'a trace bundle is malformed: manifest, file list or a file inside failed validation',
   ERR_BUNDLE_CHECKSUM: 'a file in a trace bundle does not match its sha256 in the manifest',
   ERR_NO_MATCH: 'no learned trace fits the goal well enough for a deterministic run',
+  ERR_NOT_A_COMMAND: 'the goal is a question, a statement or a conditional/deferred goal: only commands run (say it as an order)',
   ERR_PARAM_UNBOUND: 'a trace parameter has no value from the goal and no default',
   ERR_TOOL_UNKNOWN: 'the tool is not in the board\'s tool set',
   ERR_TOOL_DISABLED: 'the tool exists but the configuration disables it',

@@ -40,6 +40,7 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { runStopWord, stopWordOf } from './stop-words.js';
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -287,6 +288,9 @@ export class LLMOS {
   async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
+    // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
+    const stop = stopWordOf(goal);
+    if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
@@ -491,6 +495,7 @@ export class LLMOS {
       steps: [],
       duration_ms: round(this.clock.now() - started),
       ...(serving && cand ? { goal_text: cand.trace.goal_text } : {}),
+      ...(decision.didYouMean ? { did_you_mean: decision.didYouMean } : {}),
       ...(decision.mode === 'REFUSED' || decision.mode === 'MIXED' || decision.mode === 'LEARNER' ? { nearest: decision.nearest } : {}),
     };
   }

@@ -212,7 +212,8 @@ test('ORCHESTRATOR by the model: a goal the wording does not split is split, and
   const r = await robot({}, true);
   try {
     server.script({ content: JSON.stringify({ steps: ['wave hello', 'beep'] }) });
-    const res = await r.os.execute('wave hello and beep', { allowLlm: true });
+    // "X and Y" with two commands is split without the model (issue 19); "while" is not.
+    const res = await r.os.execute('wave hello while beeping', { allowLlm: true });
     assert.equal(res.mode, 'ORCHESTRATOR');
     assert.equal(res.ok, true, JSON.stringify(res.error));
     assert.deepEqual(res.parts?.map((p) => p.mode), ['FOLLOWER', 'FOLLOWER']);
