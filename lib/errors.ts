@@ -29,6 +29,7 @@ export const ERROR_CODES = {
   ERR_SAFETY_INTERLOCK: 'an interlock declared in the board profile forbids the command now',
   ERR_SAFETY_SERIAL_LINE: 'the serial line is not on the device\'s allow-list',
   ERR_SAFETY_SYSTEM_TOOL: 'a system tool call was blocked (path outside the workspace, destructive command)',
+  ERR_SAFETY_REFLEX: 'a reflex rule of the board profile refused the command or stopped the motion (a sensor reads a limit, or stopped answering)',
   ERR_SAFETY_WATCHDOG: 'the watchdog tripped; actuators were brought to their safe values',
   ERR_DEADMAN: 'a motion was not refreshed within its deadman window and was stopped',
   ERR_ESTOP_ENGAGED: 'the emergency stop is engaged; release it explicitly to move again',

@@ -77,7 +77,7 @@ export interface SafetyConfig {
   broker_loss: { action: 'stop' | 'ignore'; after_ms: number };
   hooks: HookRule[];
 }
-export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean }
+export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim-world.ts). */ world?: string }
 export interface MqttConfig {
   url?: string;
   base_topic: string;
@@ -238,6 +238,7 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     if (typeof copy['board'] === 'string' && copy['board'] !== 'sim') copy['board'] = resolve(base, copy['board']);
     const sim = copy['sim'];
     if (isPlain(sim) && typeof sim['log'] === 'string') sim['log'] = resolve(base, sim['log']);
+    if (isPlain(sim) && typeof sim['world'] === 'string') sim['world'] = resolve(base, sim['world']);
     const tls = isPlain(copy['mqtt']) ? (copy['mqtt'] as Plain)['tls'] : undefined;
     if (isPlain(tls)) for (const k of ['ca', 'cert', 'key']) if (typeof tls[k] === 'string') tls[k] = resolve(base, tls[k] as string);
     return copy;

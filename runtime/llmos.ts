@@ -22,6 +22,7 @@ import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gat
 import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
+import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
@@ -160,6 +161,7 @@ export class LLMOS {
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
+          ...this.reflexes?.sessionFields(run),
         });
       } catch (e) {
         this.log.warn(`session log: ${(e as Error).message}`);
@@ -199,6 +201,7 @@ export class LLMOS {
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(cfg.sim.world ? { simWorldFile: cfg.sim.world } : {}),
       ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
@@ -209,6 +212,7 @@ export class LLMOS {
       this.stopGeneration++;
       this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
     });
+    this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
@@ -310,6 +314,7 @@ export class LLMOS {
   }
 
   private stopGeneration = 0;
+  private reflexes: GoalReflexes | undefined;
 
   private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
     const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
@@ -338,12 +343,14 @@ export class LLMOS {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
+      this.reflexes?.clear();
     }
   }
 
   private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
     const { source, signal } = run;
     const runId = `run-${++runSeq}`;
+    this.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
     switch (decision.mode) {

@@ -9,6 +9,7 @@ import { matchBench } from './bench/match.js';
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
+import { reflexBench } from './bench/reflex.js';
 import { watchdogBench } from './bench/watchdog.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, BenchSection> = {
   first_write: firstWriteBench,
   gate: gateBench,
   watchdog: watchdogBench,
+  reflex_latency: reflexBench,
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
   johnny_five_mock: johnnyFiveBench,

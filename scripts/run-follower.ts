@@ -23,6 +23,7 @@ Options:
   --explain            decide and print the decision; do not execute
   --sim-log FILE       record every simulated actuator write as a JSON line
   --sim-time MODE      real (default) or virtual: simulated motion completes instantly
+  --sim-world FILE     the sim board's room: size, start pose, obstacles (schemas/sim-world.schema.json)
   --twins              run the board's real drivers against simulated twins of their hardware
                        (fake sysfs GPIO, mock serial devices), recording every write
   --mqtt URL           MQTT broker (overrides the config)

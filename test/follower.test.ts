@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { simRobot, tempDir } from './helpers.js';
+import { simRobot, simWorldFile, tempDir } from './helpers.js';
 
 test('a shipped goal runs as FOLLOWER with zero LLM calls and the sim log shows the writes', async () => {
   const r = await simRobot();
@@ -113,7 +113,8 @@ test('ORCHESTRATOR refuses the whole goal when one part does not qualify, before
 });
 
 test('usage_count, success_rate and last_used are updated after every run, keeping comments', async () => {
-  const r = await simRobot();
+  // A long room: 3 m of driving from the centre of the default 5 m room would meet the wall's reflex.
+  const r = await simRobot({ overrides: { sim: { world: simWorldFile({ room: { width_m: 20, depth_m: 5 } }) } } });
   try {
     const file = join(r.dir, 'traces', 'drive-forward.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/usage_count: \d+/, 'usage_count: 0').replace(/\n(success_count|last_used):.*/g, ''));
