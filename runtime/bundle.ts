@@ -22,6 +22,8 @@ import { parseYaml } from '../lib/yaml-file.js';
 import { checkCrystallizedSource } from './crystallize/registry.js';
 import { parseTraceDocument, TraceStore } from './trace-store.js';
 import { findTrace, sameTrace } from './trace-import.js';
+import { withRunStats } from './trace-stats-export.js';
+import { TraceStatsJournal } from './trace-stats.js';
 import type { TraceRecord } from './trace-types.js';
 
 export const BUNDLE_FORMAT = 'llmos-trace-bundle';
@@ -92,6 +94,8 @@ export interface ExportOptions {
   only?: readonly string[];
   now?: Date;
   progress?: Progress;
+  /** The state directory's run-statistics journal: exported traces carry the merged counts. */
+  statsFile?: string;
 }
 
 /** Collects valid traces (and the crystallized functions of those traces) into a bundle. */
@@ -125,8 +129,10 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
   }
   const files: BundleFile[] = [];
   const contents = new Map<string, Buffer>();
+  const journal = o.statsFile ? new TraceStatsJournal(o.statsFile).load() : undefined;
   for (const r of chosen) {
     const path = `traces/${r.name}`;
+    if (journal) r.data = withRunStats(r, journal);
     files.push({ path, kind: 'trace', size: r.data.length, sha256: sha256(r.data), signature: r.trace.goal_signature, goal_text: r.trace.goal_text });
     contents.set(path, r.data);
   }

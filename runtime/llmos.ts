@@ -39,6 +39,7 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { traceStatsFile } from './trace-stats.js';
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -225,6 +226,9 @@ export class LLMOS {
     this._store = new TraceStore({
       dir: cfg.paths.traces,
       cacheDir: join(cfg.paths.state, 'cache'),
+      // Run statistics live in the state directory, never in the trace files (this process owns it).
+      statsFile: traceStatsFile(cfg.paths.state),
+      compactStats: true,
       deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
     });
     this.traceReport = this._store.load();

@@ -6,6 +6,7 @@ import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { Sentience } from '../../runtime/sentience/sentience.js';
 import { TraceStore } from '../../runtime/trace-store.js';
+import { traceStatsFile } from '../../runtime/trace-stats.js';
 import { checkBoard, formatBoardCheck } from '../check-board.js';
 import { COMMON_HELP, configFrom, fmtDate, parseSub, table, usage, type Io } from './common.js';
 
@@ -72,7 +73,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   // A file that exists but does not load is damaged, not "nothing persisted yet".
   const damaged = !persisted && existsSync(file);
   const snap = sentience.snapshot();
-  const store = new TraceStore({ dir: cfg.paths.traces });
+  const store = new TraceStore({ dir: cfg.paths.traces, statsFile: traceStatsFile(cfg.paths.state) });
   const report = store.load();
   const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized });
   const fns = registry.scan();
