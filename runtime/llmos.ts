@@ -287,6 +287,7 @@ export class LLMOS {
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
     const run = this.queue.then(() => {
+      if (!options.explain && options.signal?.aborted) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'interrupted before its turn came; not started'));
       if (!options.explain && generation !== this.stopGeneration) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this goal was queued; not started'));
       if (!options.explain && options.notAfter !== undefined && Date.now() > options.notAfter) {
         return this.refusedBeforeStart(goal, new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`));
