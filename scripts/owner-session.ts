@@ -11,9 +11,10 @@ import { resolve } from 'node:path';
 import { LlmosError, isLlmosError, toLlmosError } from '../lib/errors.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
-import type { SessionHandler } from '../runtime/owner/server.js';
+import type { SessionHandler, SessionIo } from '../runtime/owner/server.js';
 import type { ExecutionResult } from '../runtime/result.js';
 import { AGENTIC_SPEC } from './agentic-options.js';
+import { CRYSTALLIZE_OPTIONS, crystallizeExitCode, crystallizeIn } from './crystallize.js';
 import { COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type ParsedCli } from './cli.js';
 import type { CommandSpec } from './runner.js';
 
@@ -70,6 +71,7 @@ async function* goalLines(lines: AsyncIterable<string>): AsyncGenerator<string> 
 
 export function sessionHandler(os: LLMOS): SessionHandler {
   return async (hello, io) => {
+    if (hello.cmd === 'crystallize') return crystallizeSession(os, hello.argv, hello.cwd, io);
     const spec = Object.hasOwn(SPECS, hello.cmd) ? SPECS[hello.cmd] : undefined;
     if (!spec) { io.err(`llmos: ERR_USAGE: the owner runs run-follower and run-agentic-follower commands, not "${hello.cmd}"\n`); return 2; }
     const name = spec.name;
@@ -114,4 +116,21 @@ export function sessionHandler(os: LLMOS): SessionHandler {
     if (io.signal.aborted) return 130;
     return failed ? 1 : 0;
   };
+}
+
+/** `llmos crystallize` sent to the owner: its registry and trace store see the new function at once. */
+async function crystallizeSession(os: LLMOS, argv: string[], cwd: string, io: SessionIo): Promise<number> {
+  try {
+    const { values, goals } = parseCli(argv, CRYSTALLIZE_OPTIONS);
+    checkSameRuntime(os.config, values, SPECS['run-follower'] as Omit<CommandSpec, 'help'>, cwd);
+    if (typeof values['crystallized'] === 'string' && resolve(cwd, values['crystallized']) !== os.config.paths.crystallized) {
+      throw new LlmosError('ERR_OWNER_MISMATCH', `--crystallized ${values['crystallized']}: the runtime that owns ${os.config.paths.state} (pid ${process.pid}) uses ${os.config.paths.crystallized}`);
+    }
+    await crystallizeIn(os, values, goals, io.out);
+    return 0;
+  } catch (e) {
+    const err = toLlmosError(e);
+    io.err(`crystallize: ${usageError(err).message}\n`);
+    return crystallizeExitCode(err.code);
+  }
 }

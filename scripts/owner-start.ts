@@ -28,7 +28,7 @@ function busy(stateDir: string, what: string): LlmosError {
 
 export async function ownOrForward(name: string, argv: readonly string[], stateDir: string, mode: OwnerMode): Promise<{ lock: OwnerLock } | { code: number }> {
   if (mode === 'standalone') {
-    const lock = tryLock(stateDir);
+    const lock = await tryLock(stateDir);
     if (!lock) throw busy(stateDir, '--standalone refuses to share the board; without it the goals go to that runtime');
     return { lock };
   }
@@ -38,7 +38,7 @@ export async function ownOrForward(name: string, argv: readonly string[], stateD
       const code = await forwardToOwner(stateDir, name, argv);
       if (code !== undefined) return { code };
     }
-    const lock = tryLock(stateDir);
+    const lock = await tryLock(stateDir);
     if (lock) return { lock };
     if (Date.now() >= deadline) throw busy(stateDir, `gave up after waiting ${waitMs()} ms for the board (LLMOS_OWNER_WAIT_MS)`);
     await sleep(delay);

@@ -84,13 +84,19 @@ test('beside a running owner, 4 command-line runs x 100 goals are all counted an
     assert.match(ops.stderr, /e-stop engaged/);
     assert.match(ops.stderr, /e-stop released/);
     assert.match(ops.stdout, /ERR_ESTOP_ENGAGED/);
+    // llmos crystallize goes to the owner too: its next beep runs the new function.
+    const cr = await runBin('llmos.js', ['crystallize', 'beep', '--json', ...d.flags], { cwd: d.dir });
+    assert.equal(cr.code, 0, cr.stderr);
+    assert.equal((JSON.parse(cr.stdout) as { written: boolean }).written, true);
+    const after = await runBin('run-follower.js', [...d.flags, '--json', 'beep'], { cwd: d.dir });
+    assert.equal((JSON.parse(after.stdout) as { mode: string }).mode, 'CRYSTALLIZED');
   } finally {
     owner.stdin.end();
     assert.equal(await exited, 0, stderr());
   }
   const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
   const beep = JSON.parse(show.stdout) as { usage_count: number; success_count?: number };
-  assert.equal(beep.usage_count, 402, '400 + the two from the operator test, one of them failed');
+  assert.equal(beep.usage_count, 403, '400 + two from the operator test (one failed) + one crystallized run');
   const facts = JSON.parse(readFileSync(join(d.state, 'facts.json'), 'utf8')) as Record<string, { value: number }>;
   assert.deepEqual(Object.keys(facts).sort(), KEYS.map((k) => `code.${k}`));
 });

@@ -1,7 +1,7 @@
 /**
  * The forwarding client: a command-line run that finds a runtime owning its state directory sends
  * its goals there over the control socket and prints what comes back, so it never opens the
- * hardware itself. It imports nothing but node:fs, node:net and node:path: the launchers in
+ * hardware itself. It imports nothing but node:fs, node:net, node:path and the lock: the launchers in
  * dist/bin load it before the runtime bundle, so a forwarded goal costs little more than Node's
  * own start-up.
  *
@@ -14,6 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join, resolve } from 'node:path';
+import { prelock } from './lock.js';
 
 export const PROTOCOL_VERSION = 1;
 const SOCKET_NAME = 'control.sock';
@@ -155,5 +156,8 @@ export async function forwardFromArgv(cmd: string, argv: readonly string[]): Pro
     else if (a.startsWith('--state=')) state = a.slice('--state='.length);
   }
   const dir = resolve(state ?? 'state');
-  return forwardToOwner(dir, cmd, argv);
+  const code = await forwardToOwner(dir, cmd, argv);
+  // No owner: this run will own the board; start taking the lock while the runtime loads.
+  if (code === undefined) prelock(dir);
+  return code;
 }

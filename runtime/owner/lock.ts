@@ -17,9 +17,9 @@
  * The lock file also tells clients where the control socket is: `{"pid": ..., "socket": ...}`,
  * written in place (never renamed: a new inode would be a new, unlocked lock file).
  */
-import { spawnSync } from 'node:child_process';
 import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import { LlmosError } from '../../lib/errors.js';
 
 export const LOCK_FILE = 'owner.lock';
 
@@ -51,22 +51,70 @@ export function readOwnerInfo(stateDir: string): OwnerInfo | undefined {
 
 let flockMissing = false;
 
-/** Takes the lock if it is free; undefined when another process holds it. Never waits. */
-export function tryLock(stateDir: string): OwnerLock | undefined {
-  mkdirSync(stateDir, { recursive: true });
+interface Attempt { dir: string; fd: number; status: Promise<number | 'missing'> }
+/** Shared by every copy of this module in the process (the launcher's and the runtime bundle's). */
+const PRELOCK = Symbol.for('llmos.owner.prelock');
+type Slot = { [PRELOCK]?: { dir: string; attempt: Promise<Attempt> } };
+
+/** Starts flock(1) on the lock file: the child locks the description we lend it as fd 3. */
+async function startAttempt(stateDir: string): Promise<Attempt> {
+  const file = join(stateDir, LOCK_FILE);
+  let fd: number;
+  try {
+    mkdirSync(stateDir, { recursive: true });
+    fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o660);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new LlmosError('ERR_STATE', `${file}: cannot open the owner lock (${code}); the state directory must be writable by this user (an operator sends goals to the service only while it runs)`);
+  }
+  // Loaded here only: a forwarded goal never needs it.
+  const { spawn } = await import('node:child_process');
+  const status = new Promise<number | 'missing'>((resolve) => {
+    const child = spawn('flock', ['-n', '-x', '3'], { stdio: ['ignore', 'ignore', 'ignore', fd] });
+    child.on('error', (e: NodeJS.ErrnoException) => resolve(e.code === 'ENOENT' ? 'missing' : -1));
+    child.on('exit', (code) => resolve(code ?? -1));
+  });
+  return { dir: stateDir, fd, status };
+}
+
+/**
+ * Starts taking the lock in the background (the launchers do this while the runtime bundle loads,
+ * so the helper process costs no start-up time). tryLock() for the same directory picks it up.
+ */
+export function prelock(stateDir: string): void {
+  if (flockMissing) return;
+  const slot = globalThis as Slot;
+  if (slot[PRELOCK]) return;
+  const attempt = startAttempt(stateDir);
+  attempt.catch(() => undefined);
+  slot[PRELOCK] = { dir: stateDir, attempt };
+}
+
+/** Takes the lock if it is free; undefined when another process holds it. Never waits for it. */
+export async function tryLock(stateDir: string): Promise<OwnerLock | undefined> {
   const file = join(stateDir, LOCK_FILE);
   if (flockMissing) return tryPidLock(file);
-  const fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o660);
-  const r = spawnSync('flock', ['-n', '-x', '3'], { stdio: ['ignore', 'ignore', 'pipe', fd] });
-  if (r.error && (r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+  const slot = globalThis as Slot;
+  const pre = slot[PRELOCK];
+  slot[PRELOCK] = undefined;
+  let attempt = pre ? await pre.attempt.catch(() => undefined) : undefined;
+  if (attempt && pre?.dir !== stateDir) {
+    // Started for another directory than the configuration chose: give it up.
+    closeSync(attempt.fd);
+    attempt = undefined;
+  }
+  attempt ??= await startAttempt(stateDir);
+  const status = await attempt.status;
+  const fd = attempt.fd;
+  if (status === 'missing') {
     closeSync(fd);
     flockMissing = true;
     return tryPidLock(file);
   }
-  if (r.status !== 0) {
+  if (status !== 0) {
     closeSync(fd);
-    if (r.status === 1) return undefined;
-    throw new Error(`flock ${file}: ${r.error?.message ?? r.stderr.toString().trim()} (exit ${String(r.status)})`);
+    if (status === 1) return undefined;
+    throw new Error(`flock ${file}: exit status ${status}`);
   }
   let closed = false;
   return {
