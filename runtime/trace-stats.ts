@@ -3,7 +3,8 @@
  * file is data: shipped, versioned, copied between boards). One JSON line per run is appended
  * to `<state>/trace-stats.jsonl` (O_APPEND, one write per line: a crash loses at most the line
  * being written, and a torn line is skipped on load). The owner of the state directory compacts
- * the journal at start into one line per trace, written atomically (temp + rename).
+ * the journal at start (once it has grown well past one line per trace, or holds a torn line)
+ * into one line per trace, written atomically (temp + rename).
  *
  * Counts are deltas on top of the trace file's own statistics (the seed's fields: an imported
  * trace keeps what its source counted). Each line names the base it counted from; when the file's
@@ -97,7 +98,8 @@ export class TraceStatsJournal {
       if (v.t > s.last_used) s.last_used = v.t;
     }
     this.stats = stats;
-    if (options.compact && (torn || lines > stats.size)) this.compact();
+    // Not at every start: a rewrite costs an fsync, and a few lines per trace read just as fast.
+    if (options.compact && (torn || lines > 2 * stats.size + 64)) this.compact();
     return stats;
   }
 

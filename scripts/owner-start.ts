@@ -9,8 +9,11 @@
  *   --standalone   owns or refuses at once (ERR_OWNER_BUSY): never shares, never waits
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { LlmosError } from '../lib/errors.js';
-import { forwardToOwner } from '../runtime/owner/client.js';
+import { LlmosError, toLlmosError } from '../lib/errors.js';
+import type { LLMOS } from '../runtime/llmos.js';
+import { ControlServer } from '../runtime/owner/server.js';
+import { sessionHandler } from './owner-session.js';
+import { forwardToOwner, TRIED } from '../runtime/owner/client.js';
 import { readOwnerInfo, tryLock, type OwnerLock } from '../runtime/owner/lock.js';
 
 export type OwnerMode = 'auto' | 'serve' | 'standalone';
@@ -33,14 +36,61 @@ export async function ownOrForward(name: string, argv: readonly string[], stateD
     return { lock };
   }
   const deadline = Date.now() + waitMs();
+  // The launcher asked this directory's owner a moment ago: start with the lock.
+  const slot = globalThis as { [TRIED]?: string };
+  let skipAsk = slot[TRIED] === stateDir;
+  slot[TRIED] = undefined;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
-    if (mode === 'auto') {
+    if (mode === 'auto' && !skipAsk) {
       const code = await forwardToOwner(stateDir, name, argv);
       if (code !== undefined) return { code };
     }
+    skipAsk = false;
     const lock = await tryLock(stateDir);
     if (lock) return { lock };
     if (Date.now() >= deadline) throw busy(stateDir, `gave up after waiting ${waitMs()} ms for the board (LLMOS_OWNER_WAIT_MS)`);
     await sleep(delay);
   }
+}
+
+export interface ControlHandle {
+  /** Stops taking commands and lets those in progress finish. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serves the control socket for this owner. `delayMs` > 0 (one goal from the command line): only
+ * once the run has lasted that long, so a short run costs no socket (a command arriving meanwhile
+ * waits for the lock) while a long one still takes other commands' goals.
+ */
+export function serveControl(os: LLMOS, lock: OwnerLock, label: string, delayMs: number): ControlHandle {
+  let server: ControlServer | undefined;
+  let starting: Promise<void> | undefined;
+  let stopped = false;
+  const start = (): void => {
+    if (stopped) return;
+    starting = ControlServer.listen(os.config.paths.state, lock, sessionHandler(os), label).then((s) => {
+      if (stopped) s.destroy(); else server = s;
+    }, (e: unknown) => {
+      // Goals still run here; other commands wait for the lock instead of sending theirs.
+      os.log.warn(`control socket: ${toLlmosError(e).message}`);
+    });
+  };
+  const timer = delayMs > 0 ? setTimeout(start, delayMs) : undefined;
+  timer?.unref();
+  if (delayMs <= 0) start();
+  os.onShutdown(async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await starting;
+    server?.destroy();
+  });
+  return {
+    async close() {
+      stopped = true;
+      clearTimeout(timer);
+      await starting;
+      await server?.close();
+    },
+  };
 }

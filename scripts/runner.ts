@@ -11,10 +11,8 @@ import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
-import { ControlServer } from '../runtime/owner/server.js';
 import type { OwnerLock } from '../runtime/owner/lock.js';
-import { sessionHandler } from './owner-session.js';
-import { ownOrForward } from './owner-start.js';
+import { ownOrForward, serveControl } from './owner-start.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
@@ -80,15 +78,9 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   }
 
   const unguard = installProcessGuards(os);
-  let control: ControlServer | undefined;
-  try {
-    control = await ControlServer.listen(os.config.paths.state, lock as OwnerLock, sessionHandler(os), `${name}${values['serve'] ? ' --serve' : ''}`);
-    const c = control;
-    os.onShutdown(async () => c.destroy());
-  } catch (e) {
-    // Goals can still run here; other commands wait for the lock instead of forwarding.
-    os.log.warn(`control socket: ${toLlmosError(e).message}`);
-  }
+  // Other commands send their goals here while this process owns the board.
+  const oneGoal = !values['serve'] && !(goals.length === 1 && goals[0] === '-');
+  const control = serveControl(os, lock as OwnerLock, `${name}${values['serve'] ? ' --serve' : ''}`, oneGoal ? 250 : 0);
   if (sd) {
     const notifier = sd;
     // First hook: systemd stops expecting pings before the slower steps of a shutdown.
@@ -142,7 +134,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     }
     await printing;
     // Goals other commands sent here finish before this run gives up the board.
-    if (!values['serve']) await control?.close();
+    if (!values['serve']) await control.close();
     // A service keeps serving MQTT after its standard input closes, until a signal stops it.
     if (bridge) await os.closedPromise;
     else if (idle) {

@@ -11,12 +11,14 @@
  *   owner:  {"t":"ok","pid"} (or {"t":"busy"}: it is shutting down), then {"t":"out"|"err","text"}
  *           and finally {"t":"exit","code"}
  */
-import { readFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { existsSync, readFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join, resolve } from 'node:path';
 import { prelock } from './lock.js';
 
 export const PROTOCOL_VERSION = 1;
+/** The launcher already asked this state directory's owner (the full command need not ask again). */
+export const TRIED = Symbol.for('llmos.owner.tried');
 const SOCKET_NAME = 'control.sock';
 /** sun_path holds 108 bytes on Linux (104 on BSD); longer paths cannot be bound. */
 const MAX_SOCKET_PATH = 100;
@@ -63,8 +65,11 @@ const processIo: ForwardIo = { out: (t) => process.stdout.write(t), err: (t) => 
  * owner took it (none runs, or it is shutting down): then nothing was sent and the caller runs
  * the command itself.
  */
-export function forwardToOwner(stateDir: string, cmd: string, argv: readonly string[], io: ForwardIo = processIo, cwd = process.cwd()): Promise<number | undefined> {
+export async function forwardToOwner(stateDir: string, cmd: string, argv: readonly string[], io: ForwardIo = processIo, cwd = process.cwd()): Promise<number | undefined> {
   const target = ownerSocket(stateDir);
+  // No socket file, no owner: node:net is not even loaded (a standalone start does not pay for it).
+  if (!existsSync(target.path)) return undefined;
+  const { connect } = await import('node:net');
   return new Promise((resolvePromise) => {
     let accepted = false;
     let done = false;
@@ -157,6 +162,7 @@ export async function forwardFromArgv(cmd: string, argv: readonly string[]): Pro
   }
   const dir = resolve(state ?? 'state');
   const code = await forwardToOwner(dir, cmd, argv);
+  (globalThis as { [TRIED]?: string })[TRIED] = dir;
   // No owner: this run will own the board; start taking the lock while the runtime loads.
   if (code === undefined) prelock(dir);
   return code;

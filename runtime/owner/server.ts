@@ -5,7 +5,7 @@
  * socket file left by a crashed owner is removed safely before binding.
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { fastHash } from '../../lib/hash.js';
@@ -65,6 +65,8 @@ export class ControlServer {
     mkdirSync(dirname(path), { recursive: true });
     // Left by an owner that died: we hold the lock, so no live owner is behind it.
     try { unlinkSync(path); } catch { /* none */ }
+    // node:net is loaded here: a standalone run that never serves does not pay for it.
+    const { createServer } = await import('node:net');
     const server = createServer();
     const cs = new ControlServer(path, server);
     server.on('connection', (sock) => cs.accept(sock, handler));

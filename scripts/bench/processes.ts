@@ -7,14 +7,15 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-export interface ProcessRun { ms: number; rss_mb: number }
+export interface ProcessRun { ms: number; rss_mb: number; cpu_ms: number }
 
-export interface Measured { ms: number; rss_mb: number; runs: number }
+/** Medians: wall time, peak RSS, and CPU time (user + system: what a loaded machine's wall time hides). */
+export interface Measured { ms: number; rss_mb: number; cpu_ms: number; runs: number }
 
 /** A preload that records the process's peak RSS (the same small cost for every command). */
 export function rssProbe(dir: string): string {
   const file = join(dir, 'rss-probe.cjs');
-  writeFileSync(file, "process.on('exit', () => { try { require('fs').writeFileSync(process.env.LLMOS_BENCH_RSS, String(process.resourceUsage().maxRSS)); } catch {} });\n");
+  writeFileSync(file, "process.on('exit', () => { try { const c = process.cpuUsage(); require('fs').writeFileSync(process.env.LLMOS_BENCH_RSS, JSON.stringify({ rss: process.resourceUsage().maxRSS, cpu: (c.user + c.system) / 1000 })); } catch {} });\n");
   return file;
 }
 
@@ -29,8 +30,13 @@ export function runOnce(probe: string, args: readonly string[], options: { cwd: 
   const ms = performance.now() - t0;
   if (r.status !== (options.expectCode ?? 0)) throw new Error(`bench: ${args.join(' ')} exited ${String(r.status)}: ${r.stderr}`);
   let rss = 0;
-  try { rss = Number(readFileSync(rssFile, 'utf8')) / 1024; } catch { /* no probe output */ }
-  return { ms, rss_mb: rss };
+  let cpu = 0;
+  try {
+    const p = JSON.parse(readFileSync(rssFile, 'utf8')) as { rss: number; cpu: number };
+    rss = p.rss / 1024;
+    cpu = p.cpu;
+  } catch { /* no probe output */ }
+  return { ms, rss_mb: rss, cpu_ms: cpu };
 }
 
 function median(xs: number[]): number {
@@ -47,7 +53,8 @@ export function alternate(rounds: number, commands: Record<string, () => Process
   }
   const out: Record<string, Measured> = {};
   for (const [name, runs] of Object.entries(samples)) {
-    out[name] = { ms: Math.round(median(runs.map((r) => r.ms)) * 10) / 10, rss_mb: Math.round(median(runs.map((r) => r.rss_mb)) * 10) / 10, runs: runs.length };
+    const med = (f: (r: ProcessRun) => number): number => Math.round(median(runs.map(f)) * 10) / 10;
+    out[name] = { ms: med((r) => r.ms), rss_mb: med((r) => r.rss_mb), cpu_ms: med((r) => r.cpu_ms), runs: runs.length };
   }
   return out;
 }
