@@ -15,7 +15,7 @@ import type { SessionHandler, SessionIo } from '../runtime/owner/server.js';
 import type { ExecutionResult } from '../runtime/result.js';
 import { AGENTIC_SPEC } from './agentic-options.js';
 import { CRYSTALLIZE_OPTIONS, crystallizeExitCode, crystallizeIn } from './crystallize.js';
-import { COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type ParsedCli } from './cli.js';
+import { COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type ParsedCli } from './cli.js';
 import type { CommandSpec } from './runner.js';
 
 const SPECS: Record<string, Omit<CommandSpec, 'help'>> = {
@@ -97,6 +97,15 @@ export function sessionHandler(os: LLMOS): SessionHandler {
       let printing: Promise<void> = Promise.resolve();
       for await (const line of source) {
         if (io.signal.aborted) break;
+        if (line === ':call' || line.startsWith(':call ')) {
+          const outcome = operatorCall(os, line.slice(5), json);
+          printing = printing.then(async () => {
+            const r = await outcome;
+            if (!r.ok) failed = true;
+            io.out(`${r.text}\n`);
+          });
+          continue;
+        }
         if (line.startsWith(':')) { io.err(`${runControl(os, line)}\n`); continue; }
         const result: Promise<ExecutionResult> = os.execute(line, { source: 'cli', explain: values['explain'] === true, signal: io.signal, ...perGoal });
         printing = printing.then(async () => {
