@@ -6,6 +6,7 @@
  */
 import { matchBench, firstWriteBench, gateBench } from './bench/core.js';
 import { startupBench } from './bench/startup.js';
+import { decisionBench, gateAuditBench } from './bench/decision.js';
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
@@ -18,6 +19,8 @@ const SECTIONS: Record<string, BenchSection> = {
   match: matchBench,
   first_write: firstWriteBench,
   gate: gateBench,
+  gate_with_audit_log: gateAuditBench,
+  decision: decisionBench,
   watchdog: watchdogBench,
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
