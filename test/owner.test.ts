@@ -84,6 +84,8 @@ test('beside a running owner, 4 command-line runs x 100 goals are all counted an
     assert.match(ops.stderr, /e-stop engaged/);
     assert.match(ops.stderr, /e-stop released/);
     assert.match(ops.stdout, /ERR_ESTOP_ENGAGED/);
+    const state = await runBin('llmos.js', ['state', 'show', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+    assert.equal((JSON.parse(state.stdout) as { owner: { pid: number } | null }).owner?.pid, owner.pid, 'state show names the owner');
     // llmos crystallize goes to the owner too: its next beep runs the new function.
     const cr = await runBin('llmos.js', ['crystallize', 'beep', '--json', ...d.flags], { cwd: d.dir });
     assert.equal(cr.code, 0, cr.stderr);

@@ -5,6 +5,7 @@ import { RealClock } from '../../lib/clock.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { Sentience } from '../../runtime/sentience/sentience.js';
+import { liveOwner } from '../../runtime/owner/status.js';
 import { TraceStore } from '../../runtime/trace-store.js';
 import { traceStatsFile } from '../../runtime/trace-stats.js';
 import { checkBoard, formatBoardCheck } from '../check-board.js';
@@ -89,7 +90,9 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
     crystallized_files: fns.length,
   };
   const estop = lastEstop(join(cfg.paths.state, 'audit.jsonl'));
+  const owner = await liveOwner(cfg.paths.state);
   const out = {
+    owner: owner ?? null,
     device_id: cfg.device_id, preset: cfg.preset, board: cfg.board,
     paths: { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, state: cfg.paths.state },
     sentience: { enabled: cfg.sentience.enabled, persisted, damaged, file, ...snap },
@@ -106,6 +109,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
       ['set-point', ...(['safety', 'curiosity', 'energy', 'confidence'] as const).map((k) => String(snap.set_points[k]))],
     ]).split('\n').map((l) => `  ${l}`).join('\n'),
     `e-stop     ${estop ? `last ${estop.decision === 'estop' ? 'engaged' : 'released'} ${fmtDate(estop.ts)}${estop.reason ? ` (${estop.reason})` : ''}` : 'no e-stop in the audit log'}`,
+    `owner      ${owner ? `pid ${owner.pid}${owner.command ? ` (${owner.command})` : ''}: goals sent by run-follower go to it (${owner.socket ?? ''})` : 'none: the next run-follower owns the board while it runs'}`,
     `traces     ${traces.total} loaded, ${traces.invalid} invalid, ${traces.crystallized} crystallized, ${traces.ready_to_crystallize} ready to crystallize, ${traces.learned} learned, ${traces.runs} runs (${cfg.paths.traces})`,
   ].join('\n') + '\n');
   return 0;
