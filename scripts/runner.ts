@@ -104,6 +104,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       process.stderr.write(`${name}: ${u.message}\n`);
       await os.shutdown('error');
       unguard();
+      lock?.release();
       return u.code;
     }
   } else if (values['serve']) {
@@ -162,6 +163,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);
     await os.shutdown('error');
     unguard();
+    lock?.release();
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
   }
   await os.shutdown('done');

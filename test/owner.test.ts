@@ -125,3 +125,36 @@ test('an owner killed outright frees the board: the kernel drops its lock and th
   assert.equal(r.code, 0, r.stderr);
   assert.equal((JSON.parse(r.stdout) as { ok: boolean }).ok, true);
 });
+
+test('Ctrl-C on a command sent to the owner stops its goal there; the owner keeps serving', { timeout: 120_000 }, async () => {
+  const d = board();
+  const simLog = join(d.dir, 'owner-sim.jsonl');
+  // Real time: the drive takes seconds, long enough to interrupt it mid-motion.
+  const realFlags = ['--traces', d.traces, '--state', d.state];
+  const owner = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--serve', ...realFlags, '--sim-log', simLog], { cwd: d.dir, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+  owner.stdout.resume();
+  owner.stderr.resume();
+  const exited = new Promise<number | null>((resolve) => owner.on('close', (code) => resolve(code)));
+  try {
+    await socketUp(d.state, owner);
+    const client = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), ...realFlags, '--json', 'drive forward 3 meters'], { cwd: d.dir, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    let out = '';
+    client.stdout.on('data', (b: Buffer) => { out += b.toString(); });
+    client.stderr.resume();
+    const clientExit = new Promise<number | null>((resolve) => client.on('close', (code) => resolve(code)));
+    for (let i = 0; i < 400 && !readSimLog(simLog).some((w) => w.actuator === 'base' && Number(w.value) > 0); i++) await sleep(50);
+    assert.ok(readSimLog(simLog).some((w) => w.actuator === 'base' && Number(w.value) > 0), 'the owner drives');
+    client.kill('SIGINT');
+    assert.equal(await clientExit, 130);
+    const r = JSON.parse(out.trim()) as { ok: boolean; error?: { code: string } };
+    assert.equal(r.ok, false, 'the interrupted goal is reported as failed');
+    const base = readSimLog(simLog).filter((w) => w.actuator === 'base');
+    assert.equal(base.at(-1)?.value, 0, 'the base stopped');
+    const next = await runBin('run-follower.js', [...realFlags, '--json', 'turn on the led'], { cwd: d.dir });
+    assert.equal(next.code, 0, next.stderr);
+    assert.equal(owner.exitCode, null, 'the owner still runs');
+  } finally {
+    owner.stdin.end();
+    await exited;
+  }
+});
