@@ -10,7 +10,6 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
   'run-follower': 'dist/scripts/run-follower.js',
   'run-agentic-follower': 'dist/scripts/run-agentic-follower.js',
-  'bench-boot-child': 'dist/scripts/bench/boot-child.js',
   llmos: 'dist/scripts/llmos.js',
   // The forwarding client alone: loaded before the runtime, which a forwarded goal never needs.
   forward: 'dist/runtime/owner/client.js',
