@@ -78,6 +78,9 @@ test('beside a running owner, 4 command-line runs x 100 goals are all counted an
     const alone = await runBin('run-follower.js', [...d.flags, '--standalone', 'beep'], { cwd: d.dir });
     assert.equal(alone.code, 2);
     assert.match(alone.stderr, /ERR_OWNER_BUSY: --standalone .*owns the state directory/);
+    const probe = await runBin('llmos.js', ['board', 'check', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+    assert.equal(probe.code, 2, 'probing would open the owner\'s devices');
+    assert.match(probe.stderr, /ERR_OWNER_BUSY/);
     // Operator commands and exit codes go through the owner as well.
     const ops = await runBin('run-follower.js', [...d.flags, '-'], { cwd: d.dir, input: ':estop testing\nbeep\n:status\n:release\nbeep\n' });
     assert.equal(ops.code, 1, 'the goal during the e-stop failed');

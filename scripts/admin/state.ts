@@ -34,7 +34,11 @@ export async function boardCommand(argv: readonly string[], io: Io): Promise<num
   if (sub !== 'check') throw usage(`unknown subcommand "board ${sub}" (check)`);
   if (args.length) throw usage(`board check takes no arguments (got "${args.join(' ')}"); use --board FILE`);
   const config = configFrom(values);
-  const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true });
+  // Probing opens the devices: not while a runtime owns them (ERR_OWNER_BUSY).
+  const { ownOrForward } = await import('../owner-start.js');
+  const owner = await ownOrForward('llmos board check', argv, config.paths.state, 'standalone');
+  const lock = 'lock' in owner ? owner.lock : undefined;
+  const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true }).finally(() => lock?.release());
   io.out(`${values['json'] ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
   return report.ok ? 0 : 1;
 }
