@@ -7,6 +7,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
+import { validationMemo } from '../lib/validation-memo.js';
 import { readYamlFile } from '../lib/yaml-file.js';
 import type { HookRule } from '../safety/hooks.js';
 import { DEFAULT_LEARNING, type LearningConfig } from './learn-checks.js';
@@ -227,7 +228,6 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     assertValid('config', fileLayer, source, 'ERR_CONFIG_INVALID');
     fileDir = dirname(source);
   }
-  if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
   const preset = (options.overrides?.preset ?? (fileLayer?.['preset'] as Preset | undefined) ?? 'development');
   // Relative paths from the file resolve against the file; from flags and defaults, against cwd.
   const rebase = (layer: Plain | undefined, base: string): Plain | undefined => {
@@ -244,9 +244,15 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     return copy;
   };
   const merged = mergeConfig(PRESETS[preset] as Plain, rebase(fileLayer, fileDir), rebase(options.overrides as Plain | undefined, cwd));
-  assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
   const paths = (merged['paths'] ?? {}) as Plain;
   const abs = (v: unknown, fallback: string): string => (typeof v === 'string' ? (isAbsolute(v) ? v : resolve(cwd, v)) : resolve(cwd, fallback));
+  // The same configuration as at the last start passed already: the validator need not load.
+  const memo = validationMemo(join(abs(paths['state'], 'state'), 'cache'), 'config', [options.overrides ?? null, merged]);
+  if (!memo.passed()) {
+    if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
+    assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
+    memo.remember();
+  }
   const cfg = merged as unknown as RuntimeConfig;
   cfg.paths = {
     traces: abs(paths['traces'], 'traces'),

@@ -43,6 +43,7 @@ import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
 import { runStopWord, stopWordOf } from './stop-words.js';
+import { traceStatsFile } from './trace-stats.js';
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -234,6 +235,9 @@ export class LLMOS {
     this._store = new TraceStore({
       dir: cfg.paths.traces,
       cacheDir: join(cfg.paths.state, 'cache'),
+      // Run statistics live in the state directory, never in the trace files (this process owns it).
+      statsFile: traceStatsFile(cfg.paths.state),
+      compactStats: true,
       deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
     });
     this.traceReport = this._store.load();
@@ -303,6 +307,7 @@ export class LLMOS {
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
     const run = this.queue.then(() => {
+      if (!options.explain && options.signal?.aborted) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'interrupted before its turn came; not started'));
       if (!options.explain && generation !== this.stopGeneration) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this goal was queued; not started'));
       if (!options.explain && options.notAfter !== undefined && Date.now() > options.notAfter) {
         return this.refusedBeforeStart(goal, new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`));

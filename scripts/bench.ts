@@ -4,8 +4,10 @@
  * Each section lives in scripts/bench/ and is listed in SECTIONS; `npm run bench -- match` runs
  * only the named sections.
  */
-import { startupBench, firstWriteBench, gateBench } from './bench/core.js';
+import { firstWriteBench, gateBench } from './bench/core.js';
 import { matchBench } from './bench/match.js';
+import { startupBench } from './bench/startup.js';
+import { decisionBench, gateAuditBench } from './bench/decision.js';
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
@@ -19,6 +21,8 @@ const SECTIONS: Record<string, BenchSection> = {
   match: matchBench,
   first_write: firstWriteBench,
   gate: gateBench,
+  gate_with_audit_log: gateAuditBench,
+  decision: decisionBench,
   watchdog: watchdogBench,
   reflex_latency: reflexBench,
   crystallized_vs_follower: crystallizedBench,

@@ -25,6 +25,7 @@ export const COMMON_OPTIONS = {
   mqtt: { type: 'string' },
   'device-id': { type: 'string' },
   serve: { type: 'boolean' },
+  standalone: { type: 'boolean' },
   'check-board': { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
