@@ -8,8 +8,10 @@ import { prefixProblem } from './mqtt/topics.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
+import { validationMemo } from '../lib/validation-memo.js';
 import { readYamlFile } from '../lib/yaml-file.js';
 import type { HookRule } from '../safety/hooks.js';
+import { DEFAULT_LEARNING, type LearningConfig } from './learn-checks.js';
 
 export type Preset = 'development' | 'production';
 
@@ -22,6 +24,7 @@ export interface ConfigInput {
   budget?: Partial<BudgetConfig>;
   modes?: Partial<ModesConfig>;
   crystallization?: Partial<CrystallizationConfig>;
+  learning?: Partial<LearningConfig>;
   sentience?: Partial<SentienceConfig>;
   tools?: { disabled?: string[]; facts?: boolean; system?: Partial<SystemConfig> };
   safety?: Partial<Omit<SafetyConfig, 'watchdog' | 'broker_loss'>> & { watchdog?: Partial<SafetyConfig['watchdog']>; broker_loss?: Partial<SafetyConfig['broker_loss']> };
@@ -50,7 +53,11 @@ export interface BudgetConfig {
   tokens_per_hour: number;
 }
 export interface ModesConfig { follower_threshold: number; mixed_threshold: number; embeddings: boolean; embedding_threshold: number }
-export interface CrystallizationConfig { auto: boolean; min_usage: number; min_success: number }
+export interface CrystallizationConfig {
+  auto: boolean; min_usage: number; min_success: number;
+  /** sha256 of hand-written crystallized files the operator trusts (`llmos crystallize --trust FILE`). */
+  trusted_sha256?: string[];
+}
 export interface SentienceVars { safety: number; curiosity: number; energy: number; confidence: number }
 export interface SentienceConfig {
   enabled: boolean;
@@ -72,7 +79,7 @@ export interface SafetyConfig {
   broker_loss: { action: 'stop' | 'ignore'; after_ms: number };
   hooks: HookRule[];
 }
-export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean }
+export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim-world.ts). */ world?: string }
 export interface MqttConfig {
   url?: string;
   base_topic: string;
@@ -114,6 +121,8 @@ export interface RuntimeConfig {
   budget: BudgetConfig;
   modes: ModesConfig;
   crystallization: CrystallizationConfig;
+  /** Checks on a model's run before it is saved as a trace (runtime/learn-checks.ts). */
+  learning: LearningConfig;
   sentience: SentienceConfig;
   tools: { disabled: string[]; facts: boolean; system: SystemConfig };
   safety: SafetyConfig;
@@ -129,6 +138,7 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<Lo
   board: 'sim',
   modes: { follower_threshold: 0.92, mixed_threshold: 0.75 },
   crystallization: { min_usage: 5, min_success: 0.95 },
+  learning: { ...DEFAULT_LEARNING },
   sentience: {
     enabled: true,
     half_life_ms: 10 * 60 * 1000,
@@ -225,7 +235,6 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     assertValid('config', fileLayer, source, 'ERR_CONFIG_INVALID');
     fileDir = dirname(source);
   }
-  if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
   const preset = (options.overrides?.preset ?? (fileLayer?.['preset'] as Preset | undefined) ?? 'development');
   // Relative paths from the file resolve against the file; from flags and defaults, against cwd.
   const rebase = (layer: Plain | undefined, base: string): Plain | undefined => {
@@ -236,14 +245,21 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     if (typeof copy['board'] === 'string' && copy['board'] !== 'sim') copy['board'] = resolve(base, copy['board']);
     const sim = copy['sim'];
     if (isPlain(sim) && typeof sim['log'] === 'string') sim['log'] = resolve(base, sim['log']);
+    if (isPlain(sim) && typeof sim['world'] === 'string') sim['world'] = resolve(base, sim['world']);
     const tls = isPlain(copy['mqtt']) ? (copy['mqtt'] as Plain)['tls'] : undefined;
     if (isPlain(tls)) for (const k of ['ca', 'cert', 'key']) if (typeof tls[k] === 'string') tls[k] = resolve(base, tls[k] as string);
     return copy;
   };
   const merged = mergeConfig(PRESETS[preset] as Plain, rebase(fileLayer, fileDir), rebase(options.overrides as Plain | undefined, cwd));
-  assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
   const paths = (merged['paths'] ?? {}) as Plain;
   const abs = (v: unknown, fallback: string): string => (typeof v === 'string' ? (isAbsolute(v) ? v : resolve(cwd, v)) : resolve(cwd, fallback));
+  // The same configuration as at the last start passed already: the validator need not load.
+  const memo = validationMemo(join(abs(paths['state'], 'state'), 'cache'), 'config', [options.overrides ?? null, merged]);
+  if (!memo.passed()) {
+    if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
+    assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
+    memo.remember();
+  }
   const cfg = merged as unknown as RuntimeConfig;
   cfg.paths = {
     traces: abs(paths['traces'], 'traces'),

@@ -51,6 +51,8 @@ export interface DispatcherConfig {
   mixedThreshold: number;
   /** True when a current crystallized function exists for this trace. */
   hasCrystallized?: (trace: Trace) => boolean;
+  /** A newly learned trace still on probation (runs MIXED, never replayed blind). */
+  provisional?: (trace: Trace) => boolean;
   /**
    * Why these calls cannot run on this board (a tool or actuator it does not have), or
    * undefined. Checked before anything runs: a trace learned on another board must not move its
@@ -137,6 +139,12 @@ export class Dispatcher {
       }
       const rival = this.ambiguousWith(best, calls, candidates);
       if (!rival) {
+        if (this.config.provisional?.(best.trace)) {
+          // learning.promote_after: a new trace is confirmed by the model for its first uses.
+          const reason = `trace "${best.trace.goal_text}" is new: the model confirms its plan for its first uses (learning.promote_after)`;
+          if (options.allowLlm && !options.learnedOnly) return { ...base, mode: 'MIXED', candidate: best, reason };
+          return { ...base, mode: 'REFUSED', candidate: best, reason, error: new LlmosError('ERR_NO_MATCH', `${reason}; run it with run-agentic-follower`) };
+        }
         const mode: Mode = this.config.hasCrystallized?.(best.trace) ? 'CRYSTALLIZED' : 'FOLLOWER';
         return { ...base, mode, candidate: best, calls };
       }

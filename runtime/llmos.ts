@@ -24,9 +24,12 @@ import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gat
 import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
+import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
+import { trustPolicy } from './crystallize/trust.js';
+import { isProvisional } from './learn-checks.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
 import { AgenticFollower } from './agentic.js';
@@ -42,6 +45,7 @@ import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
 import { runStopWord, stopWordOf } from './stop-words.js';
+import { traceStatsFile } from './trace-stats.js';
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -97,6 +101,8 @@ export interface LlmosEvents {
   run_finished: { run: string; result: ExecutionResult };
   /** AUTO_CREATIVE: the agentic follower proposes an improvement. */
   suggestion: { goal: string; text: string };
+  /** A successful model run failed a learning check and was not saved as a trace. */
+  learn_rejected: { goal: string; reason: string; code: 'ERR_LEARN_REJECTED' };
 }
 
 let runSeq = 0;
@@ -159,6 +165,7 @@ export class LLMOS {
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
+          ...this.reflexes?.sessionFields(run),
         });
         streak.succeeded();
       } catch (e) {
@@ -202,6 +209,7 @@ export class LLMOS {
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(cfg.sim.world ? { simWorldFile: cfg.sim.world } : {}),
       ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
@@ -212,6 +220,7 @@ export class LLMOS {
       this.stopGeneration++;
       this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
     });
+    this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
@@ -233,6 +242,9 @@ export class LLMOS {
     this._store = new TraceStore({
       dir: cfg.paths.traces,
       cacheDir: join(cfg.paths.state, 'cache'),
+      // Run statistics live in the state directory, never in the trace files (this process owns it).
+      statsFile: traceStatsFile(cfg.paths.state),
+      compactStats: true,
       deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
     });
     this.traceReport = this._store.load();
@@ -248,15 +260,19 @@ export class LLMOS {
       void this._effects.start().catch(() => undefined);
     }
     // Crystallized functions: only their signatures are read now; code loads on first use.
-    const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
+    const registry = new CrystallizedRegistry({
+      dir: cfg.paths.crystallized, log: (m) => this.log.warn(m),
+      trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace),
+    });
     for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
     registry.watch();
     this._crystallized = registry;
-    this._crystallizer = new Crystallizer({ registry, store: this._store, matcher, config: cfg.crystallization, now: () => this.clock.wallNow() });
+    this._crystallizer = new Crystallizer({ registry, store: this._store, config: cfg.crystallization, now: () => this.clock.wallNow() });
     this._dispatcher = new Dispatcher(this._matcher, {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
+      provisional: isProvisional,
       misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
     // Nothing moves before the watchdog process watches: a runtime killed during its first motion
@@ -298,6 +314,7 @@ export class LLMOS {
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
     const run = this.queue.then(() => {
+      if (!options.explain && options.signal?.aborted) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'interrupted before its turn came; not started'));
       if (!options.explain && generation !== this.stopGeneration) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this goal was queued; not started'));
       if (!options.explain && options.notAfter !== undefined && Date.now() > options.notAfter) {
         return this.refusedBeforeStart(goal, new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`));
@@ -309,6 +326,7 @@ export class LLMOS {
   }
 
   private stopGeneration = 0;
+  private reflexes: GoalReflexes | undefined;
 
   private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
     const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
@@ -337,12 +355,14 @@ export class LLMOS {
     } finally {
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
+      this.reflexes?.clear();
     }
   }
 
   private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
     const { source, signal } = run;
     const runId = `run-${++runSeq}`;
+    this.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
     switch (decision.mode) {
@@ -435,6 +455,7 @@ export class LLMOS {
         internalState: () => sentience?.promptBlock(),
         allowsSuggestions: () => this.allowsSuggestions(),
         onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
+        onLearnRejected: (goal, reason) => this.events.emit('learn_rejected', { goal, reason, code: 'ERR_LEARN_REJECTED' }),
         ...(this.llm ? { llm: this.llm } : {}),
       });
     }

@@ -14,11 +14,14 @@ import type { BoardProfile, Driver } from '../drivers/types.js';
 import { ActuatorBank, type BankEvents } from './actuators.js';
 import type { AuditEntry, AuditSink, Decision } from './audit.js';
 import { ConfirmationBroker } from './confirm.js';
-import { handlers, type HandlerEnv } from './handlers.js';
+import { handlers, readSensor, type HandlerEnv } from './handlers.js';
 import {
   normalizeVerdict, ruleToHook, type CallSource, type HookInput, type HookRule, type PostToolUseHook, type PreToolUseHook,
 } from './hooks.js';
 import { CommandRateLimiter } from './interlocks.js';
+import { plainArgs } from './plain-args.js';
+import { ReflexEngine, type ReflexEvent } from './reflex-engine.js';
+import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
@@ -55,6 +58,8 @@ export interface ToolResult {
 export interface GateEvents extends BankEvents {
   decision: AuditEntry;
   estop: { engaged: boolean; reason: string; source: string };
+  /** A reflex rule refused a command, stopped motion or engaged the e-stop. */
+  reflex: ReflexEvent;
 }
 
 export interface GateOptions {
@@ -102,6 +107,11 @@ class Flight {
   done(): void {
     this.parent?.removeEventListener('abort', this.onParentAbort);
   }
+
+  /** What it was aborted with, if it was. */
+  get reason(): unknown {
+    return this.abortedWith;
+  }
 }
 
 export class SafetyGate {
@@ -122,6 +132,7 @@ export class SafetyGate {
   private dynamicSpeedScale = 1;
   private estopReason: string | undefined;
   private watchdog: SafetyWatchdog | undefined;
+  private readonly reflexes: ReflexEngine;
   private closed = false;
 
   constructor(options: GateOptions) {
@@ -145,6 +156,17 @@ export class SafetyGate {
     this.events.on('stopFailed', ({ actuator, error }) => {
       if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
     });
+    this.reflexes = new ReflexEngine({
+      profile: options.profile, bank: this.bank, clock: options.clock, rampTickMs: options.rampTickMs ?? 20,
+      read: (sensor) => readSensor({ bank: this.bank, profile: this.profile }, sensor),
+      engageEstop: (reason) => this.engageEstop(reason, 'reflex'),
+      report: (e) => {
+        // A refused call is audited by call() itself; a stop has no call of its own.
+        if (e.kind !== 'refused') this.record({ source: 'reflex' as CallSource, runId: e.runs[0] ?? 'reflex' }, 'reflex', { rule: e.rule, sensor: e.sensor, reading: e.reading, actuators: e.actuators }, e.kind === 'estop' ? 'estop' : 'stop', e.message, e.code);
+        this.events.emit('reflex', e);
+      },
+    });
+    this.events.on('write', ({ actuator }) => this.reflexes.noteWrite(actuator));
     for (const rule of options.hookRules ?? []) {
       if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
       else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);
@@ -193,35 +215,45 @@ export class SafetyGate {
   }
 
   async call(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
-    const args = call.args ?? {};
-    const def = this.catalog.get(call.name);
-    const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, call.name, args, decision, reason, code);
+    // Read once: the name and one plain copy of the arguments are all the rest of the call sees
+    // (schema, hooks, audit, handler), whatever getters or proxies the caller passed.
+    const name = String(call.name);
+    let args: Record<string, unknown> = {};
+    const def = this.catalog.get(name);
+    const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, name, args, decision, reason, code);
     try {
+      args = plainArgs(name, call.args);
       if (this.closed) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
       if (!def) {
-        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(call.name) || handlers[call.name] !== undefined;
+        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(name) || Object.hasOwn(handlers, name);
         throw disabled
-          ? new LlmosError('ERR_TOOL_DISABLED', `${call.name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(call.name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
-          : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${call.name}"; available: ${[...this.catalog.keys()].join(', ')}`);
+          ? new LlmosError('ERR_TOOL_DISABLED', `${name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
+          : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${name}"; available: ${[...this.catalog.keys()].join(', ')}`);
       }
-      if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: arguments must be an object`);
-      const issues = check(`tool_${call.name}`, args);
-      if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: ${describeIssues(issues)}`, { issues });
+      if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${name}: arguments must be an object`);
+      const issues = check(`tool_${name}`, args);
+      if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${name}: ${describeIssues(issues)}`, { issues });
+      // Hooks, audit and handler see the resolved call (the drive base filled in, ...).
+      args = resolveImplicit(def, args);
       if (ctx.source === 'llm') ctx.budget?.check();
       if (this.estopReason !== undefined && def.kind === 'actuation') {
-        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${call.name}`);
+        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${name}`);
       }
       const watchdog = this.bank.latched;
       if (watchdog && def.kind === 'actuation') throw watchdog;
 
-      const hookInput: HookInput = { tool: call.name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
+      const hookInput: HookInput = { tool: name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
       if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
       if (ctx.signal?.aborted) throw toLlmosError(ctx.signal.reason, 'ERR_ABORTED');
 
       // The abort signal is made only if the handler asks for it (ramps, holds, waits): most
       // calls finish without one, and the bank's latch stops their writes on an e-stop anyway.
+      // Reflexes: refused here (ERR_SAFETY_REFLEX) before anything moves; tracked while it runs.
+      const admitted = def.kind === 'actuation' ? this.reflexes.admit(name, args, ctx.runId, this.speedScale) : undefined;
+      const intent = admitted instanceof Promise ? await admitted : admitted;
       const flight = new Flight(ctx.signal);
       this.inflight.add(flight);
+      const untrack = this.reflexes.track(intent, ctx.runId, (e) => flight.abort(e));
       const adjusted: string[] = [];
       let value: unknown;
       try {
@@ -231,14 +263,19 @@ export class SafetyGate {
           adjust: (note) => adjusted.push(note),
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
-        value = await (handlers[call.name] as NonNullable<(typeof handlers)[string]>)(args, env);
+        value = await (handlers[name] as NonNullable<(typeof handlers)[string]>)(args, env);
+      } catch (e) {
+        // Why this call was aborted (a reflex, an e-stop) is why it failed, even when the handler
+        // first noticed only that a stop had superseded it (between a drive base's two wheels).
+        throw e instanceof LlmosError && e.code === 'ERR_ABORTED' && flight.reason instanceof LlmosError ? flight.reason : e;
       } finally {
+        untrack();
         flight.done();
         this.inflight.delete(flight);
       }
       if (this.postHooks.length > 0) await this.runPostHooks({ ...hookInput, result: value });
       entry(adjusted.length > 0 ? 'clamp' : 'allow', adjusted.length > 0 ? adjusted.join('; ') : undefined);
-      return { tool: call.name, value, adjusted };
+      return { tool: name, value, adjusted };
     } catch (e) {
       const err = toLlmosError(e, 'ERR_DRIVER');
       entry('reject', err.message, err.code);
@@ -337,6 +374,7 @@ export class SafetyGate {
   async close(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reflexes.close();
     this.confirmations.denyAll();
     await this.safeState(reason).catch(() => undefined);
     await this.watchdog?.close();

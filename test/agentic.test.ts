@@ -78,7 +78,8 @@ test('learning recognises the goal\'s numbers as parameters', async () => {
     assert.equal(first.ok, true, JSON.stringify(first.error));
     const rec = r.os.traces.get(first.learned as string);
     assert.deepEqual(rec?.trace.tool_calls[0]?.args, { distance_m: '{{distance_m}}', speed: 0.5 });
-    assert.deepEqual(rec?.trace.parameters?.['distance_m'], { kind: 'length', unit: 'm', description: "from the goal's number (learned)" });
+    // Bounded by the tool's range, and by "ahead": never backward (issue 17).
+    assert.deepEqual(rec?.trace.parameters?.['distance_m'], { kind: 'length', unit: 'm', description: "from the goal's number (learned)", minimum: 0, maximum: 10 });
     const later = await r.os.execute('roll ahead 120 cm', { allowLlm: true });
     assert.equal(later.mode, 'FOLLOWER');
     assert.equal(later.steps[0]?.args['distance_m'], 1.2);

@@ -166,6 +166,7 @@ export class MqttBridge {
       this.publishState();
     }));
     this.off.push(os.events.on('suggestion', (s) => event('suggestion', s)));
+    this.off.push(os.events.on('learn_rejected', (s) => event('learn_rejected', s)));
     this.off.push(os.gate.events.on('decision', (d) => {
       if (d.decision === 'reject' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_ESTOP_ENGAGED' || d.code === 'ERR_HOOK_BLOCKED')) {
         event('safety_rejection', { source: d.source, run: d.run, tool: d.tool, args: d.args, code: d.code, reason: d.reason });
@@ -173,6 +174,7 @@ export class MqttBridge {
     }));
     this.off.push(os.gate.events.on('estop', (e) => { event('estop', e); this.publishState(true); }));
     this.off.push(os.gate.events.on('deadman', (e) => event('deadman', e)));
+    this.off.push(os.gate.events.on('reflex', (e) => event('reflex', { ...e })));
     this.off.push(os.gate.events.on('write', () => this.publishState()));
     this.off.push(os.gate.confirmations.events.on('request', (q) => event('confirm_request', { ...q })));
     if (os.sentience) this.off.push(os.sentience.events.on('change', () => this.publishState()));

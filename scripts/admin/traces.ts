@@ -6,8 +6,10 @@ import { parseYaml } from '../../lib/yaml-file.js';
 import type { RuntimeConfig } from '../../runtime/config.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
+import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
 import { parseTraceDocument, slug, TraceStore } from '../../runtime/trace-store.js';
+import { traceStatsFile } from '../../runtime/trace-stats.js';
 import type { Trace, TraceRecord } from '../../runtime/trace-types.js';
 import { COMMON_HELP, configFrom, fmtDate, fmtRate, parseSub, progress, shorten, table, usage, type Io } from './common.js';
 
@@ -29,9 +31,10 @@ ${COMMON_HELP}`;
 interface Loaded { cfg: RuntimeConfig; store: TraceStore; registry: CrystallizedRegistry; errors: Array<{ file: string; message: string }> }
 
 function load(cfg: RuntimeConfig): Loaded {
-  const store = new TraceStore({ dir: cfg.paths.traces });
+  // The merged view: the files' statistics plus the runs the owner counted in the state directory.
+  const store = new TraceStore({ dir: cfg.paths.traces, statsFile: traceStatsFile(cfg.paths.state) });
   const report = store.load();
-  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized });
+  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace) });
   registry.scan();
   return { cfg, store, registry, errors: report.errors.map((e) => ({ file: e.file, message: e.message })) };
 }
@@ -52,7 +55,7 @@ function summary(l: Loaded, r: TraceRecord): Record<string, unknown> {
   const m = modeOf(l, t);
   return {
     name: basename(r.file), file: r.file, format: r.format, goal_signature: t.goal_signature, goal_text: t.goal_text,
-    usage_count: t.usage_count, success_rate: t.success_rate, last_used: t.last_used ?? null, origin: t.origin ?? null,
+    usage_count: t.usage_count, success_rate: t.success_rate, last_used: t.last_used ?? null, recent: l.store.runStats(t.goal_signature)?.recent ?? '', origin: t.origin ?? null,
     mode: m.mode, hint: m.hint, crystallized: m.crystallized,
   };
 }
@@ -112,6 +115,7 @@ function show(l: Loaded, args: string[], json: boolean, io: Io): number {
     `signature:  ${t.goal_signature}`,
     `file:       ${rec.file} (${rec.format} format)`,
     `usage:      ${t.usage_count} runs, ${fmtRate(t.success_rate)} success, last used ${fmtDate(t.last_used)}`,
+    ...(s['recent'] ? [`recent:     ${String(s['recent'])} (1 success, 0 failure; newest last)`] : []),
     `mode:       ${String(s['hint'])}${s['crystallized'] ? ` (${(s['crystallized'] as { file: string }).file})` : ''}`,
     `steps:      ${t.tool_calls.map((c) => c.name).join(', ')}`,
   ];
@@ -133,22 +137,26 @@ async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: I
   const total = names.length + cnames.length;
   const results: FileCheck[] = [];
   const bySig = new Map<string, string>();
+  const traces = new Map<string, Trace>();
   for (const [i, name] of names.entries()) {
     tick(i + 1, total, name);
     const file = join(dir, name);
     try {
       let warnings: string[] = [];
       let sig: string;
+      let trace: Trace;
       if (/\.(md|markdown)$/i.test(name)) {
-        sig = readImportFile(file).trace.goal_signature;
+        trace = readImportFile(file).trace;
       } else {
         const parsed = parseTraceDocument(parseYaml(readFileSync(file, 'utf8'), file, 'ERR_TRACE_INVALID'), file);
         warnings = parsed.warnings.map((w) => w.message);
-        sig = parsed.record.trace.goal_signature;
+        trace = parsed.record.trace;
       }
+      sig = trace.goal_signature;
       const dup = bySig.get(sig);
       if (dup) throw new LlmosError('ERR_TRACE_INVALID', `${file}: same goal as ${dup} (signature ${sig}); the runtime would ignore this file`);
       bySig.set(sig, name);
+      traces.set(sig, trace);
       results.push({ file, ok: true, kind: 'trace', signature: sig, ...(warnings.length ? { warnings } : {}) });
     } catch (e) {
       const err = toLlmosError(e, 'ERR_TRACE_INVALID');
@@ -159,7 +167,8 @@ async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: I
     tick(names.length + i + 1, total, name);
     const file = join(cdir as string, name);
     try {
-      const { signature } = checkCrystallizedSource(readFileSync(file, 'utf8'), file);
+      // The loader's own decision, nothing imported: generated for its trace here, or pinned.
+      const { signature } = checkCrystallizedSource(readFileSync(file, 'utf8'), file, undefined, trustPolicy(cfg.crystallization.trusted_sha256, (s) => traces.get(s)));
       const warnings = bySig.has(signature) ? [] : [`${file}: no trace with signature ${signature}; the function is never used`];
       results.push({ file, ok: true, kind: 'crystallized', signature, ...(warnings.length ? { warnings } : {}) });
     } catch (e) {
