@@ -50,7 +50,7 @@ export function assertUsableDir(path: string, what: string): void {
  * mkdir -p without Node's recursive mode, which retries forever where a parent exists but
  * refuses children with ENOENT (/proc/self/x): each missing level is made once, in order.
  */
-function makeDirs(path: string): void {
+export function makeDirs(path: string): void {
   const missing: string[] = [];
   let p = path;
   while (statOrUndefined(p) === undefined) {
