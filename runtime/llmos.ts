@@ -487,8 +487,9 @@ export class LLMOS {
     r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: modelBudget ? 'llm' : 'trace', runId, signal, replay: true, ...(modelBudget ? { budget: modelBudget } : {}) } });
     try {
       const ok = r.ok && !signal.aborted;
-      // A run cut short (e-stop, shutdown, a closed output) says nothing about the trace.
-      const aborted = signal.aborted || r.error?.code === 'ERR_ABORTED';
+      // A run cut short (a stop, a shutdown, a closed output) says nothing about the trace; one a
+      // safety rule stopped (a reflex, an e-stop) still counts against it.
+      const aborted = (signal.aborted && toLlmosError(signal.reason).code === 'ERR_ABORTED') || r.error?.code === 'ERR_ABORTED';
       if (!aborted) await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
       if (ok && mode === 'FOLLOWER') {
         const made = await this.crystallizer.maybeAuto(trace.goal_signature);
