@@ -89,6 +89,8 @@ export interface MqttConfig {
   keepalive_s: number;
   tls?: { ca?: string; cert?: string; key?: string; reject_unauthorized?: boolean };
   allow_goals?: string[];
+  /** Tools cmd/call may use; unset: every tool, unless allow_goals limits remote goals (then none). */
+  allow_calls?: string[];
   home_assistant: { enabled: boolean; prefix: string };
   /** Sensor readings on telemetry/<sensor> every interval_ms (0: off, the default on battery boards). */
   telemetry?: { interval_ms: number; sensors?: string[] };

@@ -20,7 +20,7 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
-import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
+import { buildToolCatalog, TOOL_UNITS, unitLookup, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
@@ -216,7 +216,7 @@ export class LLMOS {
     this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
-      unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+      unitsFor: unitLookup(catalog),
       unitsKey: fastHash(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), TOOL_UNITS])),
     });
     this._matcher = matcher;
@@ -444,7 +444,7 @@ export class LLMOS {
       const sentience = this._sentience;
       this._agentic = new AgenticFollower({
         config: this.config, clock: this.clock, gate: this.gate, store: this.traces, matcher: this.matcher, log: this.log,
-        unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+        unitsFor: unitLookup(catalog),
         internalState: () => sentience?.promptBlock(),
         allowsSuggestions: () => this.allowsSuggestions(),
         onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
@@ -541,19 +541,25 @@ export class LLMOS {
 
   /**
    * One tool call by an operator (`:call`, jog, teach, MQTT cmd/call): waits its turn behind
-   * queued goals, then passes the gate like any call (schema, bounds, hooks, e-stop, audit). A
-   * one-off call's motion ends with it; jog passes its own `runId` and `keep` so a held key's
-   * motion lives on until the deadman stops it.
+   * queued goals like a goal does (a stop that came meanwhile discards it; so does its deadline),
+   * then passes the gate like any call (schema, bounds, hooks, e-stop, audit). Stops abort it as
+   * they abort a goal, and whatever it left moving stops when it returns.
    */
-  callTool(call: ToolCall, options: { source?: CallSource; runId?: string; keep?: boolean } = {}): Promise<ToolResult> {
+  callTool(call: ToolCall, options: { source?: CallSource; notAfter?: number } = {}): Promise<ToolResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before callTool()');
     if (this.closed) return Promise.reject(new LlmosError('ERR_ABORTED', 'LLMOS is shut down'));
-    const runId = options.runId ?? `op-${++runSeq}`;
+    const generation = this.stopGeneration;
     const done = this.queue.then(async () => {
+      if (generation !== this.stopGeneration) throw new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this call was queued; not started');
+      if (options.notAfter !== undefined && Date.now() > options.notAfter) throw new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`);
+      const runId = `op-${++runSeq}`;
+      const controller = new AbortController();
+      this.current = controller;
       try {
-        return await this.gate.call(call, { source: options.source ?? 'operator', runId });
+        return await this.gate.call(call, { source: options.source ?? 'operator', runId, signal: controller.signal });
       } finally {
-        if (!options.keep) await this.gate.endRun(runId);
+        if (this.current === controller) this.current = undefined;
+        await this.gate.endRun(runId);
       }
     });
     this.queue = done.catch(() => undefined);
