@@ -509,7 +509,7 @@ export class LLMOS {
     await this.gate.safeState(reason);
   }
 
-  /** Runs before shutdown brings everything to rest (e.g. publish "offline"). */
+  /** Runs after shutdown has brought everything to rest (e.g. publish "offline"), bounded. */
   onShutdown(hook: () => Promise<void>): void {
     this.shutdownHooks.push(hook);
   }
@@ -524,12 +524,21 @@ export class LLMOS {
     return this.gate.releaseEstop(source);
   }
 
+  /**
+   * Orderly stop, in the order that keeps the robot safe whatever else hangs: refuse new goals,
+   * abort the current goal and discard every queued one, bring the actuators to their safe
+   * values, and only then the hooks (MQTT `offline`, disconnect), each bounded.
+   */
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const hook of this.shutdownHooks.splice(0)) await hook().catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    this.stopGeneration++;
+    this._gate?.refuseNewCalls(reason);
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
-    await this.queue.catch(() => undefined);
+    await this._gate?.safeState(`shutting down: ${reason}`).catch(() => undefined);
+    this.log.info(`shutdown (${reason}): actuators at safe values; then MQTT offline and disconnect (bounded)`);
+    for (const hook of this.shutdownHooks.splice(0)) await bounded(hook(), SHUTDOWN_STEP_MS).catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    await bounded(this.queue, SHUTDOWN_STEP_MS).catch(() => undefined);
     this._crystallized?.close();
     this._effects?.close();
     this._agentic?.close();
@@ -540,10 +549,30 @@ export class LLMOS {
     this.audit?.flushSync();
   }
 
+  /** The pid of the safety watchdog process watching now (undefined: none). */
+  get watchdogPid(): number | undefined {
+    return this._gate?.watchdogPid;
+  }
+
+  /** Synchronous safe values for exit paths that cannot wait (see SafetyGate.failsafeSync). */
+  failsafeSync(reason: string): number {
+    return this._gate?.failsafeSync(reason) ?? 0;
+  }
+
   /** Synchronous last resort for exit paths: flush what can be flushed. */
   flushSync(): void {
     this.audit?.flushSync();
   }
+}
+
+/** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
+const SHUTDOWN_STEP_MS = 1000;
+
+/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
+  clearTimeout(timer);
 }
 
 function needsLlm(d: Decision): boolean {

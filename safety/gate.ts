@@ -22,6 +22,10 @@ import { CommandRateLimiter } from './interlocks.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
+import { writeFailsafe } from '../drivers/failsafe.js';
+
+/** How long an actuation call waits for a (re)starting watchdog process before it fails. */
+const WATCHDOG_WAIT_MS = 10000;
 
 export type { CallSource } from './hooks.js';
 
@@ -197,7 +201,7 @@ export class SafetyGate {
     const def = this.catalog.get(call.name);
     const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, call.name, args, decision, reason, code);
     try {
-      if (this.closed) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
+      if (this.closed || (this.refusing !== undefined && def?.kind === 'actuation')) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
       if (!def) {
         const disabled = (SYSTEM_TOOLS as readonly string[]).includes(call.name) || handlers[call.name] !== undefined;
         throw disabled
@@ -213,6 +217,8 @@ export class SafetyGate {
       }
       const watchdog = this.bank.latched;
       if (watchdog && def.kind === 'actuation') throw watchdog;
+      // Nothing moves before the watchdog process holds the outputs and watches.
+      if (def.kind === 'actuation' && this.watchdog && !this.watchdog.watching) await this.watchdog.whenWatching(WATCHDOG_WAIT_MS);
 
       const hookInput: HookInput = { tool: call.name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
       if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
@@ -321,11 +327,38 @@ export class SafetyGate {
       isMotionActive: () => this.bank.motionActive(),
       stuckWriteMs: () => this.bank.stuckWriteMs(),
       onTrip: (reason) => { void this.tripWatchdog(reason).catch(() => undefined); },
+      // This process still runs and knows its outputs: a normal (ramped) e-stop.
+      onLost: (reason) => { void this.engageEstop(reason, 'watchdog').catch(() => undefined); },
     });
     this.watchdog = wd;
     this.bank.setAliveCheck(() => wd.assertAlive());
     return wd.start();
   }
+
+  /** The pid of the watchdog process watching now (undefined: none, or no watchdog wanted). */
+  get watchdogPid(): number | undefined {
+    return this.watchdog?.pid;
+  }
+
+  /**
+   * Last resort on a way out that cannot wait (a second fault or signal during a stop, a
+   * shutdown past its bound): latch, then write every safe value the failsafe targets reach,
+   * synchronously, before the process may exit. Never throws.
+   */
+  failsafeSync(reason: string): number {
+    this.bank.latch(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
+    let wrote = 0;
+    for (const { target, safe } of this.bank.failsafePlan()) wrote += writeFailsafe(target, safe, reason).length;
+    return wrote;
+  }
+
+  /** Shutdown has begun: no new actuation call is accepted, and nothing but stops writes. */
+  refuseNewCalls(reason: string): void {
+    this.refusing = reason;
+    if (!this.bank.latched) this.bank.latch(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`));
+  }
+
+  private refusing: string | undefined;
 
   /** Brings every actuator to its safe value (exit, signal, crash, broker loss). */
   async safeState(reason: string, category?: 0 | 1): Promise<LlmosError[]> {

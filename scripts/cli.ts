@@ -115,7 +115,8 @@ export function runControl(os: LLMOS, line: string): string {
     case 'status': {
       const e = os.gate.estopStatus;
       const waiting = os.gate.confirmations.list().map((r) => r.id);
-      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}`;
+      const wd = os.watchdogPid;
+      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}; ${wd !== undefined ? `watchdog pid ${wd}` : 'no watchdog process watching'}`;
     }
     default:
       return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status)`;

@@ -1,0 +1,81 @@
+/**
+ * Shutdown order where users meet it: SIGTERM with a second goal queued on standard input, and
+ * SIGTERM while the MQTT broker (a real Mosquitto) is frozen with SIGSTOP. Motion stops first;
+ * the queued goal never writes; the broker cannot hold the stop up.
+ */
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { packagePath } from '../lib/paths.js';
+import { mosquittoPath, startMosquitto } from './mqtt-broker.js';
+import { readSimLog, tempDir } from './helpers.js';
+
+function start(extra: string[]): { child: ChildProcess; log: string; out: () => string; exited: Promise<number | null> } {
+  const dir = tempDir();
+  const log = join(dir, 'sim.jsonl');
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, '--json', ...extra], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, log, out: () => out, exited };
+}
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !pred()) await sleep(20);
+  assert.ok(pred(), `${what}: not reached within ${ms} ms`);
+}
+
+const moving = (log: string): boolean => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.05);
+const wheels = (log: string): unknown[] => {
+  const base = readSimLog(log).filter((w) => w.actuator === 'base');
+  return [base.filter((w) => w.channel === 'left').at(-1)?.value, base.filter((w) => w.channel === 'right').at(-1)?.value];
+};
+
+test('SIGTERM during the first of two goals on standard input: the second never writes', async () => {
+  for (let i = 0; i < 2; i++) {
+    const { child, log, out, exited } = start(['-']);
+    try {
+      child.stdin?.write('drive forward 5 meters\ndrive backward 2 meters\n');
+      await until(() => moving(log), 30000, 'the first goal moves');
+      child.kill('SIGTERM');
+      assert.equal(await exited, 143, out());
+      const writes = readSimLog(log).filter((w) => w.actuator === 'base');
+      assert.ok(writes.every((w) => (w.value as number) >= 0), `the queued backward drive wrote nothing:\n${out()}`);
+      assert.deepEqual(wheels(log), [0, 0]);
+      assert.doesNotMatch(out(), /shutdown took too long/);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  }
+});
+
+test('SIGTERM with the MQTT broker frozen (SIGSTOP): motion stops before the broker is even tried', { skip: mosquittoPath() ? false : 'mosquitto is not installed' }, async () => {
+  const broker = await startMosquitto();
+  const pid = broker.pid?.();
+  assert.ok(pid, 'the broker runs');
+  const { child, log, out, exited } = start(['--serve', '--mqtt', broker.url]);
+  try {
+    await until(() => /mqtt: connected/.test(out()), 30000, 'connected to the broker');
+    child.stdin?.write('drive forward 5 meters\n');
+    await until(() => moving(log), 30000, 'the goal moves');
+    process.kill(pid, 'SIGSTOP');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143, out());
+    assert.deepEqual(wheels(log), [0, 0]);
+    const text = out();
+    const safe = text.indexOf('actuators at safe values');
+    assert.ok(safe > 0, `the stop is reported:\n${text}`);
+    assert.ok(text.indexOf('SIGTERM: bringing actuators to safe values') < safe);
+    assert.doesNotMatch(text, /shutdown took too long/);
+  } finally {
+    child.kill('SIGKILL');
+    process.kill(pid, 'SIGCONT');
+    await broker.stop();
+  }
+});
