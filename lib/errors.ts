@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   ERR_SAFETY_WATCHDOG: 'the watchdog tripped; actuators were brought to their safe values',
   ERR_DEADMAN: 'a motion was not refreshed within its deadman window and was stopped',
   ERR_ESTOP_ENGAGED: 'the emergency stop is engaged; release it explicitly to move again',
+  ERR_ESTOP_INPUT_ACTIVE: 'a release was refused because an e-stop input (button) is still active',
   ERR_HOOK_BLOCKED: 'a pre_tool_use hook blocked the call',
   ERR_CONFIRM_DENIED: 'the call needed a confirmation that was refused or timed out',
   ERR_BUDGET_EXCEEDED: 'an LLM budget (calls, tokens, wall time) is used up',

@@ -187,6 +187,7 @@ export class LLMOS {
       clock: this.clock,
       catalog: this._catalog,
       audit: this.audit,
+      estopFile: join(cfg.paths.state, 'estop.json'),
       deadmanMs: cfg.safety.deadman_ms,
       rampTickMs: cfg.safety.ramp_tick_ms,
       speedScale: cfg.safety.speed_scale,
@@ -520,6 +521,7 @@ export class LLMOS {
     await this.gate.engageEstop(reason, source);
   }
 
+  /** Throws ERR_ESTOP_INPUT_ACTIVE (still engaged) while an e-stop input is active. */
   releaseEstop(source = 'api'): boolean {
     return this.gate.releaseEstop(source);
   }

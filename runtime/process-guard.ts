@@ -44,7 +44,13 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
   const onSigint = (): void => stop('SIGINT', 130);
   const onSigterm = (): void => stop('SIGTERM', 143);
   const onUsr1 = (): void => { void os.estop('SIGUSR1', 'signal').then(() => log('e-stop engaged (SIGUSR1); send SIGUSR2 to release')); };
-  const onUsr2 = (): void => { if (os.releaseEstop('signal')) log('e-stop released (SIGUSR2)'); };
+  const onUsr2 = (): void => {
+    try {
+      if (os.releaseEstop('signal')) log('e-stop released (SIGUSR2)');
+    } catch (e) {
+      log(`e-stop not released (SIGUSR2): ${e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}` : String(e)}`);
+    }
+  };
   const onCrash = (e: unknown): void => {
     log(`crash: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     stop('crash', 70);

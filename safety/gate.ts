@@ -23,6 +23,7 @@ import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
 import { writeFailsafe } from '../drivers/failsafe.js';
+import { EstopInputs, EstopLatchFile } from './estop-latch.js';
 
 /** How long an actuation call waits for a (re)starting watchdog process before it fails. */
 const WATCHDOG_WAIT_MS = 10000;
@@ -76,6 +77,8 @@ export interface GateOptions {
   system?: SystemToolsOptions;
   /** L4 memory for fact_read / fact_write. */
   facts?: FactStore;
+  /** Where the e-stop latch is kept across restarts (state directory); none: in memory only. */
+  estopFile?: string;
 }
 
 /** One call in flight: an abort signal made on demand and tied to the caller's signal. */
@@ -149,6 +152,14 @@ export class SafetyGate {
     this.events.on('stopFailed', ({ actuator, error }) => {
       if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
     });
+    this.latchFile = options.estopFile ? new EstopLatchFile(options.estopFile) : undefined;
+    const kept = this.latchFile?.load();
+    if (kept) this.engagements = kept.engagement;
+    if (kept?.engaged) {
+      // Engaged when the last process stopped or died: it stays engaged until a release.
+      this.estopReason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
+      this.bank.latch(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${this.estopReason}`));
+    }
     for (const rule of options.hookRules ?? []) {
       if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
       else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);
@@ -186,6 +197,25 @@ export class SafetyGate {
   }
 
   private engagements = 0;
+  private readonly latchFile: EstopLatchFile | undefined;
+  private readonly estopInputs = new EstopInputs();
+
+  /** An e-stop input (button) changed; a release is refused while one is active. */
+  setEstopInput(name: string, active: boolean): void {
+    this.estopInputs.set(name, active);
+  }
+
+  /** Persists the latch; a failure is reported (audit, event) but never blocks an engage. */
+  private persistLatch(source: string): void {
+    if (!this.latchFile) return;
+    try {
+      this.latchFile.save(this.estopReason === undefined
+        ? { engaged: false, engagement: this.engagements }
+        : { engaged: true, reason: this.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
+    } catch (e) {
+      this.record({ source: 'api', runId: 'estop' }, 'estop', {}, 'reject', toLlmosError(e).message, 'ERR_STATE');
+    }
+  }
 
   actuatorSnapshot(): ReturnType<ActuatorBank['snapshot']> {
     return this.bank.snapshot();
@@ -289,6 +319,8 @@ export class SafetyGate {
     this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
     this.bank.latch(err);
+    // On disk before anyone hears of it: an engage reported is an engage that survives a crash.
+    this.persistLatch(source);
     for (const c of this.inflight) c.abort(err);
     this.confirmations.denyAll();
     // Every engage is recorded and announced (with its new engagement number in the state).
@@ -297,10 +329,15 @@ export class SafetyGate {
     await this.bank.safeAll(`estop: ${reason}`, category);
   }
 
-  /** Clears the e-stop; motion stays stopped until a new command. Returns false if it was not engaged. */
+  /**
+   * Clears the e-stop; motion stays stopped until a new command. Returns false if it was not
+   * engaged; throws ERR_ESTOP_INPUT_ACTIVE (and stays engaged) while an e-stop input is active.
+   */
   releaseEstop(source: string): boolean {
     if (this.estopReason === undefined) return false;
+    this.estopInputs.assertReleasable();
     this.estopReason = undefined;
+    this.persistLatch(source);
     this.bank.unlatch();
     this.watchdog?.rearm();
     this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');

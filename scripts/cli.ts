@@ -105,7 +105,12 @@ export function runControl(os: LLMOS, line: string): string {
       void os.estop(rest.join(' ') || 'operator (stdin)', 'cli');
       return 'run-follower: e-stop engaged; ":release" to release it';
     case 'release':
-      return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      try {
+        return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      } catch (e) {
+        const err = e as LlmosError;
+        return `run-follower: ${err.code}: ${err.message}`;
+      }
     case 'confirm':
     case 'deny': {
       const id = rest[0] ?? '';

@@ -79,3 +79,18 @@ test('SIGTERM with the MQTT broker frozen (SIGSTOP): motion stops before the bro
     await broker.stop();
   }
 });
+
+test('a second SIGINT during the stop ramp: the failsafe values are written before the process exits', async () => {
+  const { child, log, out, exited } = start(['drive forward 5 meters']);
+  try {
+    await until(() => readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 30000, 'driving fast');
+    child.kill('SIGINT');
+    await until(() => /SIGINT: bringing actuators to safe values/.test(out()), 10000, 'the stop begins');
+    child.kill('SIGINT');
+    assert.equal(await exited, 130, out());
+    assert.deepEqual(wheels(log), [0, 0], out());
+    assert.doesNotMatch(out(), /shutdown took too long/);
+  } finally {
+    child.kill('SIGKILL');
+  }
+});
