@@ -538,7 +538,8 @@ export class LLMOS {
     this._gate?.refuseNewCalls(reason);
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
     await this._gate?.safeState(`shutting down: ${reason}`).catch(() => undefined);
-    this.log.info(`shutdown (${reason}): actuators at safe values; then MQTT offline and disconnect (bounded)`);
+    // Said at info level when something stopped it (a signal, a fault), not at every normal end.
+    this.log[reason === 'done' ? 'debug' : 'info'](`shutdown (${reason}): actuators at safe values; then MQTT offline and disconnect (bounded)`);
     for (const hook of this.shutdownHooks.splice(0)) await bounded(hook(), SHUTDOWN_STEP_MS).catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
     await bounded(this.queue, SHUTDOWN_STEP_MS).catch(() => undefined);
     this._crystallized?.close();
