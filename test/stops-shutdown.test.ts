@@ -94,3 +94,33 @@ test('a second SIGINT during the stop ramp: the failsafe values are written befo
     child.kill('SIGKILL');
   }
 });
+
+test('a silent broker (Mosquitto frozen with SIGSTOP) stops motion within the loss window, before MQTT keepalive notices', { skip: mosquittoPath() ? false : 'mosquitto is not installed' }, async () => {
+  const broker = await startMosquitto();
+  const pid = broker.pid?.();
+  assert.ok(pid, 'the broker runs');
+  const cfgDir = tempDir();
+  const cfg = join(cfgDir, 'c.yaml');
+  (await import('node:fs')).writeFileSync(cfg, 'safety: { broker_loss: { action: stop, after_ms: 1500 } }\nmqtt: { keepalive_s: 30 }\n');
+  const { child, log, out, exited } = start(['--serve', '--mqtt', broker.url, '--config', cfg]);
+  try {
+    await until(() => /mqtt: connected/.test(out()), 30000, 'connected to the broker');
+    child.stdin?.write('drive forward 5 meters\n');
+    await until(() => moving(log), 30000, 'the goal moves');
+    process.kill(pid, 'SIGSTOP');
+    await until(() => /broker silent for \d+ ms: stopping motion/.test(out()), 30000, 'the silence is noticed');
+    await until(() => /"ok":false/.test(out()), 30000, 'the goal ends');
+    assert.deepEqual(wheels(log), [0, 0]);
+    // Noticed by the liveness check, before the MQTT keepalive (at least 5 s, timeout at 1.5x) did.
+    const text = out();
+    const keepalive = text.indexOf('Keepalive timeout');
+    assert.ok(keepalive === -1 || keepalive > text.indexOf('broker silent for'), text);
+    assert.equal(child.exitCode, null, 'still running: a lost broker stops motion, not the runtime');
+    child.kill('SIGTERM');
+    assert.equal(await exited, 143);
+  } finally {
+    child.kill('SIGKILL');
+    process.kill(pid, 'SIGCONT');
+    await broker.stop();
+  }
+});
