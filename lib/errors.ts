@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   ERR_STEP_FAILED: 'a trace step failed and its on_error policy stopped the run',
   ERR_CHECK_FAILED: 'a step ran but its check did not pass',
   ERR_ABORTED: 'the run was aborted (e-stop, shutdown or a signal)',
+  ERR_TIME_LIMIT: 'a run or a step could not finish within its wall-time limit (safety.run_limit_ms, safety.max_step_ms); it was stopped or refused',
   ERR_DRIVER: 'a driver failed to open, read or write',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
   ERR_STATE: 'a state file could not be read or written',

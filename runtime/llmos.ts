@@ -39,6 +39,11 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { armRunLimit, runLimitMs } from './run-limit.js';
+import { bounded } from '../lib/bounded.js';
+
+/** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
+const SHUTDOWN_STEP_MS = 1000;
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -190,6 +195,7 @@ export class LLMOS {
       estopFile: join(cfg.paths.state, 'estop.json'),
       deadmanMs: cfg.safety.deadman_ms,
       rampTickMs: cfg.safety.ramp_tick_ms,
+      maxStepMs: cfg.safety.max_step_ms,
       speedScale: cfg.safety.speed_scale,
       confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
       hookRules: cfg.safety.hooks,
@@ -310,6 +316,8 @@ export class LLMOS {
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.current = controller;
+    // Every run ends by its wall-time limit: what it moves stops like on any abort.
+    const disarm = armRunLimit(runLimitMs(decision, this.config, this.profile), { clock: this.clock, controller, started, onStep: (f) => this.events.on('step', f) });
     try {
       const budget = needsLlm(decision) ? this.agentic().newBudget() : undefined;
       const result = await this.runDecision(decision, { source: options.source ?? 'api', signal: controller.signal, ...(budget ? { budget } : {}) }, started);
@@ -321,6 +329,7 @@ export class LLMOS {
       await this._effects?.afterRun(result);
       return this.withSentience(result);
     } finally {
+      disarm();
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
     }
@@ -566,16 +575,6 @@ export class LLMOS {
   flushSync(): void {
     this.audit?.flushSync();
   }
-}
-
-/** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
-const SHUTDOWN_STEP_MS = 1000;
-
-/** Resolves when `p` settles or after `ms`, whichever is first; never rejects. */
-async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p.catch(() => undefined), new Promise<void>((resolve) => { timer = setTimeout(resolve, ms); })]);
-  clearTimeout(timer);
 }
 
 function needsLlm(d: Decision): boolean {

@@ -70,6 +70,8 @@ export interface GateOptions {
   audit: AuditSink;
   deadmanMs: number;
   rampTickMs?: number;
+  /** The longest one step (ramp, hold) may take (safety.max_step_ms). */
+  maxStepMs?: number;
   speedScale?: number;
   confirmTimeoutMs?: number;
   defaultCommandsPerSecond?: number;
@@ -145,6 +147,7 @@ export class SafetyGate {
     this.bank = new ActuatorBank(options.profile, options.drivers, options.clock, {
       deadmanMs: options.deadmanMs,
       rampTickMs: options.rampTickMs ?? 20,
+      ...(options.maxStepMs !== undefined ? { maxStepMs: options.maxStepMs } : {}),
       emit: (event, payload) => this.events.emit(event, payload as never),
     });
     // An output that could not be brought to rest is a fault: latch, so nothing else moves and

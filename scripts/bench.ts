@@ -9,6 +9,7 @@ import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
 import { watchdogBench } from './bench/watchdog.js';
+import { faultsBench } from './bench/faults.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
 
@@ -21,6 +22,7 @@ const SECTIONS: Record<string, BenchSection> = {
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
   johnny_five_mock: johnnyFiveBench,
+  faults: faultsBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
