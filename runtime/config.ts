@@ -87,6 +87,8 @@ export interface MqttConfig {
   tls?: { ca?: string; cert?: string; key?: string; reject_unauthorized?: boolean };
   allow_goals?: string[];
   home_assistant: { enabled: boolean; prefix: string };
+  /** Sensor readings on telemetry/<sensor> every interval_ms (0: off, the default on battery boards). */
+  telemetry?: { interval_ms: number; sensors?: string[] };
   reconnect_ms: number;
   max_reconnect_ms: number;
   persistent_session?: boolean;
@@ -142,7 +144,7 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<Lo
   sim: { time: 'real' },
   mqtt: {
     base_topic: 'llmos', protocol_version: 5, keepalive_s: 30,
-    home_assistant: { enabled: false, prefix: 'homeassistant' }, reconnect_ms: 500, max_reconnect_ms: 30000,
+    home_assistant: { enabled: false, prefix: 'homeassistant' }, telemetry: { interval_ms: 0 }, reconnect_ms: 500, max_reconnect_ms: 30000,
   },
   ollama: { host: 'http://127.0.0.1:11434', model: 'qwen2.5:1.5b', embed_model: 'nomic-embed-text', max_iterations: 8, learn_requires: 'tool_success' },
 };

@@ -18,7 +18,7 @@ import type { SimFaults } from '../drivers/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
-import type { SafetyGate, CallSource, ToolCall } from '../safety/gate.js';
+import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
@@ -517,6 +517,27 @@ export class LLMOS {
     this.stopGeneration++;
     this.current?.abort(new LlmosError('ERR_ABORTED', `stopped: ${reason}`));
     await this.gate.safeState(reason);
+  }
+
+  /**
+   * One tool call by an operator (`:call`, jog, teach, MQTT cmd/call): waits its turn behind
+   * queued goals, then passes the gate like any call (schema, bounds, hooks, e-stop, audit). A
+   * one-off call's motion ends with it; jog passes its own `runId` and `keep` so a held key's
+   * motion lives on until the deadman stops it.
+   */
+  callTool(call: ToolCall, options: { source?: CallSource; runId?: string; keep?: boolean } = {}): Promise<ToolResult> {
+    if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before callTool()');
+    if (this.closed) return Promise.reject(new LlmosError('ERR_ABORTED', 'LLMOS is shut down'));
+    const runId = options.runId ?? `op-${++runSeq}`;
+    const done = this.queue.then(async () => {
+      try {
+        return await this.gate.call(call, { source: options.source ?? 'operator', runId });
+      } finally {
+        if (!options.keep) await this.gate.endRun(runId);
+      }
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
   }
 
   /** Runs after shutdown has brought everything to rest (e.g. publish "offline"), bounded. */

@@ -56,7 +56,7 @@ export interface Trace {
   success_count?: number;
   created_at?: string;
   last_used?: string | null;
-  origin?: 'manual' | 'learned' | 'imported' | 'mixed';
+  origin?: 'manual' | 'learned' | 'imported' | 'mixed' | 'taught';
   description?: string;
   tags?: string[];
   trace_id?: string;

@@ -7,7 +7,7 @@
 import type { ToolDefinition } from './tools.js';
 
 export type HookDecision = 'ALLOW' | 'BLOCK' | 'ASK';
-export type CallSource = 'trace' | 'crystallized' | 'llm' | 'mqtt' | 'api' | 'cli';
+export type CallSource = 'trace' | 'crystallized' | 'llm' | 'mqtt' | 'api' | 'cli' | 'operator';
 
 export interface HookInput {
   tool: string;

@@ -8,6 +8,7 @@ import { LlmosError, isLlmosError } from '../lib/errors.js';
 import type { ConfigInput } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
 import type { ExecutionResult } from '../runtime/result.js';
+import { formatCallLine, parseCallLine } from '../runtime/operator/call-line.js';
 
 export const COMMON_OPTIONS = {
   config: { type: 'string' },
@@ -124,7 +125,30 @@ export function runControl(os: LLMOS, line: string): string {
       return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}; ${wd !== undefined ? `watchdog pid ${wd}` : 'no watchdog process watching'}`;
     }
     default:
-      return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status)`;
+      return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status, :call <tool> name=value ...)`;
+  }
+}
+
+/**
+ * `:call <tool> name=value ...` on standard input: one direct tool call by the operator, through
+ * the gate (source "operator"), answered on standard output like a goal.
+ */
+export async function operatorCall(os: LLMOS, text: string, json: boolean): Promise<{ ok: boolean; text: string }> {
+  try {
+    const call = parseCallLine(text);
+    const r = await os.callTool(call, { source: 'operator' });
+    return {
+      ok: true,
+      text: json
+        ? JSON.stringify({ call: call.name, args: call.args, ok: true, value: r.value ?? null, adjusted: r.adjusted })
+        : `call ${formatCallLine(call)}  ok${r.value !== undefined ? `  ${JSON.stringify(r.value)}` : ''}${r.adjusted.length ? `\n  adjusted: ${r.adjusted.join('; ')}` : ''}`,
+    };
+  } catch (e) {
+    const err = isLlmosError(e) ? e : new LlmosError('ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+    return {
+      ok: false,
+      text: json ? JSON.stringify({ call: text.trim().split(/\s+/)[0] ?? '', ok: false, error: { code: err.code, message: err.message } }) : `call ${text.trim()}  FAILED\n  error ${err.code}: ${err.message}`,
+    };
   }
 }
 

@@ -170,7 +170,15 @@ run rm -rf "$staging/dist/test"
 # third-party code: they run as the unprivileged service user, never as root, and the result is
 # handed to root afterwards.
 run chown -R "$SERVICE_USER:$SERVICE_USER" "$staging"
-as_service() { run runuser -u "$SERVICE_USER" -- env HOME="$staging/.build-home" npm_config_cache="$staging/.build-home/npm-cache" "$@"; }
+# node-gyp builds the native bindings against the installed Node's own headers. The build user's
+# HOME is fresh, so root's ~/.npmrc (where "nodedir" is often set) is not read: name the headers
+# explicitly, or node-gyp would try to download them from outside the package registry.
+NODE_DIR=$(npm config get nodedir 2>/dev/null || true)
+if [[ -z $NODE_DIR || $NODE_DIR == undefined || $NODE_DIR == null ]]; then
+  NODE_DIR=$(dirname "$(dirname "$(readlink -f "$NODE_BIN" || echo "$NODE_BIN")")")
+fi
+[[ -f $NODE_DIR/include/node/node_api.h ]] || note "warning: no Node.js headers in $NODE_DIR/include/node (install your distribution's Node.js headers, e.g. libnode-dev or nodejs-dev): building the GPIO and serial bindings may try to download them"
+as_service() { run runuser -u "$SERVICE_USER" -- env HOME="$staging/.build-home" npm_config_cache="$staging/.build-home/npm-cache" npm_config_nodedir="$NODE_DIR" "$@"; }
 as_service npm --prefix "$staging" ci --omit=dev --ignore-scripts --no-audit --no-fund
 as_service npm --prefix "$staging" rebuild
 run rm -rf "$staging/.build-home"

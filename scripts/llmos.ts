@@ -11,6 +11,9 @@ import { packagePath } from '../lib/paths.js';
 import { bundleCommand } from './admin/bundle.js';
 import { COMMON_HELP, exitCodeOf, processIo, usage, type Io } from './admin/common.js';
 import { boardCommand, stateCommand } from './admin/state.js';
+import { jogCommand } from './admin/jog.js';
+import { teachCommand } from './admin/teach.js';
+import { exportCommand, plotCommand } from './admin/view.js';
 import { tracesCommand } from './admin/traces.js';
 
 const HELP = `llmos: administer an LLM OS edge runtime on this board.
@@ -22,6 +25,10 @@ Usage:
   llmos crystallize [--dry-run] <signature|"goal">  turn a trace into crystallized/<name>.ts
   llmos bench [section...]                        performance figures as JSON (llmos bench --help)
   llmos bundle export|import ...                  copy traces between boards (llmos bundle --help)
+  llmos jog [--teach "<goal>"]                    move the board from the keyboard (llmos jog --help)
+  llmos teach "<goal>" [--yes] [-]                record a demonstration as a trace (llmos teach --help)
+  llmos export mcap --sim-log FILE --out F.mcap   a run as an MCAP file for Foxglove
+  llmos plot --sim-log FILE --out F.svg           actuator values against time (SVG)
   llmos <command> --help                          help for one command
   llmos --version
 
@@ -49,6 +56,10 @@ const COMMANDS: Record<string, (argv: readonly string[], io: Io) => Promise<numb
   board: boardCommand,
   state: stateCommand,
   bundle: bundleCommand,
+  teach: teachCommand,
+  jog: jogCommand,
+  export: exportCommand,
+  plot: plotCommand,
   crystallize: (argv) => delegate('crystallize.js', argv),
   bench: (argv) => delegate('bench.js', argv),
 };
@@ -62,7 +73,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       return 0;
     }
     const run = COMMANDS[cmd];
-    if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle)`);
+    if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle, jog, teach, export, plot)`);
     return await run(rest, io);
   } catch (e) {
     const err = toLlmosError(e);

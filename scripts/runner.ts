@@ -9,9 +9,10 @@ import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
+import { showProgress } from './progress.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
-import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
+import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
   name: string;
@@ -103,9 +104,19 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
     const offConfirm = announceConfirmations(os);
     const offSuggest = os.events.on('suggestion', (s) => process.stderr.write(`${name}: suggestion for "${s.goal}": ${s.text}\n`));
+    const offProgress = values['serve'] ? () => undefined : showProgress(os);
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
+      if (line === ':call' || line.startsWith(':call ')) {
+        const outcome = operatorCall(os, line.slice(5), json);
+        printing = printing.then(async () => {
+          const r = await outcome;
+          if (!r.ok) failed = true;
+          process.stdout.write(`${r.text}\n`);
+        });
+        continue;
+      }
       if (line.startsWith(':')) {
         process.stderr.write(`${runControl(os, line)}\n`);
         continue;
@@ -128,6 +139,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     }
     offConfirm();
     offSuggest();
+    offProgress();
   } catch (e) {
     const err = toLlmosError(e);
     process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);

@@ -283,8 +283,9 @@ test('install.sh --dry-run prints every step and changes nothing', () => {
   for (const step of [
     /^\+ usermod --append --groups gpio,dialout(,i2c)?(,spi)? llmos$/m,
     new RegExp(`^\\+ cp -R \\S+/dist ${prefix}\\.new/$`, 'm'),
-    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm --prefix ${prefix}\\.new ci --omit=dev --ignore-scripts`, 'm'),
-    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm --prefix ${prefix}\\.new rebuild$`, 'm'),
+    // The native bindings build against the installed Node's headers (npm_config_nodedir), never a download.
+    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm_config_nodedir=/\\S+ npm --prefix ${prefix}\\.new ci --omit=dev --ignore-scripts`, 'm'),
+    new RegExp(`^\\+ runuser -u llmos -- env HOME=\\S+ npm_config_cache=\\S+ npm_config_nodedir=/\\S+ npm --prefix ${prefix}\\.new rebuild$`, 'm'),
     new RegExp(`^\\+ mv ${prefix}\\.new ${prefix}$`, 'm'),
     /^\+ write \/etc\/llmos\/config\.example\.yaml /m,
     /^\+ install -d -m 0750 -o llmos -g llmos \/var\/lib\/llmos$|keeping \/var\/lib\/llmos$/m,

@@ -19,6 +19,7 @@ import { Backoff, planConnection } from './connection.js';
 import { COMMANDS, type CommandContext } from './handlers/index.js';
 import { discoveryMessages } from './home-assistant.js';
 import { LinkLiveness } from './liveness.js';
+import { SensorTelemetry } from './telemetry.js';
 import { topicsFor, type Topics } from './topics.js';
 
 export interface BridgeOptions {
@@ -74,6 +75,7 @@ export class MqttBridge {
   private closing = false;
   private readonly allowGoals: RegExp[];
   private readonly version: string;
+  private readonly telemetry: SensorTelemetry;
 
   constructor(options: BridgeOptions) {
     this.os = options.os;
@@ -88,6 +90,11 @@ export class MqttBridge {
       }
     });
     this.version = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+    this.telemetry = new SensorTelemetry(this.os, {
+      publish: (sensor, r) => this.publish(`${this.topics.base}/telemetry/${sensor}`, JSON.stringify(r), { qos: 0 }),
+      changed: () => this.publishState(),
+      warn: (m) => this.log.warn(m),
+    });
   }
 
   get isConnected(): boolean {
@@ -96,6 +103,8 @@ export class MqttBridge {
 
   /** Connects (and keeps reconnecting); resolves once the client exists, not when connected. */
   async start(): Promise<void> {
+    // First: a telemetry setting naming an unknown sensor fails start-up before anything connects.
+    this.telemetry.start();
     const cfg = this.os.config;
     const loss = cfg.safety.broker_loss;
     const plan = planConnection(cfg.mqtt, cfg.device_id, cfg.preset, this.topics, loss.action === 'stop' ? loss.after_ms : undefined);
@@ -208,6 +217,7 @@ export class MqttBridge {
       estop: os.gate.estopStatus,
       active_goal: this.activeGoal,
       actuators: os.gate.actuatorSnapshot(),
+      sensors: this.telemetry.snapshot(),
       traces: os.traces.size,
       updated_at: new Date().toISOString(),
     };
@@ -324,6 +334,7 @@ export class MqttBridge {
     clearTimeout(this.lossTimer);
     this.liveness?.stop();
     clearTimeout(this.stateTimer);
+    this.telemetry.stop();
     for (const f of this.off.splice(0)) f();
     const client = this.client;
     if (!client) return;

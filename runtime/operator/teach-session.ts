@@ -1,0 +1,59 @@
+/**
+ * A teaching session on a running device (MQTT cmd/teach): while it records, every call the gate
+ * executes for an operator (cmd/call, `:call` on standard input) is added to the demonstration.
+ * One session per runtime; the recorder turns it into a taught trace on save.
+ */
+import { LlmosError } from '../../lib/errors.js';
+import { TOOL_UNITS } from '../../safety/tools.js';
+import type { LLMOS } from '../llmos.js';
+import type { Trace, TraceRecord } from '../trace-types.js';
+import { TeachRecorder } from './teach.js';
+
+interface Session { recorder: TeachRecorder; stop: (() => void) | undefined }
+
+const sessions = new WeakMap<LLMOS, Session>();
+
+function need(os: LLMOS): Session {
+  const s = sessions.get(os);
+  if (!s) throw new LlmosError('ERR_USAGE', 'no teaching session: start one first (cmd/teach {"action":"start","goal":"..."})');
+  return s;
+}
+
+export function startTeaching(os: LLMOS, goal: string): void {
+  const running = sessions.get(os);
+  if (running) throw new LlmosError('ERR_USAGE', `a teaching session for "${running.recorder.goal}" is open: save or discard it first`);
+  const recorder = new TeachRecorder(goal);
+  // The audit record of an executed operator call: what the gate let through, as it ran it.
+  const stop = os.gate.events.on('decision', (d) => {
+    if (d.source !== 'operator' || (d.decision !== 'allow' && d.decision !== 'clamp')) return;
+    if (d.args && typeof d.args === 'object') recorder.add({ name: d.tool, args: { ...(d.args as Record<string, unknown>) } });
+  });
+  sessions.set(os, { recorder, stop });
+}
+
+function unitsOf(os: LLMOS) {
+  return (tool: string, arg: string) => os.catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg];
+}
+
+/** Ends recording; the session stays until saved or discarded. */
+export function stopTeaching(os: LLMOS): { goal: string; calls: number; trace: Trace } {
+  const s = need(os);
+  s.stop?.();
+  s.stop = undefined;
+  return { goal: s.recorder.goal, calls: s.recorder.recorded.length, trace: s.recorder.toTrace(unitsOf(os), os.clock.wallNow()) };
+}
+
+export async function saveTeaching(os: LLMOS): Promise<TraceRecord> {
+  const { goal, calls, trace } = stopTeaching(os);
+  const rec = await os.traces.save(trace, `Taught by demonstration for "${goal}" (${calls} call${calls === 1 ? '' : 's'}).`);
+  os.matcher.upsert(rec);
+  sessions.delete(os);
+  return rec;
+}
+
+export function discardTeaching(os: LLMOS): { goal: string; calls: number } {
+  const s = need(os);
+  s.stop?.();
+  sessions.delete(os);
+  return { goal: s.recorder.goal, calls: s.recorder.recorded.length };
+}
