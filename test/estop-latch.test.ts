@@ -13,6 +13,8 @@ import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { FakeSysfs } from '../drivers/twins/fake-sysfs.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
+import { installProcessGuards } from '../runtime/process-guard.js';
+import { runControl } from '../scripts/cli.js';
 import { readSimLog, simRobot, tempDir } from './helpers.js';
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
@@ -94,6 +96,24 @@ estop: { driver: gpio, pin: 24, debounce_ms: 0 }
     await until(() => os.gate.estopEngaged, 5000, 'the button engages the e-stop');
     assert.throws(() => os.releaseEstop('test'), (e: unknown) => isLlmosError(e) && e.code === 'ERR_ESTOP_INPUT_ACTIVE' && /pin 24/.test(e.message));
     assert.equal(os.gate.estopEngaged, true, 'still engaged after the refused release');
+    // Every other source is refused the same way: stdin, MQTT, SIGUSR2.
+    assert.match(runControl(os, ':release'), /ERR_ESTOP_INPUT_ACTIVE/);
+    const { estop } = await import('../runtime/mqtt/handlers/estop.js');
+    const replies: unknown[] = [];
+    await assert.rejects(estop.handle({
+      os, payload: { id: 'rel-1', action: 'release', engagement: os.gate.estopStatus.engagement }, allowLlm: false,
+      goalAllowed: () => true, state: () => ({}), reply: (r) => replies.push(r), fail: (e) => replies.push(e),
+    }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_ESTOP_INPUT_ACTIVE');
+    assert.deepEqual(replies, [], 'no success reply over MQTT (the bridge answers with the error)');
+    const said: string[] = [];
+    const unguard = installProcessGuards(os, { log: (m) => said.push(m), exit: () => undefined });
+    try {
+      process.emit('SIGUSR2');
+    } finally {
+      unguard();
+    }
+    assert.match(said.join('\n'), /e-stop not released \(SIGUSR2\): ERR_ESTOP_INPUT_ACTIVE/);
+    assert.equal(os.gate.estopEngaged, true, 'still engaged after every refused release');
     await assert.rejects(os.gate.call(led, { source: 'api', runId: 'r1' }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_ESTOP_ENGAGED');
     assert.equal(fake.read(571 + 17), '0');
     fake.setInput(24 + 571, 0);

@@ -15,7 +15,7 @@ import { mosquittoPath, startMosquitto, type TestBroker } from '../local-broker.
 
 interface Line { t: number; actuator: string; channel?: string; value: unknown; source?: string }
 
-const N = 5;
+const N = Number(process.env['LLMOS_BENCH_FAULTS_N'] ?? 5);
 
 function lines(log: string): Line[] {
   if (!existsSync(log)) return [];
@@ -74,14 +74,20 @@ function stats(samples: number[], baseline?: number): Record<string, number> {
   return { n: s.length, p50, max, ...(baseline !== undefined ? { over_baseline_ms: p50 - baseline } : {}) };
 }
 
-/** One sample: start, wait until driving (speed > `speed`), fault, time to both wheels at rest. */
-async function sample(start: () => Promise<Runtime>, fault: (r: Runtime) => void | Promise<void>, speed = 0.3): Promise<number | undefined> {
+/** Samples that did not reach safe values (or never moved), with why: a failure, not a slow stop. */
+const failures: string[] = [];
+
+/**
+ * One sample: start, wait until driving at cruise speed (> `speed`; every stop then ramps from
+ * the same speed), fault, time to both wheels at rest.
+ */
+async function sample(start: () => Promise<Runtime>, fault: (r: Runtime) => void | Promise<void>, speed = 0.55): Promise<number | undefined> {
   const r = await start();
   try {
-    if (!(await until(() => wheels(r.log).maxSpeed > speed, 30000, 5))) return undefined;
+    if (!(await until(() => wheels(r.log).maxSpeed > speed, 30000, 5))) { failures.push(`never moved: ${r.out().slice(-300)}`); return undefined; }
     const at = Date.now();
     await fault(r);
-    if (!(await until(() => wheels(r.log).atRest, 30000))) return undefined;
+    if (!(await until(() => wheels(r.log).atRest, 30000))) { failures.push(`not at rest 30 s after the fault: ${JSON.stringify(wheels(r.log).writes.slice(-2))} ${r.out().slice(-300)}`); return undefined; }
     return Date.now() - at;
   } finally {
     await finish(r);
@@ -154,6 +160,7 @@ export async function faultsBench(): Promise<Record<string, unknown>> {
     result['silent_broker'] = { skipped: 'mosquitto is not installed' };
   }
   result['stall_during_motion'] = await stallBench();
+  result['failures'] = failures;
   result['unit'] = 'ms';
   result['note'] = 'fault -> both wheels at 0 in the sim log (polled every 2 ms); over_baseline_ms = p50 minus the e-stop ramp p50 (target: at most 50)';
   return result;
