@@ -124,3 +124,32 @@ test('a silent broker (Mosquitto frozen with SIGSTOP) stops motion within the lo
     await broker.stop();
   }
 });
+
+test('a crash during the stop writes the failsafe values at once and lets the stop go on (never "exiting now" halfway)', async () => {
+  const guard = packagePath('dist', 'runtime', 'process-guard.js');
+  const script = `
+    const { installProcessGuards } = await import(${JSON.stringify(guard)});
+    const said = (m) => process.stdout.write(m + '\\n');
+    let finish;
+    const os = {
+      shutdown: () => new Promise((r) => { finish = r; said('stopping'); }),
+      failsafeSync: (why) => { said('failsafe: ' + why); return 2; },
+      flushSync: () => undefined,
+      estop: async () => undefined, releaseEstop: () => false,
+    };
+    installProcessGuards(os, { log: said, exit: (code) => { said('exit ' + code); process.exit(code); } });
+    process.emit('SIGINT');
+    setImmediate(() => { setImmediate(() => { finish(); }); throw new Error('second fault'); });
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  const lines = out.trim().split('\n');
+  const failsafe = lines.findIndex((l) => l.startsWith('failsafe: crash during the stop'));
+  assert.ok(failsafe > 0, out);
+  assert.ok(lines.findIndex((l) => /crash during the stop: 2 failsafe writes done; the stop goes on/.test(l)) > failsafe, out);
+  assert.equal(lines.at(-1), 'exit 130', 'the orderly stop finished and exited with the first reason');
+  assert.doesNotMatch(out, /exiting now/);
+  assert.equal(code, 130);
+});
