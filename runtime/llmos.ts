@@ -258,6 +258,10 @@ export class LLMOS {
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
       misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
+    // Nothing moves before the watchdog process watches: a runtime killed during its first motion
+    // must find the watchdog there (on a slow board its start takes seconds). A watchdog that
+    // cannot start was logged above; the runtime still runs, as before.
+    await this.watchdogReady?.catch(() => undefined);
     this.booted = true;
     return this;
   }

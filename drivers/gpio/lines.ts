@@ -69,7 +69,9 @@ export class OnoffBackend implements GpioLineBackend {
   open(gpio: number, options: LineOptions): GpioLine {
     // Loaded on first use: a simulated board never pays for onoff and its epoll addon.
     this.mod ??= createRequire(import.meta.url)('onoff') as OnoffModule;
-    const g = new this.mod.Gpio(gpio, directionFor(options), options.edge ? 'both' : 'none', options.activeLow ? { activeLow: true } : {});
+    // activeLow always as a boolean: onoff leaves active_low alone when the option is absent, and a
+    // line found exported with active_low=1 (a udev rule, a crashed run) would drive inverted.
+    const g = new this.mod.Gpio(gpio, directionFor(options), options.edge ? 'both' : 'none', { activeLow: options.activeLow === true });
     let released = false;
     return {
       gpio,
