@@ -74,7 +74,7 @@ export class ActuatorBank {
   private readonly motion = new Map<string, MotionState>();
   private latchReason: LlmosError | undefined;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
-  private aliveCheck: (() => void) | undefined;
+  private aliveCheck: ((motion: boolean) => void) | undefined;
   /** Writes handed to a driver and not yet returned (one entry each, even at the same instant). */
   private readonly inflightWrites = new Set<{ started: number }>();
 
@@ -116,7 +116,7 @@ export class ActuatorBank {
     this.latchReason = undefined;
   }
 
-  setAliveCheck(check: (() => void) | undefined): void {
+  setAliveCheck(check: ((motion: boolean) => void) | undefined): void {
     this.aliveCheck = check;
   }
 
@@ -472,7 +472,7 @@ export class ActuatorBank {
     // the outputs, and a late write would set a stopped wheel turning.
     if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
     if (!opts.safe && this.latchReason) throw this.latchReason;
-    if (!opts.safe) this.aliveCheck?.();
+    if (!opts.safe) this.aliveCheck?.(isMotion(spec));
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
       const [lo, hi] = spec.range;

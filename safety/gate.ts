@@ -371,7 +371,7 @@ export class SafetyGate {
       onLost: (reason) => { void this.engageEstop(reason, 'watchdog').catch(() => undefined); },
     });
     this.watchdog = wd;
-    this.bank.setAliveCheck(() => wd.assertAlive());
+    this.bank.setAliveCheck((motion) => wd.assertAlive(motion));
     return wd.start();
   }
 

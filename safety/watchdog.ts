@@ -149,10 +149,11 @@ export class SafetyWatchdog {
   }
 
   /**
-   * Before every motion write: throws (and trips) when the event loop was away longer than the
-   * stall window while something moved, and refuses while no watchdog process watches.
+   * Before every actuator write: throws (and trips) when the event loop was away longer than the
+   * stall window while something moved, and refuses while no watchdog process watches. A
+   * `motion` write (drive base, motor) may start a motion: silence counts from then on.
    */
-  assertAlive(): void {
+  assertAlive(motion = true): void {
     if (this.tripped) throw new LlmosError('ERR_SAFETY_WATCHDOG', 'the safety watchdog tripped; release the e-stop to move again');
     if (!this.watching) throw new LlmosError('ERR_SAFETY_WATCHDOG', 'no safety watchdog process watches the outputs now; nothing moves until one does');
     const now = performance.now();
@@ -161,7 +162,7 @@ export class SafetyWatchdog {
       this.trip(`event loop stalled for ${Math.round(away)} ms`);
       throw new LlmosError('ERR_SAFETY_WATCHDOG', `the event loop stalled for ${Math.round(away)} ms; actuators were brought to safe values`);
     }
-    if (!this.lastActive) {
+    if (motion && !this.lastActive) {
       // This write may start a motion: from now on silence counts, here and in the watchdog process.
       this.lastActive = true;
       this.lastBeat = now;
