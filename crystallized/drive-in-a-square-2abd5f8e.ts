@@ -6,6 +6,7 @@ import type { ToolApi } from '../runtime/crystallized-api.js';
 
 export const signature = '2abd5f8ea8a9d856';
 export const traceHash = 'cc5f57aa91e48ecb';
+export const generator = 'llmos-codegen/2';
 
 export async function driveInASquare(tools: ToolApi): Promise<void> {
   await tools.call('drive', { distance_m: 0.5 });

@@ -20,6 +20,8 @@ export interface FirmataLike {
   MODES: Record<string, number>;
   isReady: boolean;
   pinMode(pin: number, mode: number): unknown;
+  /** On an INPUT pin, 1 turns the pull-up on (StandardFirmata before 2.5 has no PULLUP mode). */
+  digitalWrite(pin: number, value: number): unknown;
   /** Firmata digital reporting: the callback gets the pin's level on every change. */
   digitalRead(pin: number, callback: (value: number) => void): unknown;
 }

@@ -6,6 +6,7 @@
 import { LlmosError } from '../lib/errors.js';
 import type { ActuatorSpec, ChannelSpec, SensorSpec } from './types.js';
 import type { FirmataLike } from './j5-firmata-io.js';
+import { servoRangeProblem } from './j5-servo.js';
 
 const MODE = { INPUT: 0, OUTPUT: 1, ANALOG: 2, PWM: 3, SERVO: 4 } as const;
 const MODE_NAMES = ['INPUT', 'OUTPUT', 'ANALOG', 'PWM', 'SERVO'];
@@ -22,6 +23,8 @@ export function actuatorPinProblems(io: FirmataLike, spec: ActuatorSpec): string
     const need = spec.type === 'servo' ? MODE.SERVO : spec.type === 'digital_out' ? MODE.OUTPUT : MODE.PWM;
     const p = checkPin(io, ch.pin, need);
     if (p) out.push(`${label}: ${p}`);
+    const range = spec.type === 'servo' ? servoRangeProblem(ch.pwm_range) : undefined;
+    if (range) out.push(`${label}: ${range}`);
     if (spec.type === 'motor' || spec.type === 'differential_drive') {
       if (ch.dir_pin === undefined && spec.range[0] < 0) out.push(`${label}: dir_pin is required to run backwards (range ${spec.range[0]}..${spec.range[1]})`);
       for (const k of ['dir_pin', 'cdir_pin'] as const) {
@@ -76,4 +79,15 @@ export function describePins(a: ActuatorSpec): string {
     .filter(Boolean).join(' ');
   if (a.type === 'differential_drive') return `left ${one(a.left ?? {})}, right ${one(a.right ?? {})}`;
   return `${one(a.channel)}${a.channel.pwm_range ? ` (${a.channel.pwm_range[0]}-${a.channel.pwm_range[1]} µs)` : ''}`;
+}
+
+/**
+ * How to make a pin a digital input, with the pull-up for an active-low button. StandardFirmata
+ * before 2.5 has no PULLUP mode: there HIGH written to an INPUT turns the pull-up on (`writeHigh`).
+ */
+export function inputMode(io: FirmataLike, pin: number, pullUp: boolean): { mode: number | undefined; writeHigh: boolean } {
+  const native = io.MODES['PULLUP'];
+  const hasPullUp = native !== undefined && io.pins[pin]?.supportedModes.includes(native) === true;
+  if (pullUp && hasPullUp) return { mode: native, writeHigh: false };
+  return { mode: io.MODES['INPUT'], writeHigh: pullUp };
 }

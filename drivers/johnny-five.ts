@@ -11,7 +11,7 @@
  * Board options (board profile `drivers:` entry):
  *   { type: johnny-five, port: /dev/ttyACM0, io: firmata | mock, baud_rate: 57600, timeout_ms: 10000 }
  */
-import type { Board, Led, Motor, Sensor, Servo } from 'johnny-five';
+import type { Board, Led, Motor, Sensor } from 'johnny-five';
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { pressFilter } from './debounce.js';
@@ -21,7 +21,8 @@ import type {
 } from './types.js';
 import { MockFirmataIo } from './twins/j5-mock-io.js';
 import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
-import { actuatorPinProblems, channelOf, describePins, sensorPinProblem } from './j5-pins.js';
+import { actuatorPinProblems, channelOf, describePins, inputMode, sensorPinProblem } from './j5-pins.js';
+import { FirmataServo, type ServoIo } from './j5-servo.js';
 
 export type { SerialPortClass } from './j5-firmata-io.js';
 
@@ -46,9 +47,7 @@ export interface JohnnyFiveContext {
   SerialPort?: SerialPortClass;
 }
 
-
-type Component = { kind: 'led'; led: Led; pwm: boolean } | { kind: 'servo'; servo: Servo } | { kind: 'motor'; motor: Motor; invert: boolean };
-
+type Component = { kind: 'led'; led: Led; pwm: boolean } | { kind: 'servo'; servo: FirmataServo } | { kind: 'motor'; motor: Motor; invert: boolean };
 
 export function parseOptions(spec: DriverInstanceSpec): JohnnyFiveOptions {
   const o = spec.options;
@@ -129,11 +128,12 @@ export class JohnnyFiveDriver implements Driver {
     if (!io || !this.board || this.lost) throw new LlmosError('ERR_DRIVER_DISCONNECTED', `${this.where}: cannot watch pin ${String(spec.pin)}: the board is not connected`);
     const pin = Number(spec.pin);
     // An active-low button pulls to ground: the board's pull-up keeps the pin from floating.
-    const mode = spec.active_low ? io.MODES['PULLUP'] : io.MODES['INPUT'];
+    const { mode, writeHigh } = inputMode(io, pin, spec.active_low === true);
     if (!Number.isInteger(pin) || mode === undefined || !io.pins[pin]?.supportedModes.includes(mode)) {
       throw new LlmosError('ERR_BOARD_PROFILE', `${this.where}: pin ${String(spec.pin)} cannot be a digital input${spec.active_low ? ' with pull-up' : ''}`);
     }
     io.pinMode(pin, mode);
+    if (writeHigh) io.digitalWrite(pin, 1);
     const filter = pressFilter(onChange, spec.debounce_ms ?? 20);
     const watcher = { onLost: onLost ?? (() => undefined) };
     this.inputWatchers.add(watcher);
@@ -268,7 +268,8 @@ export class JohnnyFiveDriver implements Driver {
         c = { kind: 'led', led: new five.Led({ board, id: key, pin: ch.pin as number }), pwm: spec.type === 'pwm' };
         break;
       case 'servo':
-        c = { kind: 'servo', servo: new five.Servo({ board, id: key, pin: ch.pin as number, ...(ch.pwm_range ? { pwmRange: ch.pwm_range } : {}), ...(ch.invert ? { invert: true } : {}) }) };
+        // Degrees, with the pulse range set on the board: see j5-servo.ts for why not µs.
+        c = { kind: 'servo', servo: new FirmataServo(this.io as unknown as ServoIo, ch.pin as number, ch.pwm_range, ch.invert === true) };
         break;
       case 'motor':
       case 'differential_drive': {
@@ -372,7 +373,6 @@ export class JohnnyFiveDriver implements Driver {
     this.closed = true;
     for (const s of this.sensors.values()) s.disable(); // stops johnny-five's sampling interval
     for (const c of this.components.values()) {
-      if (c.kind === 'servo') c.servo.stop();
       if (c.kind === 'led') c.led.stop();
     }
     this.sensors.clear();

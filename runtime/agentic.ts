@@ -12,6 +12,7 @@ import type { RuntimeConfig } from './config.js';
 import type { Decision } from './dispatcher.js';
 import { runLearner, runMixed, splitWithModel, type AgenticContext, type AgenticOutcome } from './executors/agentic.js';
 import { traceFromRun } from './learn.js';
+import { checkLearnedRun, isProvisional, withPromotion } from './learn-checks.js';
 import type { Logger } from './logger.js';
 import type { Matcher } from './matcher/matcher.js';
 import { instantiate, type UnitLookup } from './matcher/params.js';
@@ -35,6 +36,8 @@ export interface AgenticDeps {
   internalState: () => string | undefined;
   allowsSuggestions: () => boolean;
   onSuggestion: (goal: string, text: string) => void;
+  /** A successful run failed a learning check and was not saved (learn-checks.ts). */
+  onLearnRejected?: (goal: string, reason: string) => void;
   llm?: LlmAdapter;
 }
 
@@ -49,6 +52,8 @@ export interface AgenticResult {
   ok: boolean;
   steps: StepResult[];
   learned?: string;
+  /** Why a successful run was not saved as a trace. */
+  learn_rejected?: string;
   error?: LlmosError;
 }
 
@@ -96,6 +101,10 @@ export class AgenticFollower {
     if (!cand) throw new LlmosError('ERR_INTERNAL', 'MIXED decision without a nearest trace');
     const plan = instantiate(cand.trace, cand.model.slots, cand.params);
     const out = await runMixed(this.context(run), decision.goal, { goal: cand.trace.goal_text, plan });
+    // A provisional trace (learning.promote_after) counts the uses the model confirmed.
+    if (isProvisional(cand.trace) && out.ok && !run.signal.aborted) {
+      await this.deps.store.recordRun(cand.trace.goal_signature, true, this.deps.clock.wallNow()).catch((e: unknown) => this.deps.log.warn(`could not count the run of "${cand.trace.goal_text}": ${(e as Error).message}`));
+    }
     return this.finish(decision.goal, out, 'MIXED', run, cand.trace.goal_signature);
   }
 
@@ -147,11 +156,27 @@ export class AgenticFollower {
     const result: AgenticResult = { ok: out.ok, steps: out.steps, ...(out.error ? { error: out.error } : {}) };
     // Aborted (an e-stop, a signal) at any point, even after the model's last call: never learned.
     if (!out.ok || !out.clean || out.performed.length === 0 || run.signal.aborted) return result;
-    if (!(await this.learningAllowed(goal, out.performed, run))) return result;
+    // The learning checks come first: an operator is never asked to confirm a run that will not be saved.
+    let verdict: ReturnType<typeof checkLearnedRun>;
     try {
-      const trace = traceFromRun(goal, out.performed, this.deps.unitsFor, {
+      const draft = traceFromRun(goal, out.performed, this.deps.unitsFor, {
         model: this.llm().model, mode, llmCalls: run.budget.calls, at: this.deps.clock.wallNow(), ...(from ? { from } : {}),
       });
+      verdict = checkLearnedRun(goal, out.performed, out.steps, draft, { profile: this.deps.gate.profile, catalog: this.deps.gate.catalog, config: this.deps.config.learning });
+    } catch (e) {
+      this.deps.log.warn(`could not make a trace of "${goal}": ${(e as Error).message}`);
+      return result;
+    }
+    if (!verdict.ok) {
+      this.deps.log.warn(`ERR_LEARN_REJECTED: not learning "${goal}": ${verdict.reason}`, { code: 'ERR_LEARN_REJECTED' });
+      this.deps.onLearnRejected?.(goal, verdict.reason);
+      result.learn_rejected = verdict.reason;
+      return result;
+    }
+    if (!(await this.learningAllowed(goal, out.performed, run))) return result;
+    try {
+      for (const note of verdict.notes) this.deps.log.info(`learning "${goal}": ${note}`);
+      const trace = withPromotion(verdict.trace, this.deps.config.learning.promote_after);
       const rec = await this.deps.store.save(trace, `Learned by ${mode} from goal "${goal}" (${this.llm().model}).`);
       this.deps.matcher.upsert(rec);
       result.learned = rec.trace.goal_signature;

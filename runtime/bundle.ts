@@ -20,6 +20,7 @@ import { readTar, writeTar } from '../lib/tar.js';
 import { assertValid } from '../lib/validate.js';
 import { parseYaml } from '../lib/yaml-file.js';
 import { checkCrystallizedSource } from './crystallize/registry.js';
+import { trustPolicy } from './crystallize/trust.js';
 import { parseTraceDocument, TraceStore } from './trace-store.js';
 import { findTrace, sameTrace } from './trace-import.js';
 import type { TraceRecord } from './trace-types.js';
@@ -92,6 +93,8 @@ export interface ExportOptions {
   only?: readonly string[];
   now?: Date;
   progress?: Progress;
+  /** sha256 of hand-written crystallized files this board's operator trusts (config). */
+  trustedSha256?: readonly string[];
 }
 
 /** Collects valid traces (and the crystallized functions of those traces) into a bundle. */
@@ -138,7 +141,9 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
     const sig = SIG_RE.exec(data.toString('utf8'))?.[1];
     if (!sig || !wanted.has(sig)) continue;
     try {
-      checkCrystallizedSource(data.toString('utf8'), file, sig);
+      // Only what this board would load: generated for its trace, or pinned here.
+      const traceOf = (x: string): TraceRecord['trace'] | undefined => chosen.find((r) => r.trace.goal_signature === x)?.trace;
+      checkCrystallizedSource(data.toString('utf8'), file, sig, trustPolicy(o.trustedSha256, traceOf));
     } catch (e) {
       skipped.push({ file, reason: toLlmosError(e).message });
       continue;
@@ -248,7 +253,7 @@ function parseJson(text: string, where: string): unknown {
 }
 
 /** Checks a bundle's manifest, checksums, traces and crystallized code; returns the parsed traces. */
-export async function verifyBundle(bundle: Bundle, where: string, progress?: Progress): Promise<Map<string, TraceRecord>> {
+export async function verifyBundle(bundle: Bundle, where: string, progress?: Progress, trustedSha256?: readonly string[]): Promise<Map<string, TraceRecord>> {
   assertValid('bundle', bundle.manifest, `${where}: manifest`, 'ERR_BUNDLE_INVALID');
   const m = bundle.manifest;
   const listed = new Set<string>();
@@ -264,6 +269,7 @@ export async function verifyBundle(bundle: Bundle, where: string, progress?: Pro
   if (totalChecksum(m.files) !== m.checksum) throw new LlmosError('ERR_BUNDLE_CHECKSUM', `${where}: the manifest checksum does not match its file list`);
   const traces = new Map<string, TraceRecord>();
   const sigs = new Map<string, string>();
+  const bySig = new Map<string, TraceRecord>();
   const total = m.files.length;
   let done = 0;
   for (const f of m.files.filter((x) => x.kind === 'trace')) {
@@ -272,13 +278,16 @@ export async function verifyBundle(bundle: Bundle, where: string, progress?: Pro
     const dup = sigs.get(rec.trace.goal_signature);
     if (dup) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${f.path} has the same goal as ${dup}`);
     sigs.set(rec.trace.goal_signature, f.path);
+    bySig.set(rec.trace.goal_signature, rec);
     traces.set(f.path, rec);
   }
   for (const f of m.files.filter((x) => x.kind === 'crystallized')) {
     progress?.(++done, total, f.path);
     let text: string;
     try { text = utf8.decode(bundle.contents.get(f.path) as Buffer); } catch { throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${where}:${f.path}: not UTF-8 text`); }
-    const { signature } = checkCrystallizedSource(text, `${where}:${f.path}`);
+    // What the loader would decide, nothing imported: generated for its trace in this bundle, or
+    // pinned by this board's operator (a bundle cannot vouch for its own code).
+    const { signature } = checkCrystallizedSource(text, `${where}:${f.path}`, undefined, trustPolicy(trustedSha256, (sig) => bySig.get(sig)?.trace));
     if (!sigs.has(signature)) throw new LlmosError('ERR_BUNDLE_INVALID', `${where}: ${f.path} was crystallized from trace ${signature}, which is not in the bundle`);
   }
   return traces;
@@ -290,6 +299,8 @@ export interface ImportOptions {
   /** Replace different existing files instead of refusing. */
   force?: boolean;
   dryRun?: boolean;
+  /** sha256 of hand-written crystallized files this board's operator trusts (config). */
+  trustedSha256?: readonly string[];
   progress?: Progress;
   /** Progress of the writes (after every check passed). */
   writeProgress?: Progress;
@@ -309,7 +320,7 @@ export interface ImportResult {
 /** Verifies a bundle, plans against the target directories, then writes (unless dryRun). */
 export async function importBundle(path: string, o: ImportOptions): Promise<ImportResult> {
   const bundle = readBundle(path);
-  const traces = await verifyBundle(bundle, path, o.progress);
+  const traces = await verifyBundle(bundle, path, o.progress, o.trustedSha256);
   const store = new TraceStore({ dir: o.traces });
   store.load();
   const actions: ImportAction[] = [];

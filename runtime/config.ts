@@ -9,6 +9,7 @@ import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
 import { readYamlFile } from '../lib/yaml-file.js';
 import type { HookRule } from '../safety/hooks.js';
+import { DEFAULT_LEARNING, type LearningConfig } from './learn-checks.js';
 
 export type Preset = 'development' | 'production';
 
@@ -21,6 +22,7 @@ export interface ConfigInput {
   budget?: Partial<BudgetConfig>;
   modes?: Partial<ModesConfig>;
   crystallization?: Partial<CrystallizationConfig>;
+  learning?: Partial<LearningConfig>;
   sentience?: Partial<SentienceConfig>;
   tools?: { disabled?: string[]; facts?: boolean; system?: Partial<SystemConfig> };
   safety?: Partial<Omit<SafetyConfig, 'watchdog' | 'broker_loss'>> & { watchdog?: Partial<SafetyConfig['watchdog']>; broker_loss?: Partial<SafetyConfig['broker_loss']> };
@@ -49,7 +51,11 @@ export interface BudgetConfig {
   tokens_per_hour: number;
 }
 export interface ModesConfig { follower_threshold: number; mixed_threshold: number; embeddings: boolean; embedding_threshold: number }
-export interface CrystallizationConfig { auto: boolean; min_usage: number; min_success: number }
+export interface CrystallizationConfig {
+  auto: boolean; min_usage: number; min_success: number;
+  /** sha256 of hand-written crystallized files the operator trusts (`llmos crystallize --trust FILE`). */
+  trusted_sha256?: string[];
+}
 export interface SentienceVars { safety: number; curiosity: number; energy: number; confidence: number }
 export interface SentienceConfig {
   enabled: boolean;
@@ -111,6 +117,8 @@ export interface RuntimeConfig {
   budget: BudgetConfig;
   modes: ModesConfig;
   crystallization: CrystallizationConfig;
+  /** Checks on a model's run before it is saved as a trace (runtime/learn-checks.ts). */
+  learning: LearningConfig;
   sentience: SentienceConfig;
   tools: { disabled: string[]; facts: boolean; system: SystemConfig };
   safety: SafetyConfig;
@@ -126,6 +134,7 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<Lo
   board: 'sim',
   modes: { follower_threshold: 0.92, mixed_threshold: 0.75 },
   crystallization: { min_usage: 5, min_success: 0.95 },
+  learning: { ...DEFAULT_LEARNING },
   sentience: {
     enabled: true,
     half_life_ms: 10 * 60 * 1000,

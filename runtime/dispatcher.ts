@@ -6,11 +6,17 @@
  *   MIXED         mixed..follower threshold (LLM adapts the nearest trace)     [LLM only]
  *   LEARNER       nothing fits (full LLM tool loop)                            [LLM only]
  *   REFUSED       deterministic mode and nothing qualifies: names the nearest traces
+ *   STOP / ESTOP  a built-in stop word ("stop", "halt", "e-stop"): never a trace
+ * Only imperatives replay: questions, statements and conditional goals are refused with
+ * ERR_NOT_A_COMMAND (runtime/matcher/intent.ts). A multi-step goal is split first; the whole goal
+ * wins over its parts only when it is exactly a trace's goal.
  */
 import { LlmosError } from '../lib/errors.js';
 import type { ToolCall } from '../safety/gate.js';
 import type { Candidate, Matcher } from './matcher/matcher.js';
+import { classifyGoal } from './matcher/intent.js';
 import { instantiate } from './matcher/params.js';
+import { splitParts } from './matcher/split.js';
 import type { Mode, NearestTrace } from './result.js';
 import type { Trace } from './trace-types.js';
 
@@ -26,6 +32,8 @@ export interface Decision {
   parts?: Decision[];
   nearest: NearestTrace[];
   reason?: string;
+  /** The goal as read after typo corrections ("did you mean ..."). */
+  didYouMean?: string;
   error?: LlmosError;
 }
 
@@ -43,6 +51,8 @@ export interface DispatcherConfig {
   mixedThreshold: number;
   /** True when a current crystallized function exists for this trace. */
   hasCrystallized?: (trace: Trace) => boolean;
+  /** A newly learned trace still on probation (runs MIXED, never replayed blind). */
+  provisional?: (trace: Trace) => boolean;
   /**
    * Why these calls cannot run on this board (a tool or actuator it does not have), or
    * undefined. Checked before anything runs: a trace learned on another board must not move its
@@ -51,12 +61,9 @@ export interface DispatcherConfig {
   misfit?: (calls: readonly ToolCall[]) => string | undefined;
 }
 
-const SPLIT_RE = /\s*(?:;|,?\s+and\s+then\s+|,?\s+then\s+|,\s*then\s*|,?\s+after\s+that,?\s+|,?\s+afterwards,?\s+|,?\s+followed\s+by\s+|\.\s+then\s+|\.\s+(?=[A-Za-z]))\s*/i;
-
-/** "open the gripper, then raise the arm; beep" -> three parts. */
+/** "open the gripper, then raise the arm; beep" -> three parts ("X and Y" when both are commands). */
 export function splitGoal(goal: string): string[] {
-  const parts = goal.split(SPLIT_RE).map((p) => p.trim().replace(/^(?:first|firstly|then|and|finally|lastly|next)[,\s]+/i, '').replace(/[.;,]+$/, '').trim());
-  return parts.filter((p) => p.length > 0);
+  return splitParts(goal);
 }
 
 export function nearestOf(candidates: readonly Candidate[], limit = 3): NearestTrace[] {
@@ -80,34 +87,47 @@ export class Dispatcher {
     if (trimmed === '') {
       return { goal, mode: 'REFUSED', score: 0, params: {}, nearest: [], error: new LlmosError('ERR_NO_MATCH', 'the goal is empty') };
     }
-    const whole = this.decideOne(trimmed, options);
-    if (whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED' || options.split === false) return whole;
-    const pieces = splitGoal(trimmed);
-    if (pieces.length > 1) {
-      const parts = pieces.map((p) => this.decideOne(p, options));
-      const deterministic = parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED');
-      const servable = deterministic || (options.allowLlm && parts.every((p) => p.mode !== 'REFUSED'));
-      if (servable) {
-        return { goal: trimmed, mode: 'ORCHESTRATOR', score: Math.min(...parts.map((p) => p.score)), params: {}, parts, nearest: [] };
-      }
-      if (!options.allowLlm) {
-        const failing = parts.filter((p) => p.mode !== 'FOLLOWER' && p.mode !== 'CRYSTALLIZED');
-        return {
-          ...whole,
-          mode: 'REFUSED',
-          error: new LlmosError('ERR_NO_MATCH', `no learned trace fits ${failing.map((p) => `"${p.goal}"`).join(', ')} (part${failing.length > 1 ? 's' : ''} of a multi-step goal)${failing[0]?.nearest.length ? `; nearest for "${failing[0].goal}": ${describeNearest(failing[0].nearest)}` : ''}`),
-          parts,
-        };
-      }
+    const intent = classifyGoal(trimmed);
+    if (intent.kind === 'stop') {
+      return { goal: trimmed, mode: intent.estop ? 'ESTOP' : 'STOP', score: 0, params: {}, nearest: [], reason: intent.estop ? 'built-in e-stop words: engage the latched e-stop' : 'built-in stop word: stop all motion' };
     }
-    return whole;
+    if (intent.kind === 'not_command') return this.notACommand(trimmed, intent.what, intent.why, options);
+    const pieces = options.split === false ? [trimmed] : splitGoal(trimmed);
+    // "drive forward 1 meter then stop": every replay ends at rest, so a closing stop adds nothing.
+    let closingStop = false;
+    while (pieces.length > 1 && stopKind(pieces[pieces.length - 1] as string) === 'STOP') { pieces.pop(); closingStop = true; }
+    if (pieces.length <= 1) return closingStop ? { ...this.decideOne(pieces[0] as string, options), goal: trimmed } : this.decideOne(trimmed, options);
+    // Split first: the whole goal wins only when it is exactly a trace's goal.
+    const whole = this.decideOne(trimmed, options);
+    if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED') && whole.candidate?.exact) return whole;
+    const parts = pieces.map((p) => this.decide(p, { ...options, split: false }));
+    const deterministic = parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED');
+    const servable = deterministic || (options.allowLlm && parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED' || p.mode === 'MIXED' || p.mode === 'LEARNER'));
+    if (servable) {
+      return { goal: trimmed, mode: 'ORCHESTRATOR', score: Math.min(...parts.map((p) => p.score)), params: {}, parts, nearest: [] };
+    }
+    const failing = parts.filter((p) => p.mode !== 'FOLLOWER' && p.mode !== 'CRYSTALLIZED' && p.mode !== 'MIXED' && p.mode !== 'LEARNER');
+    const notCommand = failing.find((p) => p.error?.code === 'ERR_NOT_A_COMMAND');
+    const stop = failing.find((p) => p.mode === 'STOP' || p.mode === 'ESTOP');
+    const error = notCommand?.error ? new LlmosError('ERR_NOT_A_COMMAND', `part "${notCommand.goal}" of a multi-step goal: ${notCommand.error.message}`)
+      : stop ? new LlmosError('ERR_NOT_A_COMMAND', `"${stop.goal}" is a stop word: say it alone to stop motion at once, not as a step of a goal`)
+        : new LlmosError('ERR_NO_MATCH', `no learned trace fits ${failing.map((p) => `"${p.goal}"`).join(', ')} (part${failing.length > 1 ? 's' : ''} of a multi-step goal)${failing[0]?.nearest.length ? `; nearest for "${failing[0].goal}": ${describeNearest(failing[0].nearest)}` : ''}`);
+    return { goal: trimmed, mode: 'REFUSED', score: whole.score, params: {}, nearest: failing[0]?.nearest ?? whole.nearest, parts, error };
+  }
+
+  /** Questions, statements and conditional goals: refused, or handed to the model (it may answer a question). */
+  private notACommand(goal: string, what: string, why: string, options: DispatchOptions): Decision {
+    const reason = `"${goal}" is not a command (${what}): ${why}`;
+    if (options.allowLlm && !options.learnedOnly && (what === 'question' || what === 'information request')) return { goal, mode: 'LEARNER', score: 0, params: {}, nearest: [], reason };
+    return { goal, mode: 'REFUSED', score: 0, params: {}, nearest: [], reason, error: new LlmosError('ERR_NOT_A_COMMAND', reason) };
   }
 
   private decideOne(goal: string, options: DispatchOptions): Decision {
-    const { candidates } = this.matcher.match(goal, 5);
+    const { candidates, goal: analysis } = this.matcher.match(goal, 5);
     const best = candidates[0];
     const nearest = nearestOf(candidates);
-    const base = { goal, score: best?.score ?? 0, params: best?.params ?? {}, nearest };
+    const didYouMean = analysis.corrections ? corrected(goal, analysis.corrections) : undefined;
+    const base = { goal, score: best?.score ?? 0, params: best?.params ?? {}, nearest, ...(didYouMean ? { didYouMean, reason: `did you mean "${didYouMean}"?` } : {}) };
     if (best && best.score > this.config.followerThreshold && best.reasons.length === 0) {
       const calls = instantiate(best.trace, best.model.slots, best.params);
       const misfit = this.config.misfit?.(calls);
@@ -119,6 +139,12 @@ export class Dispatcher {
       }
       const rival = this.ambiguousWith(best, calls, candidates);
       if (!rival) {
+        if (this.config.provisional?.(best.trace)) {
+          // learning.promote_after: a new trace is confirmed by the model for its first uses.
+          const reason = `trace "${best.trace.goal_text}" is new: the model confirms its plan for its first uses (learning.promote_after)`;
+          if (options.allowLlm && !options.learnedOnly) return { ...base, mode: 'MIXED', candidate: best, reason };
+          return { ...base, mode: 'REFUSED', candidate: best, reason, error: new LlmosError('ERR_NO_MATCH', `${reason}; run it with run-agentic-follower`) };
+        }
         const mode: Mode = this.config.hasCrystallized?.(best.trace) ? 'CRYSTALLIZED' : 'FOLLOWER';
         return { ...base, mode, candidate: best, calls };
       }
@@ -132,9 +158,10 @@ export class Dispatcher {
       if (best && best.score >= this.config.mixedThreshold) return { ...base, mode: 'MIXED', candidate: best };
       return { ...base, mode: 'LEARNER' };
     }
+    const read = didYouMean ? ` (read as "${didYouMean}")` : '';
     const message = best
-      ? `no learned trace fits "${goal}" well enough to replay without an LLM; nearest: ${describeNearest(nearest)}`
-      : `no learned trace fits "${goal}"; there are no traces with anything in common`;
+      ? `no learned trace fits "${goal}"${read} well enough to replay without an LLM; nearest: ${describeNearest(nearest)}`
+      : `no learned trace fits "${goal}"${read}; there are no traces with anything in common`;
     return { ...base, mode: 'REFUSED', ...(best ? { candidate: best } : {}), error: new LlmosError('ERR_NO_MATCH', message) };
   }
 
@@ -148,6 +175,18 @@ export class Dispatcher {
     }
     return undefined;
   }
+}
+
+function stopKind(goal: string): 'STOP' | 'ESTOP' | undefined {
+  const intent = classifyGoal(goal);
+  return intent.kind === 'stop' ? (intent.estop ? 'ESTOP' : 'STOP') : undefined;
+}
+
+/** The goal with its typos replaced: "opne the gripper" -> "open the gripper". */
+function corrected(goal: string, corrections: ReadonlyArray<{ from: string; to: string }>): string {
+  let out = goal.toLowerCase();
+  for (const c of corrections) out = out.replace(new RegExp(`\\b${c.from}\\b`), c.to);
+  return out;
 }
 
 function describeNearest(nearest: readonly NearestTrace[]): string {

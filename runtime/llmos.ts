@@ -25,6 +25,8 @@ import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
+import { trustPolicy } from './crystallize/trust.js';
+import { isProvisional } from './learn-checks.js';
 import { traceHash } from './crystallize/codegen.js';
 import { runCrystallized } from './executors/crystallized.js';
 import { AgenticFollower } from './agentic.js';
@@ -41,6 +43,7 @@ import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
+import { runStopWord, stopWordOf } from './stop-words.js';
 
 /** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
 const SHUTDOWN_STEP_MS = 1000;
@@ -99,6 +102,8 @@ export interface LlmosEvents {
   run_finished: { run: string; result: ExecutionResult };
   /** AUTO_CREATIVE: the agentic follower proposes an improvement. */
   suggestion: { goal: string; text: string };
+  /** A successful model run failed a learning check and was not saved as a trace. */
+  learn_rejected: { goal: string; reason: string; code: 'ERR_LEARN_REJECTED' };
 }
 
 let runSeq = 0;
@@ -247,15 +252,19 @@ export class LLMOS {
       void this._effects.start().catch(() => undefined);
     }
     // Crystallized functions: only their signatures are read now; code loads on first use.
-    const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, log: (m) => this.log.warn(m) });
+    const registry = new CrystallizedRegistry({
+      dir: cfg.paths.crystallized, log: (m) => this.log.warn(m),
+      trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace),
+    });
     for (const r of registry.scan()) if (!r.ok && r.error) this.log.warn(r.error);
     registry.watch();
     this._crystallized = registry;
-    this._crystallizer = new Crystallizer({ registry, store: this._store, matcher, config: cfg.crystallization, now: () => this.clock.wallNow() });
+    this._crystallizer = new Crystallizer({ registry, store: this._store, config: cfg.crystallization, now: () => this.clock.wallNow() });
     this._dispatcher = new Dispatcher(this._matcher, {
       followerThreshold: cfg.modes.follower_threshold,
       mixedThreshold: cfg.modes.mixed_threshold,
       hasCrystallized: (trace) => registry.has(trace.goal_signature, () => traceHash(trace)),
+      provisional: isProvisional,
       misfit: (calls) => misfitFor(this.catalog, this._profile?.name ?? 'this board', calls),
     });
     // Nothing moves before the watchdog process watches: a runtime killed during its first motion
@@ -290,6 +299,9 @@ export class LLMOS {
   async execute(goal: string, options: ExecuteOptions = {}): Promise<ExecutionResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
+    // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
+    const stop = stopWordOf(goal);
+    if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
@@ -434,6 +446,7 @@ export class LLMOS {
         internalState: () => sentience?.promptBlock(),
         allowsSuggestions: () => this.allowsSuggestions(),
         onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
+        onLearnRejected: (goal, reason) => this.events.emit('learn_rejected', { goal, reason, code: 'ERR_LEARN_REJECTED' }),
         ...(this.llm ? { llm: this.llm } : {}),
       });
     }
@@ -494,6 +507,7 @@ export class LLMOS {
       steps: [],
       duration_ms: round(this.clock.now() - started),
       ...(serving && cand ? { goal_text: cand.trace.goal_text } : {}),
+      ...(decision.didYouMean ? { did_you_mean: decision.didYouMean } : {}),
       ...(decision.mode === 'REFUSED' || decision.mode === 'MIXED' || decision.mode === 'LEARNER' ? { nearest: decision.nearest } : {}),
     };
   }

@@ -1,6 +1,7 @@
 /** What `LLMOS.execute()` returns and `run-follower --json` prints (DESIGN.md "CLI contract"). */
 
-export type Mode = 'CRYSTALLIZED' | 'FOLLOWER' | 'MIXED' | 'LEARNER' | 'ORCHESTRATOR' | 'REFUSED';
+/** STOP and ESTOP: a built-in stop word stopped motion or engaged the e-stop (never a trace). */
+export type Mode = 'CRYSTALLIZED' | 'FOLLOWER' | 'MIXED' | 'LEARNER' | 'ORCHESTRATOR' | 'REFUSED' | 'STOP' | 'ESTOP';
 
 export interface ErrorInfo {
   code: string;
@@ -46,6 +47,8 @@ export interface ExecutionResult {
   nearest?: NearestTrace[];
   /** Why the mode was chosen when it is not the matcher's score (e.g. recalled by embeddings). */
   reason?: string;
+  /** The goal as read after typo corrections ("did you mean ..."). */
+  did_you_mean?: string;
   /** A trace this run created or updated by learning. */
   learned?: string;
   sentience?: Record<string, unknown>;

@@ -14,6 +14,7 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
 import { parseYaml, stringifyYaml, yamlLib } from '../lib/yaml-file.js';
 import { goalSignature } from './matcher/analyze.js';
+import { assertTracePatterns } from './trace-patterns.js';
 import type { Trace, TraceCheck, TraceRecord, TraceStep } from './trace-types.js';
 
 /** Bump when the parsed shape changes, so old caches are ignored. */
@@ -131,6 +132,7 @@ export function parseTraceDocument(doc: unknown, file: string): { record: TraceR
   const issues = check('trace', body);
   if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `${file}: ${describeIssues(issues)}`, { issues });
   const t = body as Trace & { goal_signature?: string };
+  assertTracePatterns(t, file);
   const computed = goalSignature(t.goal_text);
   if (t.goal_signature && t.goal_signature !== computed) {
     warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: goal_signature ${t.goal_signature} does not match goal_text (expected ${computed}); using ${computed}` });

@@ -11,6 +11,7 @@ import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget,
 import { isMotion } from './board-profile.js';
 import { RELEASED, servoStop } from './servo-stop.js';
 import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
+import { checkRate, rampStep } from './rate-bound.js';
 
 type Side = 'left' | 'right';
 
@@ -246,9 +247,10 @@ export class ActuatorBank {
         // Steps are truncated to 4 decimals so logged values stay readable and never exceed the rate.
         let maxStep = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
         // Very slow rates: wait until a whole 0.0001 step is due.
-        if (maxStep <= EPS && state.lastWriteAt !== undefined) maxStep = Math.floor(rate * ((now - state.lastWriteAt) / 1000) * 1e4) / 1e4;
+        // One quantum at a time, so no write exceeds the rate bound (rate-bound.ts).
+        if (maxStep <= EPS && (state.lastWriteAt === undefined || rate * ((now - state.lastWriteAt) / 1000) >= 1e-4 - EPS)) maxStep = 1e-4;
         if (maxStep <= EPS) { done = false; continue; }
-        const next = Math.abs(goal - cur) <= maxStep ? goal : Number((cur + Math.sign(goal - cur) * maxStep).toFixed(4));
+        const next = Math.abs(goal - cur) <= maxStep ? goal : rampStep(cur, goal, maxStep);
         await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false, token: opts.token });
         if (Math.abs(goal - next) > EPS) done = false;
       }
@@ -463,7 +465,9 @@ export class ActuatorBank {
 
   /**
    * The last check before hardware: latch, declared range, maximum rate of change. Stops
-   * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed.
+   * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed. The rate
+   * bound holds for every write (rate-bound.ts): the first after boot is measured from the safe
+   * value the outputs were left at, and an idle pause does not earn a bigger jump.
    */
   private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean; token?: number }): Promise<void> {
     const { spec } = state;
@@ -480,15 +484,8 @@ export class ActuatorBank {
         throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is outside the declared range [${lo}, ${hi}]`);
       }
       value = Math.min(hi, Math.max(lo, value));
-      if (!opts.safe && spec.max_rate !== undefined && state.lastWriteAt !== undefined) {
-        const prev = numeric(state.value);
-        if (prev !== undefined) {
-          const dt = (this.clock.now() - state.lastWriteAt) / 1000;
-          const allowed = spec.max_rate * dt;
-          if (Math.abs(value - prev) > allowed + 1e-6) {
-            throw new LlmosError('ERR_SAFETY_RATE', `${state.key}: change ${prev} -> ${value} in ${(dt * 1000).toFixed(0)} ms exceeds max_rate ${spec.max_rate}/s`);
-          }
-        }
+      if (!opts.safe && spec.max_rate !== undefined) {
+        checkRate(state.key, spec.max_rate, numeric(state.value), value, state.lastWriteAt, this.clock.now(), this.options.rampTickMs);
       }
     }
     const before = state.commanded;

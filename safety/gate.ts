@@ -19,6 +19,8 @@ import {
   normalizeVerdict, ruleToHook, type CallSource, type HookInput, type HookRule, type PostToolUseHook, type PreToolUseHook,
 } from './hooks.js';
 import { CommandRateLimiter } from './interlocks.js';
+import { plainArgs } from './plain-args.js';
+import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
@@ -230,30 +232,36 @@ export class SafetyGate {
   }
 
   async call(call: ToolCall, ctx: CallContext): Promise<ToolResult> {
-    const args = call.args ?? {};
-    const def = this.catalog.get(call.name);
-    const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, call.name, args, decision, reason, code);
+    // Read once: the name and one plain copy of the arguments are all the rest of the call sees
+    // (schema, hooks, audit, handler), whatever getters or proxies the caller passed.
+    const name = String(call.name);
+    let args: Record<string, unknown> = {};
+    const def = this.catalog.get(name);
+    const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, name, args, decision, reason, code);
     try {
+      args = plainArgs(name, call.args);
       if (this.closed || (this.refusing !== undefined && def?.kind === 'actuation')) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
       if (!def) {
-        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(call.name) || handlers[call.name] !== undefined;
+        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(name) || Object.hasOwn(handlers, name);
         throw disabled
-          ? new LlmosError('ERR_TOOL_DISABLED', `${call.name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(call.name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
-          : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${call.name}"; available: ${[...this.catalog.keys()].join(', ')}`);
+          ? new LlmosError('ERR_TOOL_DISABLED', `${name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
+          : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${name}"; available: ${[...this.catalog.keys()].join(', ')}`);
       }
-      if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: arguments must be an object`);
-      const issues = check(`tool_${call.name}`, args);
-      if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${call.name}: ${describeIssues(issues)}`, { issues });
+      if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${name}: arguments must be an object`);
+      const issues = check(`tool_${name}`, args);
+      if (issues.length > 0) throw new LlmosError('ERR_TOOL_ARGS', `${name}: ${describeIssues(issues)}`, { issues });
+      // Hooks, audit and handler see the resolved call (the drive base filled in, ...).
+      args = resolveImplicit(def, args);
       if (ctx.source === 'llm') ctx.budget?.check();
       if (this.estopReason !== undefined && def.kind === 'actuation') {
-        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${call.name}`);
+        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${name}`);
       }
       const watchdog = this.bank.latched;
       if (watchdog && def.kind === 'actuation') throw watchdog;
       // Nothing moves before the watchdog process holds the outputs and watches.
       if (def.kind === 'actuation' && this.watchdog && !this.watchdog.watching) await this.watchdog.whenWatching(WATCHDOG_WAIT_MS);
 
-      const hookInput: HookInput = { tool: call.name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
+      const hookInput: HookInput = { tool: name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
       if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
       if (ctx.signal?.aborted) throw toLlmosError(ctx.signal.reason, 'ERR_ABORTED');
 
@@ -270,14 +278,14 @@ export class SafetyGate {
           adjust: (note) => adjusted.push(note),
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
-        value = await (handlers[call.name] as NonNullable<(typeof handlers)[string]>)(args, env);
+        value = await (handlers[name] as NonNullable<(typeof handlers)[string]>)(args, env);
       } finally {
         flight.done();
         this.inflight.delete(flight);
       }
       if (this.postHooks.length > 0) await this.runPostHooks({ ...hookInput, result: value });
       entry(adjusted.length > 0 ? 'clamp' : 'allow', adjusted.length > 0 ? adjusted.join('; ') : undefined);
-      return { tool: call.name, value, adjusted };
+      return { tool: name, value, adjusted };
     } catch (e) {
       const err = toLlmosError(e, 'ERR_DRIVER');
       entry('reject', err.message, err.code);

@@ -4,7 +4,8 @@
  * Each section lives in scripts/bench/ and is listed in SECTIONS; `npm run bench -- match` runs
  * only the named sections.
  */
-import { startupBench, matchBench, firstWriteBench, gateBench } from './bench/core.js';
+import { startupBench, firstWriteBench, gateBench } from './bench/core.js';
+import { matchBench } from './bench/match.js';
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';

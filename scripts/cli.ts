@@ -157,6 +157,7 @@ export function formatResult(r: ExecutionResult, json: boolean): string {
   const status = r.explain ? (r.ok ? 'would run' : 'refused') : r.ok ? 'ok' : 'FAILED';
   const head = `${r.mode.padEnd(12)} ${r.score.toFixed(2)}  ${JSON.stringify(r.goal)}`;
   const lines = [`${head}  ${status}`];
+  if (r.did_you_mean) lines.push(`  did you mean: ${JSON.stringify(r.did_you_mean)}`);
   if (r.goal_text && r.goal_text !== r.goal) lines.push(`  trace: ${JSON.stringify(r.goal_text)} (${r.trace})`);
   if (Object.keys(r.params).length) lines.push(`  params: ${Object.entries(r.params).map(([k, v]) => `${k}=${v}`).join(', ')}`);
   if (r.parts) for (const p of r.parts) lines.push(`  part: ${p.mode} ${p.score.toFixed(2)} ${JSON.stringify(p.goal)}${p.ok ? '' : ` (${p.error?.message ?? 'failed'})`}`);

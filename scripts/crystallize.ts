@@ -6,8 +6,15 @@
  *   node dist/scripts/crystallize.js --dry-run "drive in a square"
  *   node dist/scripts/crystallize.js 4334f89dc3006a1e
  */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse, parseDocument } from 'yaml';
+import { assertValid } from '../lib/validate.js';
+import { writeFileAtomic } from '../lib/atomic-file.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { loadConfig } from '../runtime/config.js';
+import { checkCrystallizedSource } from '../runtime/crystallize/registry.js';
+import { sha256Hex } from '../runtime/crystallize/trust.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { COMMON_OPTIONS, overridesFrom, parseCli, usageError } from './cli.js';
 
@@ -15,8 +22,13 @@ const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
 
 Usage:
   crystallize [options] <goal_signature | "goal text">      (also: llmos crystallize ...)
+  crystallize --config FILE --trust CRYSTALLIZED_FILE
 Options:
   --dry-run            print the generated code, write nothing
+  --trust FILE         pin FILE's sha256 in the configuration (crystallization.trusted_sha256 of
+                       --config FILE). Only generated files and pinned files are ever loaded; a
+                       pinned hand-written function runs with the runtime's full privileges (it is
+                       trusted code, not sandboxed). Any later edit of FILE unpins it.
   --config FILE, --traces DIR, --state DIR, --board FILE|sim   as for run-follower
   --crystallized DIR   where functions are written (default ./crystallized)
   --json               print {trace, function, file, written, code} as JSON`;
@@ -24,8 +36,16 @@ Options:
 export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let os: LLMOS | undefined;
   try {
-    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, crystallized: { type: 'string' } });
+    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, crystallized: { type: 'string' }, trust: { type: 'string' } });
     if (values['help']) { out(`${HELP}\n`); return 0; }
+    if (typeof values['trust'] === 'string') {
+      if (goals.length > 0) throw new LlmosError('ERR_USAGE', '--trust takes a file and no goal');
+      if (typeof values['config'] !== 'string') throw new LlmosError('ERR_USAGE', '--trust needs --config FILE: the allow-list lives in the configuration');
+      const r = await pinFile(values['config'], values['trust']);
+      if (values['json']) out(`${JSON.stringify(r)}\n`);
+      else out(r.added ? `trusted ${r.file} (sha256 ${r.sha256}) in ${r.config}\n` : `${r.file} (sha256 ${r.sha256}) was already trusted in ${r.config}\n`);
+      return 0;
+    }
     if (goals.length !== 1) throw new LlmosError('ERR_USAGE', 'give one trace: its goal_signature or its goal text (quoted)');
     const overrides = overridesFrom(values);
     if (typeof values['crystallized'] === 'string') overrides.paths = { ...overrides.paths, crystallized: values['crystallized'] };
@@ -49,6 +69,29 @@ export async function crystallizeCommand(argv: readonly string[], out: (s: strin
   } finally {
     await os?.shutdown();
   }
+}
+
+/** Adds a file's sha256 to crystallization.trusted_sha256 of a config file, keeping its comments. */
+async function pinFile(configFile: string, file: string): Promise<{ file: string; sha256: string; config: string; added: boolean }> {
+  const path = resolve(file);
+  let source: string;
+  try { source = readFileSync(path, 'utf8'); } catch (e) { throw new LlmosError('ERR_CONFIG_NOT_FOUND', `${path}: cannot read: ${(e as Error).message}`); }
+  // Only a well-formed crystallized file (signature, one function, no imports) can be pinned.
+  checkCrystallizedSource(source, path);
+  const sha256 = sha256Hex(source);
+  const config = resolve(configFile);
+  loadConfig({ file: config });
+  const doc = parseDocument(readFileSync(config, 'utf8'));
+  const list = doc.getIn(['crystallization', 'trusted_sha256']);
+  const current = list && typeof (list as { toJSON?: () => unknown }).toJSON === 'function' ? (list as { toJSON: () => unknown }).toJSON() : [];
+  const hashes = Array.isArray(current) ? current.map(String) : [];
+  if (hashes.includes(sha256)) return { file: path, sha256, config, added: false };
+  doc.setIn(['crystallization', 'trusted_sha256'], [...hashes, sha256]);
+  const text = doc.toString();
+  // The result must still be a valid configuration before it replaces the file.
+  assertValid('config', parse(text) as unknown, config, 'ERR_CONFIG_INVALID');
+  await writeFileAtomic(config, text);
+  return { file: path, sha256, config, added: true };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -23,6 +23,7 @@ Usage:
   llmos board check                               validate the board profile, probe each device
   llmos state show                                sentience state, last e-stop, trace counts
   llmos crystallize [--dry-run] <signature|"goal">  turn a trace into crystallized/<name>.ts
+  llmos crystallize --config FILE --trust FILE      pin a hand-written function (runs with full privileges)
   llmos bench [section...]                        performance figures as JSON (llmos bench --help)
   llmos bundle export|import ...                  copy traces between boards (llmos bundle --help)
   llmos jog [--teach "<goal>"]                    move the board from the keyboard (llmos jog --help)

@@ -30,6 +30,11 @@ All run-follower options (--config, --board, --traces, --json, --explain, --sim-
 Modes: CRYSTALLIZED and FOLLOWER (0 LLM calls), MIXED (1 call: the nearest trace adapted),
 LEARNER (a tool loop; a clean success is saved as a trace), ORCHESTRATOR (multi-step goals split
 by wording, or by the model, each part dispatched on its own).
+Stop words act at once and never reach a trace or the model: "stop", "halt", "freeze", "stop
+moving", "stop everything" stop all motion (mode STOP); "emergency stop" / "e-stop" engage the
+latched e-stop (mode ESTOP). Questions go to the model; statements and conditional goals ("if ...",
+"when I say go") are refused with ERR_NOT_A_COMMAND.
+
 Exit status: 0 every goal succeeded, 1 a goal failed or was refused, 2 bad usage or configuration.
 
 Examples:

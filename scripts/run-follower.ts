@@ -36,6 +36,11 @@ Options:
 Exit status: 0 every goal succeeded, 1 a goal failed or was refused, 2 bad usage or configuration.
 Signals: SIGINT/SIGTERM stop safely; SIGUSR1 engages the e-stop, SIGUSR2 releases it.
 
+Only commands run: questions, statements and conditional goals ("if ...", "when I say go") are
+refused with ERR_NOT_A_COMMAND. Stop words act at once and never match a trace: "stop", "halt",
+"freeze", "stop moving", "stop everything" stop all motion (mode STOP); "emergency stop" and
+"e-stop" engage the latched e-stop (mode ESTOP). No goal text releases an e-stop.
+
 Operator commands (lines on standard input with "-" or --serve):
   :estop [reason]      engage the latched e-stop        :release     release it
   :confirm <id>        approve a call waiting for confirmation (ids are printed on stderr)

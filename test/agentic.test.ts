@@ -78,7 +78,8 @@ test('learning recognises the goal\'s numbers as parameters', async () => {
     assert.equal(first.ok, true, JSON.stringify(first.error));
     const rec = r.os.traces.get(first.learned as string);
     assert.deepEqual(rec?.trace.tool_calls[0]?.args, { distance_m: '{{distance_m}}', speed: 0.5 });
-    assert.deepEqual(rec?.trace.parameters?.['distance_m'], { kind: 'length', unit: 'm', description: "from the goal's number (learned)" });
+    // Bounded by the tool's range, and by "ahead": never backward (issue 17).
+    assert.deepEqual(rec?.trace.parameters?.['distance_m'], { kind: 'length', unit: 'm', description: "from the goal's number (learned)", minimum: 0, maximum: 10 });
     const later = await r.os.execute('roll ahead 120 cm', { allowLlm: true });
     assert.equal(later.mode, 'FOLLOWER');
     assert.equal(later.steps[0]?.args['distance_m'], 1.2);
@@ -212,7 +213,8 @@ test('ORCHESTRATOR by the model: a goal the wording does not split is split, and
   const r = await robot({}, true);
   try {
     server.script({ content: JSON.stringify({ steps: ['wave hello', 'beep'] }) });
-    const res = await r.os.execute('wave hello and beep', { allowLlm: true });
+    // "X and Y" with two commands is split without the model (issue 19); "while" is not.
+    const res = await r.os.execute('wave hello while beeping', { allowLlm: true });
     assert.equal(res.mode, 'ORCHESTRATOR');
     assert.equal(res.ok, true, JSON.stringify(res.error));
     assert.deepEqual(res.parts?.map((p) => p.mode), ['FOLLOWER', 'FOLLOWER']);

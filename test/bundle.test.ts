@@ -150,7 +150,9 @@ test('an invalid trace or an unsafe function inside a bundle with correct checks
   assert.equal(snapshot(b.traces).size + snapshot(b.crystallized).size, 0);
 
   // Checking a bundle never runs its code: a function whose top level writes a file (past the
-  // isolation check, which is a guard against mistakes, not a sandbox) runs nothing on --dry-run.
+  // isolation check, which is a guard against mistakes, not a sandbox) runs nothing on --dry-run,
+  // and it is refused: it is not what the generator emits for its trace, and nobody pinned it
+  // (issue 17; this dry run used to pass).
   const sneaky = join(a.dir, 's.json');
   const marker = join(a.dir, 'code-ran');
   assert.equal((await llmos(['bundle', 'export', sneaky, ...a.flags], a.dir)).code, 0);
@@ -159,7 +161,8 @@ test('an invalid trace or an unsafe function inside a bundle with correct checks
     files[p] = (files[p] as string).replace(/^export const signature/m, `const P = ({}).constructor.constructor('return pro' + 'cess')();\nP.getBuiltinModule('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\nexport const signature`);
   });
   const dry = await llmos(['bundle', 'import', sneaky, '--dry-run', ...b.flags], b.dir);
-  assert.equal(dry.code, 0, dry.stderr);
+  assert.equal(dry.code, 1, dry.stderr);
+  assert.match(dry.stderr, /ERR_CRYSTALLIZED_UNTRUSTED: .*drive-in-a-square-2abd5f8e\.ts: not loaded/);
   assert.equal(existsSync(marker), false, 'the bundle check did not run the function');
 
   // A path outside traces/ and crystallized/ fails the manifest schema.

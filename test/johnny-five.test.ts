@@ -293,9 +293,11 @@ test('firmata-io over serialport 13: johnny-five\'s writes reach the wire as Fir
     await d.write({ actuator: p.actuators.get('led')! }, true);
     // The stream writes asynchronously: wait (bounded) for the last expected bytes.
     for (let i = 0; i < 400 && !contains(uno.recording, [0x91, 0x20, 0x00]); i++) await new Promise((res) => setTimeout(res, 5));
-    // SERVO_CONFIG pin 3, 500..2500 µs; then ANALOG_MESSAGE pin 3 = 1500 (7-bit lsb, msb).
+    // SERVO_CONFIG pin 3, 500..2500 µs; then ANALOG_MESSAGE pin 3 = 90: an angle, which the
+    // firmware maps into the configured range (a µs value below 544 would be read as an angle too).
     assert.ok(contains(uno.recording, [0xF0, 0x70, 3, 500 & 0x7F, 500 >> 7, 2500 & 0x7F, 2500 >> 7, 0xF7]), 'servo config on the wire');
-    assert.ok(contains(uno.recording, [0xE3, 1500 & 0x7F, 1500 >> 7]), 'servo write on the wire');
+    assert.ok(contains(uno.recording, [0xE3, 90, 0]), 'servo write on the wire: 90 degrees');
+    assert.ok(!contains(uno.recording, [0xE3, 1500 & 0x7F, 1500 >> 7]), 'no microseconds on the wire');
     assert.ok(contains(uno.recording, [0x91, 0x20, 0x00]), 'digital port 1 with pin 13 high');
     uno.send([0xE0, 0x7F, 0x07]); // A0 = 1023
     let force: unknown;
@@ -328,9 +330,10 @@ test('the old serialport 8 binding and the `firmata` package are neither install
 });
 
 /** boards/arduino-arm.yaml with `io: mock`, the way the profile's comment tells a user to try it. */
-function mockArm(): string {
+function mockArm(options: { estop?: boolean } = {}): string {
   const doc = parse(readFileSync(packagePath('boards', 'arduino-arm.yaml'), 'utf8')) as Record<string, unknown>;
   delete doc['$schema'];
+  if (options.estop === false) delete doc['estop'];
   (doc['drivers'] as Record<string, Record<string, unknown>>)['arduino']!['io'] = 'mock';
   const file = join(tempDir(), 'arduino-arm-mock.yaml');
   writeFileSync(file, stringify(doc));
@@ -399,7 +402,8 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
   const unhandled: unknown[] = [];
   const onUnhandled = (e: unknown): void => { unhandled.push(e); };
   process.on('unhandledRejection', onUnhandled);
-  const r = await simRobot({ board: mockArm(), shippedTraces: false });
+  // Without the e-stop button: with it, the unreadable button latches the e-stop first (the next test).
+  const r = await simRobot({ board: mockArm({ estop: false }), shippedTraces: false });
   const api = { source: 'api' as const, runId: 'j5-loss' };
   try {
     await r.os.gate.call({ name: 'digital_write', args: { actuator: 'led', value: true } }, api);
@@ -413,6 +417,20 @@ test('the runtime survives losing the Firmata board mid-run: the tool call fails
     assert.deepEqual(unhandled, []);
   } finally {
     process.off('unhandledRejection', onUnhandled);
+    await r.cleanup();
+  }
+});
+
+test('the arm with its e-stop button loses the board: the button can no longer be read, so the e-stop latches', async () => {
+  const r = await simRobot({ board: mockArm(), shippedTraces: false });
+  const api = { source: 'api' as const, runId: 'j5-loss-estop' };
+  try {
+    assert.equal(r.os.gate.estopStatus.engaged, false, 'the pull-up holds the released button high');
+    const bank = (r.os.gate as unknown as { bank: { drivers: Map<string, JohnnyFiveDriver> } }).bank;
+    bank.drivers.get('arduino')!.mockIo!.disconnect();
+    await rejectsWith(r.os.gate.call({ name: 'servo_move', args: { actuator: 'elbow', angle: 100 } }, api), 'ERR_ESTOP_ENGAGED', /e-stop button \(pin 2\) can no longer be read/);
+    assert.equal(r.os.gate.estopStatus.engaged, true);
+  } finally {
     await r.cleanup();
   }
 });

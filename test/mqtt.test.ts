@@ -246,13 +246,15 @@ test('cmd/estop engages (latched) and releases; cmd/confirm answers a waiting ca
   try {
     const events = await watch(c, `${d.base}/events`);
     const engaged = await request(c, d.base, 'estop', { id: 'e-1', action: 'engage', reason: 'test' }, 'e-1');
-    assert.deepEqual(engaged['result'], { engaged: true });
+    // The reply names the engagement a release must give.
+    assert.deepEqual(engaged['result'], { engaged: true, engagement: d.r.os.gate.estopStatus.engagement });
     assert.equal(d.r.os.gate.estopEngaged, true);
     const blocked = await request(c, d.base, 'execute', { id: 'x-1', goal: 'turn on the led' }, 'x-1');
     assert.equal((blocked['result'] as { error: { code: string } }).error.code, 'ERR_ESTOP_ENGAGED');
     const state = await request(c, d.base, 'state', { id: 's-1' }, 's-1');
     const estopState = (state['result'] as { estop: { engaged: boolean; engagement: number } }).estop;
     assert.equal(estopState.engaged, true);
+    assert.equal(estopState.engagement, (engaged['result'] as { engagement: number }).engagement);
     // A release must name the e-stop it clears: one without, or for an older e-stop, is refused.
     const unnamed = await request(c, d.base, 'estop', { id: 'e-2a', action: 'release' }, 'e-2a');
     assert.equal(unnamed['ok'], false);
@@ -368,18 +370,21 @@ test('Home Assistant discovery: sensors, e-stop button and availability; republi
   const d = await device({ mqtt: { home_assistant: { enabled: true, prefix } } });
   const c = await client();
   try {
-    const configs = await watch(c, `${prefix}/#`);
-    await until(() => (configs.length >= 7 ? true : undefined));
-    const byTopic = new Map(configs.map((m) => [m.topic, JSON.parse(m.body) as Record<string, unknown>]));
     const id = d.r.os.config.device_id;
-    const safety = byTopic.get(`${prefix}/sensor/${id}/safety/config`);
-    assert.equal(safety?.['state_topic'], `${d.base}/state`);
-    assert.equal(safety?.['availability_topic'], `${d.base}/status`);
-    const button = byTopic.get(`${prefix}/button/${id}/estop/config`);
+    const topic = `${prefix}/device/${id}/config`;
+    const seen = await watch(c, topic);
+    await until(() => (seen.length >= 1 ? true : undefined));
+    // Device-based discovery: availability and the state topic are shared, entities are under cmps.
+    const config = JSON.parse(seen[0]!.body) as { state_topic: string; availability_topic: string; cmps: Record<string, Record<string, unknown>> };
+    assert.equal(config.cmps['safety']?.['p'], 'sensor');
+    assert.equal(config.cmps['safety']?.['state_topic'] ?? config.state_topic, `${d.base}/state`);
+    assert.equal(config.availability_topic, `${d.base}/status`);
+    const button = config.cmps['estop'];
     assert.equal(button?.['command_topic'], `${d.base}/cmd/estop`);
-    const n = configs.length;
+    const n = seen.length;
     await c.publishAsync(`${prefix}/status`, 'online');
-    await until(() => (configs.length >= n + 7 ? true : undefined));
+    // Republished after a random delay of at most 2 s.
+    await until(() => (seen.length >= n + 1 ? true : undefined), 30000);
     await c.publishAsync(String(button?.['command_topic']), String(button?.['payload_press']));
     await until(() => d.r.os.gate.estopEngaged || undefined);
   } finally {
@@ -408,6 +413,27 @@ test('security: the production preset refuses a plaintext remote broker; the goa
     const no = await request(c, d.base, 'execute', { id: 'a-2', goal: 'drive forward 1 meter' }, 'a-2');
     assert.match(String((no['error'] as { message: string }).message), /not on this device's allow-list/);
     assert.ok(d.r.writes().every((w) => w.actuator !== 'base'));
+  } finally {
+    await c.endAsync();
+    await d.close();
+  }
+});
+
+test('cmd/execute with stop words: "stop" stops motion, "e-stop" latches, whatever the allow-list; no goal text releases the e-stop', async () => {
+  const d = await device({ mqtt: { allow_goals: ['beep'] } });
+  const c = await client();
+  try {
+    const stop = await request(c, d.base, 'execute', { id: 'sw-1', goal: 'stop everything' }, 'sw-1');
+    assert.equal(stop['ok'], true, JSON.stringify(stop));
+    assert.equal((stop['result'] as { mode: string; trace: unknown }).mode, 'STOP');
+    assert.equal((stop['result'] as { trace: unknown }).trace, null);
+    assert.equal(d.r.os.gate.estopEngaged, false, 'a stop does not latch');
+    const estop = await request(c, d.base, 'execute', { id: 'sw-2', goal: 'E-stop!' }, 'sw-2');
+    assert.equal((estop['result'] as { mode: string }).mode, 'ESTOP');
+    assert.equal(d.r.os.gate.estopEngaged, true);
+    await request(c, d.base, 'execute', { id: 'sw-3', goal: 'release the e-stop' }, 'sw-3');
+    assert.equal(d.r.os.gate.estopEngaged, true, 'still latched');
+    assert.ok(d.r.writes().every((w) => w.actuator !== 'led' && w.actuator !== 'buzzer'), 'no trace ran');
   } finally {
     await c.endAsync();
     await d.close();

@@ -10,6 +10,7 @@
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
 import type { Clock } from '../../lib/clock.js';
+import { firmwareRange } from '../j5-servo.js';
 
 export type MockIoOp = 'pinMode' | 'digitalWrite' | 'analogWrite' | 'servoWrite' | 'servoConfig' | 'analogRead' | 'digitalRead';
 
@@ -18,7 +19,7 @@ export interface MockIoWrite {
   t: number;
   pin: number;
   op: MockIoOp;
-  /** pinMode: the mode name (OUTPUT, PWM, SERVO, ANALOG, INPUT); servoConfig: [min, max] µs. */
+  /** pinMode: the mode name (OUTPUT, PWM, SERVO, ANALOG, INPUT); servoConfig: [min, max] µs; servoWrite: the pulse in µs. */
   value: number | string | [number, number];
 }
 
@@ -124,14 +125,24 @@ export class MockFirmataIo extends EventEmitter {
     return this.analogWrite(pin, value);
   }
 
+  /**
+   * Records the pulse width the pin gets, as StandardFirmata's Servo::write makes it: a value
+   * below 544 is an angle mapped into the configured range, anything else µs clamped to it.
+   */
   servoWrite(pin: number, value: number): this {
-    this.record(pin, 'servoWrite', value);
-    this.pinInfo(pin).value = value;
+    const [min, max] = this.servoRanges.get(pin) ?? [544, 2400];
+    const us = value < 544 ? min + Math.trunc((Math.min(180, Math.max(0, Math.trunc(value))) * (max - min)) / 180) : Math.min(max, Math.max(min, value));
+    this.record(pin, 'servoWrite', us);
+    this.pinInfo(pin).value = us;
     return this;
   }
 
+  private readonly servoRanges = new Map<number, [number, number]>();
+
   servoConfig(pin: number, min: number, max: number): this {
     this.record(pin, 'servoConfig', [min, max]);
+    const r = firmwareRange([min, max]);
+    this.servoRanges.set(pin, [r.min, r.max]);
     this.pinInfo(pin).mode = MODES.SERVO;
     return this;
   }

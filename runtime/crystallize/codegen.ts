@@ -4,8 +4,27 @@
  * plain, erasable-syntax TypeScript, so a board runs it after stripping types, without a compiler.
  */
 import { fastHash } from '../../lib/hash.js';
-import type { ParamSlot } from '../matcher/params.js';
+import { TOOL_UNITS } from '../../safety/tools.js';
+import { analyzeGoal } from '../matcher/analyze.js';
+import { buildSlots, type ParamSlot } from '../matcher/params.js';
 import type { Trace } from '../trace-types.js';
+
+/**
+ * Recorded in every generated file. A file is trusted when it is exactly what this version
+ * emits for its trace (runtime/crystallize/trust.ts); bump it whenever the output changes.
+ */
+export const GENERATOR_VERSION = 'llmos-codegen/2';
+
+/** Lines at the top of a generated file that carry provenance (date, source, run counts) only. */
+export const FREE_HEADER_LINES = 2;
+
+/**
+ * The parameter slots the generator uses for a trace. Units are the base tools' (the same on
+ * every board), so the same trace always yields the same code: the trust check regenerates it.
+ */
+export function slotsFor(trace: Trace): Map<string, ParamSlot> {
+  return buildSlots(trace, analyzeGoal(trace.goal_text), (tool, arg) => TOOL_UNITS[tool]?.[arg]).slots;
+}
 
 export interface GeneratedFunction {
   /** Exported function name. */
@@ -51,7 +70,7 @@ const IDENT = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 /** A readable TypeScript literal for JSON-like data. */
 function literal(value: unknown, indent = ''): string {
   if (value === null || typeof value === 'number' || typeof value === 'boolean') return JSON.stringify(value);
-  if (typeof value === 'string') return value.includes('\n') ? JSON.stringify(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+  if (typeof value === 'string') return /[\r\n\u2028\u2029]/.test(value) ? JSON.stringify(value) : `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
   if (Array.isArray(value)) return `[${value.map((v) => literal(v, indent)).join(', ')}]`;
   if (typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
@@ -95,14 +114,17 @@ export function generateCrystallized(
 
   const lines: string[] = [];
   const hash = traceHash(trace);
-  lines.push(`// Crystallized from trace ${commentText(JSON.stringify(trace.goal_text))} (goal_signature ${trace.goal_signature}, ${info.source})`);
-  lines.push(`// on ${info.at.toISOString()}, after ${trace.usage_count} runs with ${Math.round(trace.success_rate * 100)}% success.`);
+  // The first FREE_HEADER_LINES lines are provenance only; everything after them is a function
+  // of the trace alone.
+  lines.push(commentText(`// Crystallized from trace ${JSON.stringify(trace.goal_text)} (goal_signature ${trace.goal_signature}, ${info.source})`));
+  lines.push(commentText(`// on ${info.at.toISOString()}, after ${trace.usage_count} runs with ${Math.round(trace.success_rate * 100)}% success.`));
   lines.push('// Generated code: it acts only through the ToolApi it is passed, so every call passes the');
   lines.push('// safety gate. To change the behaviour, edit the trace and crystallize it again.');
   lines.push(`import type { ToolApi } from '../runtime/crystallized-api.js';`);
   lines.push('');
   lines.push(`export const signature = '${trace.goal_signature}';`);
   lines.push(`export const traceHash = '${hash}';`);
+  lines.push(`export const generator = '${GENERATOR_VERSION}';`);
   lines.push('');
   if (used.length > 0) {
     lines.push(`export interface ${typeName} {`);
@@ -132,7 +154,7 @@ export function generateCrystallized(
     } else if (step.retries) options['on_error'] = { action: 'retry', retry_count: step.retries };
     const opt = Object.keys(options).length > 0 ? `, ${literal(options)}` : '';
     if (step.description) lines.push(`  // ${commentText(step.description)}`);
-    lines.push(`  await tools.call('${step.name}', ${args.length ? `{ ${args.join(', ')} }` : '{}'}${opt});`);
+    lines.push(`  await tools.call(${literal(step.name)}, ${args.length ? `{ ${args.join(', ')} }` : '{}'}${opt});`);
   });
   lines.push('}');
   lines.push('');

@@ -9,10 +9,9 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { CrystallizationConfig } from '../config.js';
-import type { Matcher } from '../matcher/matcher.js';
 import type { TraceStore } from '../trace-store.js';
 import type { Trace } from '../trace-types.js';
-import { generateCrystallized, traceHash, type GeneratedFunction } from './codegen.js';
+import { fileNameFor, generateCrystallized, slotsFor, traceHash, type GeneratedFunction } from './codegen.js';
 import type { CrystallizedRegistry } from './registry.js';
 
 export interface CrystallizeResult extends GeneratedFunction {
@@ -24,14 +23,12 @@ export interface CrystallizeResult extends GeneratedFunction {
 export class Crystallizer {
   private readonly registry: CrystallizedRegistry;
   private readonly store: TraceStore;
-  private readonly matcher: Matcher;
   private readonly config: CrystallizationConfig;
   private readonly now: () => Date;
 
-  constructor(options: { registry: CrystallizedRegistry; store: TraceStore; matcher: Matcher; config: CrystallizationConfig; now: () => Date }) {
+  constructor(options: { registry: CrystallizedRegistry; store: TraceStore; config: CrystallizationConfig; now: () => Date }) {
     this.registry = options.registry;
     this.store = options.store;
-    this.matcher = options.matcher;
     this.config = options.config;
     this.now = options.now;
   }
@@ -51,8 +48,7 @@ export class Crystallizer {
     // hand-edited): automatic crystallization must not overwrite anyone's code.
     if (this.tried.has(signature) || this.registry.fileOf(signature)) return undefined;
     this.tried.add(signature);
-    const model = this.matcher.modelOf(signature) ?? this.matcher.buildModel(rec);
-    if (existsSync(join(this.registry.dir, generateCrystallized(rec.trace, model.slots, { at: this.now(), source: '' }).fileName))) return undefined;
+    if (existsSync(join(this.registry.dir, fileNameFor(rec.trace.goal_text, rec.trace.goal_signature)))) return undefined;
     return this.crystallize(signature, { dryRun: false });
   }
 
@@ -61,8 +57,9 @@ export class Crystallizer {
   async crystallize(signature: string, options: { dryRun: boolean }): Promise<CrystallizeResult> {
     const rec = this.store.get(signature);
     if (!rec) throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace with signature ${signature}`);
-    const model = this.matcher.modelOf(signature) ?? this.matcher.buildModel(rec);
-    const gen = generateCrystallized(rec.trace, model.slots, { at: this.now(), source: rec.file.split('/').slice(-2).join('/') });
+    // The generator's own slots (not the matcher's cached model): the trust check regenerates
+    // the file from the trace with exactly these.
+    const gen = generateCrystallized(rec.trace, slotsFor(rec.trace), { at: this.now(), source: rec.file.split('/').slice(-2).join('/') });
     const path = join(this.registry.dir, gen.fileName);
     if (options.dryRun) return { ...gen, path, written: false };
     await writeFileAtomic(path, gen.code);

@@ -1,17 +1,20 @@
 /**
- * The crystallized functions of crystallized/*.ts, loaded at run time without a compiler: types
- * are stripped (Node's own stripper on Node >= 22.13, the `amaro` package it is built on before),
- * the result is checked to import nothing (acorn), and imported from memory. Boot only reads each
- * file's `signature` and `traceHash`; the code itself loads on first use (or in the background).
- * A file that imports anything or fails to load is refused with ERR_CRYSTALLIZED_INVALID and its
- * trace keeps running as FOLLOWER. The directory is watched: added or changed files are used by
- * the next goal that matches.
+ * The crystallized functions of crystallized/*.ts, loaded at run time without a compiler. A file
+ * is loaded only when it is trusted (trust.ts: exactly the generator's output for its trace, or
+ * pinned by sha256); then types are stripped (Node's own stripper on Node >= 22.13, the `amaro`
+ * package it is built on before), the result is checked to import nothing (acorn, a guard
+ * against mistakes, not a sandbox), and imported from memory. Boot reads each file and checks
+ * its trust; the code itself loads on first use (or in the background). A refused file
+ * (ERR_CRYSTALLIZED_UNTRUSTED or ERR_CRYSTALLIZED_INVALID) is never imported, and its trace keeps
+ * running as FOLLOWER. The directory is watched: added or changed files are used by the next
+ * goal that matches.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, type FSWatcher, watch } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
 import type { ToolApi } from '../crystallized-api.js';
+import { NO_TRUST, verifyTrusted, type TrustPolicy } from './trust.js';
 
 export type CrystallizedFunction = (tools: ToolApi, params: Record<string, number>) => Promise<unknown>;
 
@@ -107,8 +110,9 @@ const HASH_RE = /^export const traceHash\s*=\s*'([0-9a-f]+)';/m;
  * stripping, isolation, and exactly one exported function. Used by the registry and by bundle
  * import (which must refuse a file before writing it). Throws ERR_CRYSTALLIZED_INVALID.
  */
-export async function compileCrystallized(source: string, file: string, expectedSignature?: string): Promise<{ name: string; fn: CrystallizedFunction; signature: string }> {
-  const { signature, js } = checkCrystallizedSource(source, file, expectedSignature);
+export async function compileCrystallized(source: string, file: string, trust: TrustPolicy, expectedSignature?: string): Promise<{ name: string; fn: CrystallizedFunction; signature: string }> {
+  // The exact text that is imported below is the text whose trust is checked here.
+  const { signature, js } = checkCrystallizedSource(source, file, expectedSignature, trust);
   const mod = await import(`data:text/javascript;base64,${Buffer.from(js).toString('base64')}`) as Record<string, unknown>;
   if (mod['signature'] !== signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
   const fns = Object.entries(mod).filter(([, v]) => typeof v === 'function');
@@ -120,10 +124,26 @@ export async function compileCrystallized(source: string, file: string, expected
 /**
  * The same checks without running anything: for files that are only being inspected (bundle
  * import, `llmos traces validate`). Loading a file runs its top-level code, and the isolation
- * check is a guard against mistakes, not a sandbox: a crystallized file is trusted code, so
- * nothing is loaded before it is installed on purpose.
+ * check is a guard against mistakes, not a sandbox: with a trust policy, a file that is neither
+ * generated for its trace nor pinned is refused (ERR_CRYSTALLIZED_UNTRUSTED). A file that also
+ * fails the static checks is reported with what they found (uses process, imports ...).
  */
-export function checkCrystallizedSource(source: string, file: string, expectedSignature?: string): { signature: string; js: string } {
+export function checkCrystallizedSource(source: string, file: string, expectedSignature?: string, trust?: TrustPolicy): { signature: string; js: string } {
+  if (trust === undefined) return staticCheck(source, file, expectedSignature);
+  const signature = SIGNATURE_RE.exec(source)?.[1];
+  let refusal: unknown;
+  try {
+    if (signature) verifyTrusted(source, file, signature, trust);
+  } catch (e) {
+    refusal = e;
+  }
+  // Static findings name the problem better; either way nothing is imported.
+  const checked = staticCheck(source, file, expectedSignature);
+  if (refusal !== undefined) throw refusal;
+  return checked;
+}
+
+function staticCheck(source: string, file: string, expectedSignature?: string): { signature: string; js: string } {
   const signature = SIGNATURE_RE.exec(source)?.[1];
   if (!signature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: no \`export const signature = '<16 hex>'\`; not a crystallized function`);
   if (expectedSignature !== undefined && signature !== expectedSignature) throw new LlmosError('ERR_CRYSTALLIZED_INVALID', `${file}: its signature export does not match`);
@@ -147,9 +167,12 @@ export class CrystallizedRegistry {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly log: (msg: string) => void;
   private readonly onChange: (() => void) | undefined;
+  private readonly trust: TrustPolicy;
 
-  constructor(options: { dir: string; log?: (msg: string) => void; onChange?: () => void }) {
+  /** Without a trust policy nothing is trusted: every file is refused before it loads. */
+  constructor(options: { dir: string; log?: (msg: string) => void; onChange?: () => void; trust?: TrustPolicy }) {
     this.dir = options.dir;
+    this.trust = options.trust ?? NO_TRUST;
     this.log = options.log ?? (() => undefined);
     this.onChange = options.onChange;
   }
@@ -172,7 +195,17 @@ export class CrystallizedRegistry {
       this.log(`ERR_CRYSTALLIZED_INVALID: ${error}`);
       return { file, ok: false, error };
     }
-    this.entries.set(sig, { file, signature: sig, traceHash: HASH_RE.exec(source)?.[1] });
+    const entry: Entry = { file, signature: sig, traceHash: HASH_RE.exec(source)?.[1] };
+    this.entries.set(sig, entry);
+    try {
+      // Refused at scan: an untrusted file is never offered to the dispatcher, let alone loaded.
+      verifyTrusted(source, file, sig, this.trust);
+    } catch (err) {
+      let error = toLlmosError(err, 'ERR_CRYSTALLIZED_UNTRUSTED');
+      try { checkCrystallizedSource(source, file, sig); } catch (e) { error = toLlmosError(e, 'ERR_CRYSTALLIZED_INVALID'); }
+      entry.loaded = { error };
+      return { file, signature: sig, ok: false, error: error.message };
+    }
     return { file, signature: sig, ok: true };
   }
 
@@ -219,10 +252,10 @@ export class CrystallizedRegistry {
 
   private async load(e: Entry): Promise<void> {
     try {
-      e.loaded = await compileCrystallized(readFileSync(e.file, 'utf8'), e.file, e.signature);
+      e.loaded = await compileCrystallized(readFileSync(e.file, 'utf8'), e.file, this.trust, e.signature);
     } catch (err) {
       const error = toLlmosError(err, 'ERR_CRYSTALLIZED_INVALID');
-      e.loaded = { error: error.code === 'ERR_CRYSTALLIZED_INVALID' ? error : new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}: failed to load: ${error.message}`) };
+      e.loaded = { error: error.code === 'ERR_CRYSTALLIZED_INVALID' || error.code === 'ERR_CRYSTALLIZED_UNTRUSTED' ? error : new LlmosError('ERR_CRYSTALLIZED_INVALID', `${e.file}: failed to load: ${error.message}`) };
       this.log(`${(e.loaded.error as LlmosError).code}: ${(e.loaded.error as LlmosError).message}; its trace runs as FOLLOWER`);
     }
   }

@@ -8,6 +8,7 @@ import { stat } from 'node:fs/promises';
 import { LlmosError } from '../../lib/errors.js';
 import type { CallContext, SafetyGate } from '../../safety/gate.js';
 import { confinePath } from '../../safety/system-tools.js';
+import { safeRegex } from '../safe-regex.js';
 import type { TraceCheck } from '../trace-types.js';
 
 export interface CheckEnv {
@@ -30,8 +31,17 @@ function compare(value: unknown, c: TraceCheck, what: string): void {
     if (c.max !== undefined && value > c.max) throw new LlmosError('ERR_CHECK_FAILED', `${what}: ${value} is above ${c.max}`);
   }
   if (c.equals !== undefined && value !== c.equals) throw new LlmosError('ERR_CHECK_FAILED', `${what}: expected ${JSON.stringify(c.equals)}, got ${JSON.stringify(value)}`);
-  if (c.matches !== undefined && !new RegExp(c.matches).test(String(value ?? ''))) {
+  // Linear-time matching on bounded input: a trace's pattern can never block the event loop.
+  if (c.matches !== undefined && !matchesSafely(c.matches, String(value ?? ''), what)) {
     throw new LlmosError('ERR_CHECK_FAILED', `${what}: ${JSON.stringify(value)} does not match /${c.matches}/`);
+  }
+}
+
+function matchesSafely(pattern: string, value: string, what: string): boolean {
+  try {
+    return safeRegex(pattern).test(value);
+  } catch (e) {
+    throw new LlmosError('ERR_CHECK_FAILED', `${what}: ${(e as Error).message}`);
   }
 }
 

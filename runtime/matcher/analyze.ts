@@ -5,9 +5,15 @@
  */
 import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
+import { foldPhrasal, PHRASAL } from './phrasal.js';
+import { SYNONYMS } from './synonyms.generated.js';
+import type { Correction } from './typos.js';
+
+/** What the analysis needs of a speller: the trace vocabulary and a correction. */
+export interface SpellCheck { has(word: string): boolean; correct(word: string): string | undefined }
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
-  UNITS, UNKNOWN_WORD_WEIGHT, type QuantityKind,
+  UNITS, UNKNOWN_WORD_WEIGHT, QUANTITY_WEIGHT, type QuantityKind,
 } from './lexicon.js';
 
 /** Lower case, punctuation and symbols to spaces, whitespace collapsed (DESIGN.md). */
@@ -31,6 +37,8 @@ export interface Quantity {
   unit?: string;
   /** Implied by an idiom ("turn around" = 180 degrees): always literal, never a parameter. */
   implicit?: boolean;
+  /** Written after "for": an extent (2 seconds, 1 meter), never a level to set. */
+  forExtent?: boolean;
 }
 
 export interface GoalAnalysis {
@@ -44,6 +52,8 @@ export interface GoalAnalysis {
   quantities: Quantity[];
   /** Total concept weight. */
   total: number;
+  /** Unknown words read as vocabulary words ("griper" -> "gripper"). */
+  corrections?: Correction[];
 }
 
 interface LexEntry { concept?: { id: string; weight: number }; polarity?: { cls: string; pole: string }; also?: readonly string[] }
@@ -78,6 +88,15 @@ for (const cls of POLARITY) {
     for (const w of words) addEntry(w, { polarity: { cls: cls.id, pole }, ...(POLARITY_ALSO[w] ? { also: POLARITY_ALSO[w] } : {}) });
   }
 }
+// WordNet synonyms distilled at build time (scripts/build-synonyms.mjs): a synonym reads as its
+// lexicon word and never overrides one.
+const foldStart = performance.now();
+for (const [syn, seed] of Object.entries(SYNONYMS)) {
+  const entry = byWord.get(seed);
+  if (entry && !byWord.has(syn)) byWord.set(syn, entry); // inflections come with the data: no stemming
+}
+/** What folding the synonyms in cost at load (npm run bench reports it). */
+export const synonymFoldMs = performance.now() - foldStart;
 const stopwords = new Set(STOPWORDS);
 const negations = new Set(NEGATIONS);
 const phraseIndex = new Map<string, Array<{ words: string[]; replacement: readonly string[] }>>();
@@ -169,8 +188,65 @@ function readNumber(tokens: readonly string[], i: number): [number, number] | un
   return [value, k - i];
 }
 
-export function analyzeGoal(text: string): GoalAnalysis {
-  const tokens = applyPhrases(tokenize(text));
+/** A plural of an action word ("beeps", "blinks", "waves"): a number before it counts repetitions. */
+function isActionPlural(tok: string): boolean {
+  if (!tok.endsWith('s') || tok.length < 4) return false;
+  const entry = byWord.get(tok) ?? byStem.get(stem(tok));
+  return !!entry?.concept && !entry.polarity && entry.concept.weight >= 1 && ACTION_CONCEPTS.has(entry.concept.id);
+}
+const MOTION_CLASSES = new Set(['FB', 'LR', 'UD']);
+const ACTION_CONCEPTS = new Set(['BEEP', 'BLINK', 'WAVE', 'NOD', 'SHAKE', 'DANCE', 'PING']);
+
+const phraseWords = new Set<string>([...PHRASES.flatMap(([p]) => p.split(' ')), ...Object.keys(PHRASAL), ...Object.values(PHRASAL).flatMap((p) => Object.keys(p))]);
+
+/** True when the analysis knows the word (lexicon, stopword, number, unit, phrase word). */
+export function knownWord(tok: string): boolean {
+  return NUMBER_RE.test(tok) || tok.startsWith('#') || byWord.has(tok) || stopwords.has(tok) || negations.has(tok) || phraseWords.has(tok)
+    || NUMBER_WORDS[tok] !== undefined || UNITS[tok] !== undefined || COUNT_WORDS[tok] !== undefined || byStem.has(stem(tok));
+}
+
+/** Every word of the lexicon: the vocabulary typos are corrected into. */
+export function lexiconVocabulary(): string[] {
+  return [...new Set([...byWord.keys(), ...stopwords, ...negations, ...phraseWords, ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS)])]
+    .filter((w) => /^[a-z]+$/.test(w));
+}
+
+/** Words of opposite-pole classes, and the particles that carry a direction. */
+export function criticalWords(): Set<string> {
+  const out = new Set<string>(['in', 'out', 'on', 'off', 'up', 'down']);
+  for (const cls of POLARITY) for (const words of Object.values(cls.poles)) for (const w of words) out.add(w);
+  for (const w of NEGATIONS) out.add(w);
+  return out;
+}
+
+/** What a real word must never be corrected into: critical words, numbers and units. */
+export function guardedWords(): Set<string> {
+  return new Set([...criticalWords(), ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS)]);
+}
+
+/** A word's meaning for typo candidates: two candidates with one meaning are one correction. */
+export function meaningOfWord(word: string): string {
+  if (stopwords.has(word)) return '_';
+  const unit = UNITS[word];
+  if (unit) return `unit:${unit.kind}:${unit.toBase}`;
+  if (NUMBER_WORDS[word] !== undefined) return `number:${NUMBER_WORDS[word]}`;
+  const e = byWord.get(word) ?? byStem.get(stem(word));
+  if (e) return `${e.polarity ? `${e.polarity.cls}:${e.polarity.pole}` : ''}|${e.concept?.id ?? ''}`;
+  return `w:${stem(word)}`;
+}
+
+export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
+  const raw = tokenize(text);
+  const corrections: Correction[] = [];
+  if (speller) {
+    for (let i = 0; i < raw.length; i++) {
+      const tok = raw[i] as string;
+      if (knownWord(tok) || speller.has(tok) || speller.has(stem(tok))) continue;
+      const to = speller.correct(tok);
+      if (to !== undefined) { corrections.push({ from: tok, to }); raw[i] = to; }
+    }
+  }
+  const tokens = applyPhrases(foldPhrasal(raw));
   const lead = tokens.findIndex((t) => !stopwords.has(t) && !negations.has(t));
   if (lead >= 0 && LEADING_VERB[tokens[lead] as string]) tokens[lead] = LEADING_VERB[tokens[lead] as string] as string;
   const concepts = new Map<string, number>();
@@ -198,8 +274,12 @@ export function analyzeGoal(text: string): GoalAnalysis {
       const unitTok = tokens[i + used];
       const unit = unitTok !== undefined ? UNITS[unitTok] : undefined;
       if (unit && unitTok) {
-        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok });
+        quantities.push({ value, kind: unit.kind, base: value * unit.toBase, toBase: unit.toBase, unit: unitTok, ...(tokens[i - 1] === 'for' ? { forExtent: true } : {}) });
         i += used;
+      } else if (unitTok !== undefined && isActionPlural(unitTok)) {
+        // "two beeps", "3 blinks": a count of the action.
+        quantities.push({ value, kind: 'count', base: value, toBase: 1, unit: 'times' });
+        i += used - 1;
       } else {
         quantities.push({ value, kind: 'number', base: value, toBase: 1 });
         i += used - 1;
@@ -224,7 +304,10 @@ export function analyzeGoal(text: string): GoalAnalysis {
     if (stopwords.has(tok)) continue;
     const entry = byWord.get(tok) ?? byStem.get(stem(tok));
     if (!entry) {
-      add(`w:${stem(tok)}`, UNKNOWN_WORD_WEIGHT);
+      // An unknown verb that leads a direction is a way of moving: "nudge forward", "scoot back".
+      const next = byWord.get(tokens[i + 1] ?? '');
+      if (i === lead && next?.polarity && MOTION_CLASSES.has(next.polarity.cls)) add('MOVE', conceptWeight.get('MOVE') ?? 0.35);
+      else add(`w:${stem(tok)}`, UNKNOWN_WORD_WEIGHT);
       continue;
     }
     if (entry.polarity) {
@@ -264,9 +347,24 @@ export function analyzeGoal(text: string): GoalAnalysis {
   if (concepts.has('PUTDOWN')) dropPole('UD', 'D');
   if (concepts.has('HOME')) dropPole('FB', 'B');
 
+  // A bare number after "turn" is degrees ("turn 180"), after "wait" seconds ("wait 5").
+  const bareUnit = concepts.has('TURN') ? 'degrees' : concepts.has('WAIT') ? 'seconds' : undefined;
+  if (bareUnit) {
+    const unit = UNITS[bareUnit] as { kind: QuantityKind; toBase: number };
+    for (const q of quantities) {
+      if (q.kind === 'number' && !quantities.some((o) => o.kind === unit.kind)) Object.assign(q, { kind: unit.kind, base: q.value * unit.toBase, toBase: unit.toBase, unit: bareUnit });
+    }
+  }
+  // What kind of quantity a goal gives is part of its meaning ("arm to 90 degrees" sets an angle);
+  // once is no count at all ("beep once" is "beep").
+  const kept = quantities.filter((q) => !(q.kind === 'count' && q.value === 1));
+  quantities.length = 0;
+  quantities.push(...kept);
+  for (const q of quantities) if (q.kind !== 'number') add(`Q:${q.kind}`, QUANTITY_WEIGHT);
+
   let total = 0;
   for (const w of concepts.values()) total += w;
-  return { text, normalized: normalizeGoal(text), concepts, polarity, negated, quantities, total };
+  return { text, normalized: normalizeGoal(text), concepts, polarity, negated, quantities, total, ...(corrections.length ? { corrections } : {}) };
 }
 
 /** Where two analyses disagree on a critical word or a negation; empty when compatible. */

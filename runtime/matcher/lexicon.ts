@@ -24,6 +24,8 @@ export interface PolarityClass {
 
 export const POLARITY_WEIGHT = 1.5;
 export const UNKNOWN_WORD_WEIGHT = 0.7;
+/** A quantity's kind (Q:length, Q:angle, ...): shared when goal and trace both give one. */
+export const QUANTITY_WEIGHT = 0.5;
 
 export const POLARITY: readonly PolarityClass[] = [
   { id: 'LR', poles: {
@@ -31,8 +33,8 @@ export const POLARITY: readonly PolarityClass[] = [
     R: ['right', 'clockwise', 'cw', 'starboard', 'rightward', 'rightwards'],
   } },
   { id: 'FB', poles: {
-    F: ['forward', 'forwards', 'ahead', 'onward', 'onwards', 'front', 'frontward', 'frontwards', 'advance', 'advancing'],
-    B: ['backward', 'backwards', 'back', 'reverse', 'reversing', 'rearward', 'rearwards', 'behind', 'retreat', 'backup'],
+    F: ['forward', 'forwards', 'fwd', 'forth', 'straight', 'ahead', 'onward', 'onwards', 'front', 'frontward', 'frontwards', 'advance', 'advancing'],
+    B: ['backward', 'backwards', 'bwd', 'back', 'reverse', 'reversing', 'rearward', 'rearwards', 'behind', 'retreat', 'backup'],
   } },
   { id: 'UD', poles: {
     U: ['up', 'upward', 'upwards', 'raise', 'raised', 'lift', 'lifted', 'elevate', 'higher', 'ascend', 'rise', 'hoist', 'skyward', 'uppermost'],
@@ -40,12 +42,12 @@ export const POLARITY: readonly PolarityClass[] = [
   } },
   { id: 'OC', poles: {
     O: ['open', 'opened', 'opening', 'release', 'unclamp', 'ungrip', 'loosen', 'spread', 'widen', 'unlock', 'unclench', 'drop'],
-    C: ['close', 'closed', 'closing', 'shut', 'grab', 'grip', 'grasp', 'clamp', 'squeeze', 'pinch', 'clench', 'tighten', 'clasp', 'seize', 'grabbed'],
+    C: ['close', 'closed', 'closing', 'shut', 'tight', 'tightly', 'grab', 'grip', 'grasp', 'clamp', 'squeeze', 'pinch', 'clench', 'tighten', 'clasp', 'seize', 'grabbed'],
   } },
   // on/off and start/stop share one class: "stop the winch" = "turn the winch off".
   { id: 'ACT', poles: {
-    ON: ['on', 'start', 'started', 'begin', 'enable', 'enabled', 'activate', 'engage', 'launch', 'commence', 'resume', 'ignite'],
-    OFF: ['off', 'stop', 'stopped', 'halt', 'disable', 'disabled', 'deactivate', 'cease', 'kill', 'freeze', 'brake', 'silence', 'mute', 'extinguish', 'quit'],
+    ON: ['on', 'illuminate', 'start', 'started', 'begin', 'enable', 'enabled', 'activate', 'engage', 'launch', 'commence', 'resume', 'ignite'],
+    OFF: ['off', 'douse', 'stop', 'stopped', 'halt', 'disable', 'disabled', 'deactivate', 'cease', 'kill', 'freeze', 'brake', 'silence', 'mute', 'extinguish', 'quit'],
   } },
   { id: 'IO', poles: {
     IN: ['retract', 'retracted', 'withdraw', 'inward', 'inwards', 'reel_in', 'pull_in', 'wind_in'],
@@ -71,23 +73,28 @@ export const STOPWORDS: readonly string[] = [
   'have', 'has', 'had', 'let', 'lets', 'want', 'need', 'like', 'some', 'any', 'all', 'very', 'really', 'quite', 'also', 'ok',
   'okay', 'try', 'attempt', 'about', 'there', 'here', 'over', 'out', 'say', 'says', 'said', 'make', 'makes', 'made', 'making',
   'perform', 'performs', 'execute', 'executes', 'carry', 'get', 'go_ahead', 'same', 'again', 'time_now', 'right_now', 'right_away',
-  'immediately', 'straight', 'way', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
+  'immediately', 'upon', 'way', 'still', 'moment', 'play', 'away', 'bit', 'little', 'slightly', 'real', 'new', 'simple', 'basic', 'small', 'quick_', 'which',
   'what', 'how', 'whats', 'is_left', 'through', 'up_to', 'until', 'after', 'before', 'while', 'when', 'if', 'its', 'own', 'one_',
   'kind', 'sort', 'type', 'current', 'currently', 'present', 'tell', 'show', 'give', 'report', 'let_me_know', 'know', 'if_', 'either',
+  'ask', 'request', 'take', 'emit', 'around', 'pls', 'plz', 'u', 'ya', 'short', 'brief', 'tiny', 'everyone', 'everybody', 'people', 'folks',
 ];
 
 export const CONCEPTS: readonly ConceptGroup[] = [
   // Generic actions: they say little about intent.
-  { id: 'MOVE', weight: 0.35, words: ['move', 'moving', 'moved', 'go', 'goes', 'going', 'went', 'drive', 'driving', 'drove', 'travel', 'roll', 'proceed', 'head', 'navigate', 'ride', 'walk', 'step', 'scoot', 'cruise', 'set', 'put', 'position', 'place', 'point', 'adjust', 'bring', 'aim', 'orient', 'shift', 'swing', 'motion', 'locomote', 'come', 'trace', 'creep', 'crawl', 'glide', 'steer_to'] },
+  { id: 'MOVE', weight: 0.35, words: ['move', 'moving', 'moved', 'go', 'goes', 'going', 'went', 'drive', 'driving', 'drove', 'travel', 'roll', 'proceed', 'head', 'navigate', 'ride', 'walk', 'step', 'scoot', 'cruise', 'position', 'place', 'point', 'bring', 'aim', 'orient', 'shift', 'swing', 'motion', 'locomote', 'come', 'trace', 'creep', 'crawl', 'glide', 'steer_to'] },
+  { id: 'SET', weight: 0.15, words: ['set', 'put', 'adjust', 'configure', 'change', 'make_set'] },
   { id: 'SHAPE', weight: 0.1, words: ['pattern', 'shape', 'path', 'route', 'trajectory', 'course', 'figure'] },
   { id: 'YES', weight: 0.1, words: ['yes', 'yeah', 'yep', 'agree', 'agreement'] },
   { id: 'CHARGE', weight: 1, words: ['charge_verb', 'recharge', 'dock', 'charging'] },
   { id: 'CREATE', weight: 0.15, words: ['create', 'build', 'built', 'write', 'wrote', 'written', 'save', 'store', 'generate', 'develop', 'code', 'implement', 'produce', 'craft', 'construct', 'author', 'scaffold', 'design', 'setup'] },
-  { id: 'PROGRAM', weight: 0.15, words: ['program', 'app', 'application', 'tool', 'script', 'utility', 'software', 'project', 'thing', 'routine', 'function', 'module'] },
+  { id: 'PROGRAM', weight: 0.15, words: ['program', 'app', 'application', 'tool', 'script', 'utility', 'software', 'project', 'routine', 'function', 'module'] },
   { id: 'SWITCH', weight: 0.15, words: ['switch', 'toggle', 'flip', 'power', 'turn_switch'] },
-  { id: 'ROBOT', weight: 0.15, words: ['robot', 'rover', 'base', 'bot', 'car', 'vehicle', 'chassis', 'yourself', 'itself', 'wheels', 'wheel', 'buggy', 'machine', 'platform'] },
+  { id: 'ROBOT', weight: 0.3, words: ['robot', 'rover', 'base', 'bot', 'car', 'vehicle', 'chassis', 'yourself', 'itself', 'wheels', 'wheel', 'buggy', 'machine', 'platform'] },
   { id: 'READ', weight: 0.5, words: ['read', 'reading', 'check', 'measure', 'measurement', 'sense', 'sample', 'query', 'poll', 'obtain', 'monitor', 'detect', 'inspect', 'look', 'determine', 'find', 'estimate', 'gauge'] },
   { id: 'LEVEL', weight: 0.15, words: ['level', 'value', 'percentage', 'amount', 'remaining', 'status_level', 'left_over', 'much', 'many'] },
+  // Where and what about: words that name the setting of an action more than the action.
+  { id: 'PLACE', weight: 0.15, words: ['area', 'room', 'surroundings', 'surrounding', 'environment', 'vicinity', 'space', 'zone', 'region', 'place_noun', 'scene', 'neighborhood', 'neighbourhood'] },
+  { id: 'GENERIC', weight: 0.1, words: ['angle', 'volume', 'loudness', 'setting', 'settings', 'output', 'signal', 'command_word'] },
   { id: 'SENSOR', weight: 0.25, words: ['sensor', 'sensors', 'sensing', 'meter_device'] },
 
   // Robot actions.
@@ -96,7 +103,7 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'GREET', weight: 0.25, words: ['hello', 'hi', 'hey', 'greet', 'greeting', 'salute', 'welcome', 'howdy', 'hiya'] },
   { id: 'FAREWELL', weight: 0.6, words: ['goodbye', 'bye', 'farewell', 'adieu', 'cya'] },
   { id: 'BLINK', weight: 1, words: ['blink', 'flash', 'flicker', 'strobe', 'wink', 'blinker'] },
-  { id: 'BEEP', weight: 1, words: ['beep', 'buzz', 'honk', 'chirp', 'bleep', 'sound', 'tone', 'ring', 'toot', 'noise', 'alarm', 'alert', 'sing', 'melody', 'tune'] },
+  { id: 'BEEP', weight: 1, words: ['beep', 'buzz', 'honk', 'chirp', 'bleep', 'sound', 'tone', 'ring', 'toot', 'noise', 'alarm', 'alert'] },
   { id: 'DANCE', weight: 1, words: ['dance', 'wiggle', 'jiggle', 'shimmy', 'boogie', 'groove', 'party'] },
   { id: 'NOD', weight: 1, words: ['nod', 'nodding', 'yes_gesture'] },
   { id: 'SHAKE', weight: 1, words: ['shake', 'shaking', 'wobble', 'rattle'] },
@@ -107,14 +114,14 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'CIRCLE', weight: 1, words: ['circle', 'loop', 'orbit', 'round'] },
   { id: 'PICKUP', weight: 1, words: ['pick', 'pickup', 'pick_up', 'fetch', 'collect', 'retrieve', 'gather'] },
   { id: 'PUTDOWN', weight: 1, words: ['put_down', 'set_down', 'deposit', 'place_down', 'lay_down'] },
-  { id: 'WAIT', weight: 1, words: ['wait', 'waiting', 'pause', 'sleep', 'delay', 'idle', 'hold_on', 'standby', 'stand_by', 'linger', 'stay'] },
-  { id: 'SEND', weight: 0.5, words: ['send', 'transmit', 'issue', 'emit', 'message', 'command'] },
+  { id: 'WAIT', weight: 1, words: ['wait', 'waiting', 'pause', 'sleep', 'delay', 'idle', 'rest', 'hold_on', 'standby', 'do_nothing', 'stand_by', 'linger', 'stay'] },
+  { id: 'SEND', weight: 0.5, words: ['send', 'transmit', 'message', 'command'] },
   { id: 'PING', weight: 1, words: ['ping', 'pong', 'heartbeat'] },
   { id: 'STATUS', weight: 1, words: ['status', 'state', 'health', 'diagnostics', 'diagnostic', 'condition'] },
   { id: 'VERSION', weight: 1, words: ['version', 'firmware', 'revision'] },
   { id: 'ESTOP', weight: 1, words: ['emergency', 'estop', 'e_stop', 'panic'] },
   { id: 'SPEED', weight: 0.5, words: ['speed', 'velocity', 'pace'] },
-  { id: 'MAX', weight: 1, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
+  { id: 'MAX', weight: 0.15, words: ['maximum', 'max', 'full', 'fully', 'all_the_way', 'completely', 'wide'] },
   { id: 'HALF', weight: 1, words: ['halfway', 'half_way', 'partially', 'partly'] },
 
   // Robot objects. Actuator nouns weigh less: goals often leave them implicit.
@@ -123,11 +130,11 @@ export const CONCEPTS: readonly ConceptGroup[] = [
   { id: 'LED', weight: 0.5, words: ['led', 'leds', 'light', 'lights', 'lamp', 'indicator', 'bulb', 'lantern', 'beacon'] },
   { id: 'BUZZER', weight: 0.5, words: ['buzzer', 'speaker', 'horn', 'beeper', 'piezo', 'siren'], also: [] },
   { id: 'WINCH', weight: 0.5, words: ['winch', 'reel', 'spool', 'windlass', 'cable', 'rope', 'tether', 'line_spool'] },
-  { id: 'SERIAL', weight: 0.5, words: ['uart', 'serial', 'controller', 'microcontroller', 'mcu', 'arduino', 'device', 'peripheral'] },
+  { id: 'SERIAL', weight: 0.5, words: ['uart', 'serial', 'controller', 'board', 'microcontroller', 'mcu', 'arduino', 'device', 'peripheral'] },
   { id: 'DISTANCE', weight: 1, words: ['distance', 'range', 'proximity', 'obstacle', 'obstacles', 'far', 'ultrasonic', 'sonar', 'lidar', 'rangefinder', 'clearance', 'gap', 'nearest', 'closest', 'wall'] },
   { id: 'BATTERY', weight: 1, words: ['battery', 'batteries', 'charge', 'voltage', 'juice', 'energy', 'power_level'] },
   { id: 'CAMERA', weight: 1, words: ['camera', 'photo', 'picture', 'snapshot', 'image'] },
-  { id: 'OBJECT', weight: 0.15, words: ['object', 'item', 'ball', 'block', 'cube', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
+  { id: 'OBJECT', weight: 0.4, words: ['object', 'item', 'ball', 'block', 'cube', 'thing', 'thing_object', 'payload', 'load', 'cargo', 'package', 'box_object'] },
 
   // Software (the seed's own example goals).
   { id: 'CALCULATOR', weight: 1, words: ['calculator', 'calc', 'adder', 'arithmetic'] },
@@ -156,6 +163,8 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['pick up', ['pick_up']], ['put down', ['put_down']], ['set down', ['set_down']], ['lay down', ['lay_down']], ['place down', ['place_down']],
   ['back up', ['move', 'backward']], ['go back', ['move', 'backward']], ['move back', ['move', 'backward']], ['drive back', ['move', 'backward']],
   ['turn around', ['turn', '#180', 'degrees']], ['spin around', ['turn', '#180', 'degrees']], ['about face', ['turn', '#180', 'degrees']],
+  ['turn back around', ['turn', '#180', 'degrees']], ['flip around', ['turn', '#180', 'degrees']], ['do a 180', ['turn', '#180', 'degrees']], ['make a 180', ['turn', '#180', 'degrees']],
+  ['turn round', ['turn', '#180', 'degrees']], ['spin round', ['turn', '#180', 'degrees']], ['about turn', ['turn', '#180', 'degrees']],
   ['u turn', ['turn', '#180', 'degrees']], ['look around', ['look_around']],
   ['reel in', ['reel', 'reel_in']], ['pull in', ['pull_in']], ['wind in', ['wind_in']], ['wind up', ['reel', 'reel_in']],
   ['reel out', ['reel', 'reel_out']], ['let out', ['let_out']], ['pay out', ['pay_out']],
@@ -169,6 +178,12 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
   ['rest position', ['home']], ['neutral position', ['neutral']],
   ['full turn', ['#360', 'degrees']], ['full rotation', ['#360', 'degrees']], ['full circle', ['#360', 'degrees']], ['full revolution', ['#360', 'degrees']],
   ['half turn', ['#180', 'degrees']], ['half a turn', ['#180', 'degrees']], ['quarter turn', ['#90', 'degrees']], ['quarter of a turn', ['#90', 'degrees']],
+  ['face the other way', ['turn', '#180', 'degrees']], ['face the opposite way', ['turn', '#180', 'degrees']], ['face the opposite direction', ['turn', '#180', 'degrees']],
+  ['turn the other way', ['turn', '#180', 'degrees']], ['half open', ['open', 'halfway']], ['half close', ['close', 'halfway']], ['scan around', ['scan', 'area']],
+  ['range finder', ['rangefinder']], ['distance sensor', ['distance', 'sensor']],
+  ['release your grip', ['release']], ['loosen your grip', ['release']], ['relax your grip', ['release']], ['relax the gripper', ['release']],
+  ['take hold of', ['grab']], ['hang a left', ['turn', 'left']], ['hang a right', ['turn', 'right']], ['back off', ['move', 'backward']], ['back away', ['move', 'backward']],
+  ['take in', ['pull_in']], ['do nothing', ['do_nothing']], ['hold still', ['stay']], ['hold for', ['wait']], ['stand still', ['stay']],
   ['e stop', ['e_stop']], ['emergency stop', ['emergency', 'stop']],
   ['all the way', ['all_the_way']], ['half way', ['half_way']],
   ['power level', ['power_level']], ['charge level', ['battery', 'level']],
@@ -185,7 +200,7 @@ export const POLARITY_ALSO: Readonly<Record<string, readonly string[]>> = {
   advance: ['MOVE'], advancing: ['MOVE'], retreat: ['MOVE'], reverse: ['MOVE'], reversing: ['MOVE'], backup: ['MOVE'],
   grab: ['GRIPPER'], grabbed: ['GRIPPER'], grip: ['GRIPPER'], grasp: ['GRIPPER'], clamp: ['GRIPPER'], pinch: ['GRIPPER'], clench: ['GRIPPER'], clasp: ['GRIPPER'], seize: ['GRIPPER'],
   release: ['GRIPPER'], unclamp: ['GRIPPER'], ungrip: ['GRIPPER'], unclench: ['GRIPPER'], drop: ['GRIPPER'],
-  silence: ['BEEP'], mute: ['BEEP'], extinguish: ['LED'],
+  silence: ['BEEP'], mute: ['BEEP'], extinguish: ['LED'], illuminate: ['LED'], douse: ['LED'],
   reel_in: ['WINCH'], reel_out: ['WINCH'], pull_in: ['WINCH'], wind_in: ['WINCH'], let_out: ['WINCH'], pay_out: ['WINCH'], unreel: ['WINCH'], unspool: ['WINCH'],
 };
 
@@ -239,7 +254,7 @@ export const UNITS: Readonly<Record<string, UnitInfo>> = {
 
 /** Concepts implied by an actuator or sensor a trace touches (the goal may name them or not). */
 export const IMPLIED_BY_TOOL: Readonly<Record<string, readonly string[]>> = {
-  drive: ['MOVE', 'ROBOT'], turn: ['TURN', 'ROBOT'], servo_move: ['MOVE'], motor_set: [], digital_write: ['SWITCH'],
-  pwm_write: [], serial_send: ['SEND', 'SERIAL'], sensor_read: ['READ', 'SENSOR', 'LEVEL'], wait: ['WAIT'],
+  drive: ['MOVE', 'ROBOT'], turn: ['TURN', 'ROBOT'], servo_move: ['MOVE', 'SET'], motor_set: ['RUN'], digital_write: ['SWITCH', 'SET'],
+  pwm_write: ['RUN'], serial_send: ['SEND', 'SERIAL', 'READ'], sensor_read: ['READ', 'SENSOR', 'LEVEL'], wait: ['WAIT'],
   Write: ['FILE', 'CREATE'], Read: ['FILE', 'READ'], Bash: ['RUN'],
 };

@@ -8,23 +8,33 @@
  * So the seed's thresholds mean what they say: > 0.92 the trace can replay with its parameters
  * bound; 0.75..0.92 it is a plan worth adapting; below, it is a different task.
  *
- * Speed: only traces that share one of the goal's "essential" concepts are scored, where the
- * essential set is chosen so that no other trace could reach the MIXED threshold (the bound is
- * in `essentialConcepts`). Models are serialisable, so the trace cache keeps them across boots.
+ * Speed: candidates come from a weighted AND over concept posting lists with top-k bounds
+ * (runtime/matcher/wand.ts): only traces that can still reach the MIXED floor, or beat the
+ * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
 import { fastHash } from '../../lib/hash.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { analyzeGoal, conflicts, normalizeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
+import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { isCommonWord, isEnglishWord } from './english.js';
+import { Speller } from './typos.js';
 import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
+import { PHRASAL } from './phrasal.js';
+import { SYNONYMS } from './synonyms.generated.js';
+import { goalVector, overlapOf, serializedSoftTotal, softTotalOf } from './overlap.js';
+import { mergeSorted, wand } from './wand.js';
+
+export { goalVector, overlapOf, type GoalVector } from './overlap.js';
 import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
 
-/** How much a trace-side concept the goal leaves out counts when the trace's tools imply it. */
-const IMPLIED_SOFTNESS = 0.1;
 const CONFLICT_FACTOR = 0.6;
 const UNBOUND_FACTOR = 0.9;
-const SHORTLIST = 24;
+const SHORTLIST = 12;
 /** Traces scoring below this overlap need not be found (the MIXED threshold's default). */
 const RECALL_FLOOR = 0.75;
+/** For naming the nearest traces of a refused goal: how low to look, and how many traces at most. */
+const NEAREST_FLOOR = 0.2;
+const NEAREST_BUDGET = 4000;
+const NEAREST_SHARED = 64;
 
 export interface TraceModel {
   record: TraceRecord;
@@ -80,7 +90,7 @@ export interface MatcherOptions {
 
 let lexiconHash: string | undefined;
 function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, STOPWORDS, UNITS, IMPLIED_BY_TOOL, 4]));
+  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 9]));
   return lexiconHash;
 }
 
@@ -99,11 +109,31 @@ export class Matcher {
   private postings = new Map<string, number[]>();
   /** concept -> traces whose tools imply it (but whose text does not say it). */
   private impliedPostings = new Map<string, number[]>();
-  private seen = new Uint8Array(0);
+  /** concept -> sorted traces having it in text or by tools (the WAND lists), built on first use. */
+  private lists = new Map<string, number[]>();
+  /** Each trace's own concept weight (soft concepts a tenth): bounds its overlap before scoring. */
+  private traceWeight: number[] = [];
+  /** Built on the first unknown word of a goal: the lexicon plus the loaded traces' own words. */
+  private speller: Speller | undefined;
+  private readonly spellCheck: SpellCheck = {
+    has: (word) => this.postings.has(`w:${word}`),
+    correct: (word) => {
+      this.speller ??= new Speller({
+        words: [...lexiconVocabulary(), ...[...this.postings.keys()].filter((k) => k.startsWith('w:')).map((k) => k.slice(2))],
+        meaningOf: meaningOfWord,
+        isWord: isEnglishWord,
+        isCommonWord,
+        guarded: guardedWords(),
+      });
+      return this.speller.correct(word);
+    },
+  };
   private readonly unitsFor: UnitLookup;
   private readonly conceptOfName: (name: string) => string[];
   /** Cached models are valid only for the same lexicon and unit table. */
   readonly modelKey: string;
+  /** How many traces had their overlap computed (the bench shows the index prunes). */
+  readonly stats = { matches: 0, scored: 0 };
 
   constructor(options: MatcherOptions) {
     this.unitsFor = options.unitsFor;
@@ -131,12 +161,14 @@ export class Matcher {
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
+    this.lists = new Map();
+    this.traceWeight = [];
+    this.speller = undefined;
     for (const record of records) {
       const serialized = cached?.(record);
       if (serialized) this.addEntry({ record, serialized }, serialized.concepts.map((c) => c[0]), serialized.implied);
       else this.addModel(this.buildModel(record));
     }
-    this.seen = new Uint8Array(this.entries.length);
   }
 
   /** Adds or replaces one trace (learning, hot reload). */
@@ -148,7 +180,8 @@ export class Matcher {
       return;
     }
     this.addModel(this.buildModel(record));
-    this.seen = new Uint8Array(this.entries.length);
+    this.lists = new Map();
+    this.speller = undefined;
   }
 
   remove(signature: string): boolean {
@@ -186,6 +219,11 @@ export class Matcher {
         const v = step.args?.[key];
         if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
       }
+      // A gripper acts on what it holds: "release the object" asks what "open the gripper" does.
+      if (step.name === 'servo_move' && typeof step.args?.['actuator'] === 'string' && this.conceptOfName(step.args['actuator'] as string).includes('GRIPPER')) byTools.add('OBJECT');
+      // Writing a non-zero output switches it on: "activate the buzzer" asks what "sound the buzzer" does.
+      const out = step.args?.['value'] ?? step.args?.['duty'] ?? step.args?.['speed'];
+      if ((step.name === 'digital_write' || step.name === 'pwm_write' || step.name === 'motor_set') && out !== undefined && out !== false && out !== 0) byTools.add('ACT:ON');
     }
     const implied = new Set([...byTools].filter((c) => !analysis.concepts.has(c)));
     const soft = new Set([...analysis.concepts.keys()].filter((c) => byTools.has(c)));
@@ -227,6 +265,7 @@ export class Matcher {
   private addEntry(entry: Entry, concepts: Iterable<string>, implied: Iterable<string>): void {
     const idx = this.entries.length;
     this.entries.push(entry);
+    this.traceWeight[idx] = entry.model ? entry.model.softTotal : serializedSoftTotal(entry.serialized);
     this.bySignature.set(entry.record.trace.goal_signature, idx);
     push(this.byNormalized, entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text), idx);
     for (const c of concepts) push(this.postings, c, idx);
@@ -234,35 +273,67 @@ export class Matcher {
   }
 
   match(goalText: string, limit = 5): MatchResult {
-    const goal = analyzeGoal(goalText);
+    const goal = analyzeGoal(goalText, this.spellCheck);
+    this.stats.matches++;
     const exact = this.byNormalized.get(goal.normalized) ?? [];
-    const candidates: number[] = [];
-    const mark = (i: number): void => {
-      if (this.seen[i] === 0) { this.seen[i] = 1; candidates.push(i); }
-    };
-    for (const i of exact) mark(i);
-    for (const c of essentialConcepts(goal, (c) => (this.postings.get(c)?.length ?? 0) + (this.impliedPostings.get(c)?.length ?? 0))) {
-      for (const i of this.postings.get(c) ?? []) mark(i);
-      for (const i of this.impliedPostings.get(c) ?? []) mark(i);
-    }
-    // Keep the best SHORTLIST overlaps (insertion into a small sorted array).
-    const top: Array<{ i: number; overlap: number }> = [];
     const keep = Math.max(SHORTLIST, limit);
     const vector = goalVector(goal);
-    for (const i of candidates) {
-      this.seen[i] = 0;
-      const model = this.modelAt(i);
-      const overlap = exact.length > 0 && exact.includes(i) ? 1 : overlapOf(vector, model);
-      if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) continue;
+    // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
+    const top: Array<{ i: number; overlap: number }> = [];
+    const inserted = new Set<number>();
+    const insert = (i: number, overlap: number): void => {
+      if (inserted.has(i)) return;
+      inserted.add(i);
+      if (top.length === keep && overlap <= (top[keep - 1] as { overlap: number }).overlap) return;
       let k = top.length;
-      while (k > 0 && ((top[k - 1] as { overlap: number; i: number }).overlap < overlap || ((top[k - 1] as { overlap: number; i: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
+      while (k > 0 && ((top[k - 1] as { overlap: number }).overlap < overlap || ((top[k - 1] as { overlap: number }).overlap === overlap && (top[k - 1] as { i: number }).i > i))) k--;
       top.splice(k, 0, { i, overlap });
       if (top.length > keep) top.pop();
+    };
+    for (const i of exact) insert(i, 1);
+    const lists = [...goal.concepts].map(([c, weight]) => ({ docs: this.conceptList(c), weight })).filter((l) => l.docs.length > 0);
+    const search = (floor: number, budget: number): void => {
+      let visits = 0;
+      wand(lists, goal.total, floor, (doc, matched) => {
+        const current = top.length === keep ? Math.max(floor, (top[keep - 1] as { overlap: number }).overlap) : floor;
+        if (++visits > budget) return 1;
+        // Cheap bound with the trace's own weight before the exact overlap.
+        const own = this.traceWeight[doc] ?? 0;
+        const bound = (2 * matched) / (2 * matched + (goal.total - matched) + Math.max(0, own - matched));
+        if (bound < current || exact.includes(doc)) return current;
+        this.stats.scored++;
+        insert(doc, overlapOf(vector, this.modelAt(doc)));
+        return top.length === keep ? Math.max(floor, (top[keep - 1] as { overlap: number }).overlap) : floor;
+      });
+    };
+    search(RECALL_FLOOR, Infinity);
+    // Nothing that could be adapted: still name the nearest traces (a bounded, lower search), so
+    // "nothing in common" is said only when it is true.
+    if (top.length < limit) search(NEAREST_FLOOR, NEAREST_BUDGET);
+    if (top.length === 0) {
+      // Still nothing: a few traces sharing the goal's rarest concepts, however weakly.
+      let budget = NEAREST_SHARED;
+      for (const l of [...lists].sort((a, b) => a.docs.length - b.docs.length)) {
+        for (const doc of l.docs) {
+          if (budget-- <= 0) break;
+          insert(doc, overlapOf(vector, this.modelAt(doc)));
+        }
+      }
     }
     const exactSet = new Set(exact);
     const scored = top.map(({ i, overlap }) => this.score(goal, this.modelAt(i), overlap, exactSet.has(i)));
     scored.sort(compareCandidates);
     return { goal, candidates: scored.slice(0, limit) };
+  }
+
+  /** Traces whose text has the concept or whose tools imply it, sorted (built on first use). */
+  private conceptList(concept: string): number[] {
+    let list = this.lists.get(concept);
+    if (!list) {
+      list = mergeSorted(this.postings.get(concept) ?? [], this.impliedPostings.get(concept) ?? []);
+      this.lists.set(concept, list);
+    }
+    return list;
   }
 
   /** Scores one model against an analysed goal (also used to explain a refusal). */
@@ -284,88 +355,6 @@ export class Matcher {
       params: binding.params, reasons, exact: exact && reasons.length === 0,
     };
   }
-}
-
-/** A goal's concepts as parallel arrays: the hot loop reads them for every candidate. */
-export interface GoalVector {
-  ids: string[];
-  weights: number[];
-  total: number;
-}
-
-export function goalVector(goal: GoalAnalysis): GoalVector {
-  return { ids: [...goal.concepts.keys()], weights: [...goal.concepts.values()], total: goal.total };
-}
-
-const IN_TEXT = 1;
-const SOFT = 2;
-const IMPLIED = 4;
-/** One lookup per goal concept: is it in the trace's text (and soft), or implied by its tools? */
-function flagsOf(model: TraceModel): Map<string, number> {
-  if (!model.flags) {
-    const flags = new Map<string, number>();
-    for (const c of model.analysis.concepts.keys()) flags.set(c, IN_TEXT | (model.soft.has(c) ? SOFT : 0));
-    for (const c of model.implied) if (!flags.has(c)) flags.set(c, IMPLIED);
-    model.flags = flags;
-  }
-  return model.flags;
-}
-
-/**
- * Concept overlap: 2M / (2M + goal-only + trace-only). Goal concepts the trace's tools imply
- * count as matched. Trace words its tools imply weigh a tenth when left out, but only once the
- * goal shares something substantive (weight >= 1) with the trace: "open" may mean "open the
- * gripper"; "move" alone does not mean "move the arm".
- */
-export function overlapOf(goal: GoalAnalysis | GoalVector, model: TraceModel): number {
-  const g = 'ids' in goal ? goal : goalVector(goal);
-  const flags = flagsOf(model);
-  let matched = 0;
-  let common = 0;
-  let commonSoft = 0;
-  let strong = false;
-  for (let k = 0; k < g.ids.length; k++) {
-    const f = flags.get(g.ids[k] as string);
-    if (f === undefined) continue;
-    const w = g.weights[k] as number;
-    matched += w;
-    if (f & IN_TEXT) {
-      common += w;
-      commonSoft += f & SOFT ? w * IMPLIED_SOFTNESS : w;
-      if (w >= 1) strong = true;
-    }
-  }
-  const goalOnly = Math.max(0, goal.total - matched);
-  const traceOnly = strong ? Math.max(0, model.softTotal - commonSoft) : Math.max(0, model.analysis.total - common);
-  const denom = 2 * matched + goalOnly + traceOnly;
-  return denom > 0 ? (2 * matched) / denom : 0;
-}
-
-/**
- * A set E of goal concepts such that a trace sharing none of them (in text or by its tools)
- * cannot reach RECALL_FLOOR: its matched weight is at most R (the rest of the goal) and E counts
- * as goal-only, so overlap <= 2R / (2R + |E|), below the floor when |E| > 2R (1 - floor) / floor.
- * Concepts are taken cheapest first (fewest traces per unit of weight), so rare words do the
- * filtering. With no such E, every concept is essential.
- */
-export function essentialConcepts(goal: GoalAnalysis, postingsOf: (concept: string) => number = () => 1): string[] {
-  const cost = (c: string, w: number): number => postingsOf(c) / w;
-  const sorted = [...goal.concepts].sort((a, b) => cost(a[0], a[1]) - cost(b[0], b[1]) || (a[0] < b[0] ? -1 : 1));
-  const out: string[] = [];
-  let e = 0;
-  for (const [c, w] of sorted) {
-    out.push(c);
-    e += w;
-    const rest = goal.total - e;
-    if (e > (2 * rest * (1 - RECALL_FLOOR)) / RECALL_FLOOR) break;
-  }
-  return out;
-}
-
-function softTotalOf(analysis: GoalAnalysis, soft: ReadonlySet<string>): number {
-  let t = 0;
-  for (const [c, w] of analysis.concepts) t += soft.has(c) ? w * IMPLIED_SOFTNESS : w;
-  return t;
 }
 
 function push<K>(map: Map<K, number[]>, key: K, value: number): void {

@@ -181,6 +181,10 @@ export function bindQuantities(goal: GoalAnalysis, quantities: readonly TraceQua
     }
     used.add(gi);
     const g = goal.quantities[gi] as Quantity;
+    if (g.forExtent && kind === 'fraction') {
+      issues.push(`"for ${fmt(g)}" is an extent, not a level to set`);
+      continue;
+    }
     if (slot) {
       const base = g.kind === 'number' ? g.value * (tq.q.kind === 'number' ? slot.toBase : tq.q.toBase) : g.base;
       const value = Number((base / slot.toBase).toPrecision(12));

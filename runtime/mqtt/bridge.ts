@@ -17,7 +17,7 @@ import type { LLMOS } from '../llmos.js';
 import type { Logger } from '../logger.js';
 import { Backoff, planConnection } from './connection.js';
 import { COMMANDS, type CommandContext } from './handlers/index.js';
-import { discoveryMessages } from './home-assistant.js';
+import { announceDelay, discoveryMessages, discoveryTopics } from './home-assistant.js';
 import { LinkLiveness } from './liveness.js';
 import { SensorTelemetry } from './telemetry.js';
 import { topicsFor, type Topics } from './topics.js';
@@ -70,6 +70,7 @@ export class MqttBridge {
   private liveness: LinkLiveness | undefined;
   /** This outage already stopped motion: failed reconnects (each a 'close') must not stop again. */
   private lossStopped = false;
+  private announceTimer: NodeJS.Timeout | undefined;
   private backoff: Backoff;
   private connected = false;
   private closing = false;
@@ -160,6 +161,7 @@ export class MqttBridge {
     client.subscribe(this.topics.commands, { qos: 1 });
     const ha = this.os.config.mqtt.home_assistant;
     if (ha.enabled) client.subscribe(`${ha.prefix}/status`, { qos: 1 });
+    else client.subscribe(discoveryTopics(ha.prefix, this.os.config.device_id), { qos: 1 }); // to clear what an earlier run left
     this.publish(this.topics.status, 'online', { qos: 1, retain: true });
     this.publishDiscovery();
     this.publishState(true);
@@ -195,6 +197,7 @@ export class MqttBridge {
       this.publishState();
     }));
     this.off.push(os.events.on('suggestion', (s) => event('suggestion', s)));
+    this.off.push(os.events.on('learn_rejected', (s) => event('learn_rejected', s)));
     this.off.push(os.gate.events.on('decision', (d) => {
       if (d.decision === 'reject' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_ESTOP_ENGAGED' || d.code === 'ERR_HOOK_BLOCKED')) {
         event('safety_rejection', { source: d.source, run: d.run, tool: d.tool, args: d.args, code: d.code, reason: d.reason });
@@ -236,12 +239,12 @@ export class MqttBridge {
     this.stateTimer.unref();
   }
 
+  /** The Home Assistant device config (retained). */
   private publishDiscovery(): void {
     const ha = this.os.config.mqtt.home_assistant;
     if (!ha.enabled) return;
-    for (const m of discoveryMessages(ha.prefix, this.os.config.device_id, this.topics, this.version)) {
-      this.publish(m.topic, JSON.stringify(m.payload), { qos: 1, retain: true });
-    }
+    const messages = discoveryMessages({ prefix: ha.prefix, deviceId: this.os.config.device_id, topics: this.topics, version: this.version, sensors: this.os.profile.sensors.values() });
+    for (const m of messages) this.publish(m.topic, m.payload, { qos: 1, retain: true });
   }
 
   /**
@@ -255,8 +258,17 @@ export class MqttBridge {
 
   private async onMessage(topic: string, payload: Buffer, packet: { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer; messageExpiryInterval?: number } }): Promise<void> {
     const ha = this.os.config.mqtt.home_assistant;
+    if (!ha.enabled && discoveryTopics(ha.prefix, this.os.config.device_id).includes(topic)) {
+      // Discovery is off: a config an earlier run left retained is cleared.
+      if (packet.retain && payload.length > 0) this.publish(topic, '', { qos: 1, retain: true });
+      return;
+    }
     if (ha.enabled && topic === `${ha.prefix}/status`) {
-      if (payload.toString() === 'online') this.publishDiscovery();
+      if (payload.toString() === 'online') {
+        clearTimeout(this.announceTimer);
+        this.announceTimer = setTimeout(() => this.publishDiscovery(), announceDelay());
+        this.announceTimer.unref();
+      }
       return;
     }
     // A response topic must be one we can publish to: a wildcard or a $SYS topic makes the broker
@@ -296,8 +308,8 @@ export class MqttBridge {
         os: this.os, payload: p, allowLlm: this.options.allowLlm,
         goalAllowed: (goal) => this.allowGoals.length === 0 || this.allowGoals.some((r) => r.test(goal.trim())),
         state: () => this.stateSnapshot(),
-        reply: (result) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }),
-        fail: (error) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: false, error: error.toJSON() }),
+        reply: (result) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }, name),
+        fail: (error) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: false, error: error.toJSON() }, name),
         ...(typeof expiry === 'number' ? { expiresAt: Date.now() + expiry * 1000 } : {}),
       };
       await handler.handle(ctx);
@@ -310,20 +322,23 @@ export class MqttBridge {
     }
   }
 
-  private answer(origin: Origin, id: string | undefined, remember: boolean, reply: Record<string, unknown>): void {
+  private answer(origin: Origin, id: string | undefined, remember: boolean, reply: Record<string, unknown>, command: string): void {
     if (remember && id !== undefined) this.seen.set(id, reply);
-    this.send(origin, id, reply);
+    this.send(origin, id, reply, undefined, command);
   }
 
   /** Replies go to the v5 response topic (with correlation data), else to reply/<id>. */
-  private send(origin: Origin, id: string | undefined, reply: Record<string, unknown>, topic?: string): void {
+  private send(origin: Origin, id: string | undefined, reply: Record<string, unknown>, topic?: string, command?: string): void {
     const payload = JSON.stringify(reply);
     if (origin.responseTopic) {
       this.publish(origin.responseTopic, payload, { qos: 1, ...(origin.correlationData ? { properties: { correlationData: origin.correlationData } } : {}) }, true);
     } else if (id !== undefined) {
       this.publish(this.topics.reply(id), payload, { qos: 1 }, true);
     } else {
-      this.publish(this.topics.events, JSON.stringify({ type: 'invalid_command', ts: new Date().toISOString(), topic, ...reply }), { qos: 0 });
+      // No id and no response topic (a Home Assistant button press): the outcome of a command
+      // that ran goes to events under its name; only a payload that could not be taken is invalid.
+      const event = command ? { type: 'command_reply', command } : { type: 'invalid_command', topic };
+      this.publish(this.topics.events, JSON.stringify({ ...event, ts: new Date().toISOString(), ...reply }), { qos: 0 });
     }
   }
 
@@ -334,6 +349,7 @@ export class MqttBridge {
     clearTimeout(this.lossTimer);
     this.liveness?.stop();
     clearTimeout(this.stateTimer);
+    clearTimeout(this.announceTimer);
     this.telemetry.stop();
     for (const f of this.off.splice(0)) f();
     const client = this.client;

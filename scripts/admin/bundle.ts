@@ -31,7 +31,7 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
     // An empty --only (an unset shell variable) must not mean "everything".
     if (values['only'] !== undefined && only.length === 0) throw usage('--only names no trace (empty value)');
     if (!existsSync(cfg.paths.traces)) throw usage(`no traces directory ${cfg.paths.traces} (check --traces or the config's paths.traces)`);
-    const { bundle, skipped } = await createBundle({ traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, device: cfg.device_id, only, progress: progress(io, 'export: reading') });
+    const { bundle, skipped } = await createBundle({ traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, device: cfg.device_id, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], only, progress: progress(io, 'export: reading') });
     for (const s of skipped) io.err(`llmos: skipped ${s.file}: ${s.reason}\n`);
     const out = resolve(args[0] as string);
     const kind = await writeBundle(bundle, out);
@@ -46,7 +46,7 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
     if (args.length !== 1) throw usage('bundle import takes one bundle: a .json, a .tar or a directory');
     const cfg = configFrom(values);
     const src = args[0] as string;
-    const r = await importBundle(src, { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, force: values['force'] === true, dryRun: values['dry-run'] === true, progress: progress(io, 'import: checking'), writeProgress: progress(io, 'import: writing') });
+    const r = await importBundle(src, { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, force: values['force'] === true, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], dryRun: values['dry-run'] === true, progress: progress(io, 'import: checking'), writeProgress: progress(io, 'import: writing') });
     if (json) { io.out(`${JSON.stringify({ bundle: resolve(src), container: containerOf(src), dry_run: values['dry-run'] === true, ...r })}\n`); return 0; }
     const verb = values['dry-run'] ? 'would ' : '';
     io.out(`${table(['file', 'result'], r.actions.map((a) => [a.path, a.action === 'skip' ? `skipped (${a.reason})` : `${verb}${a.action === 'write' ? 'write' : 'replace'} ${shorten(a.target, 60)}`]))}\n`);

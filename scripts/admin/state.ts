@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { RealClock } from '../../lib/clock.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
+import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { Sentience } from '../../runtime/sentience/sentience.js';
 import { TraceStore } from '../../runtime/trace-store.js';
 import { checkBoard, formatBoardCheck } from '../check-board.js';
@@ -74,7 +75,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   const snap = sentience.snapshot();
   const store = new TraceStore({ dir: cfg.paths.traces });
   const report = store.load();
-  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized });
+  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace) });
   const fns = registry.scan();
   const all = store.all();
   const c = cfg.crystallization;

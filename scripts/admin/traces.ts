@@ -6,6 +6,7 @@ import { parseYaml } from '../../lib/yaml-file.js';
 import type { RuntimeConfig } from '../../runtime/config.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
+import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
 import { parseTraceDocument, slug, TraceStore } from '../../runtime/trace-store.js';
 import type { Trace, TraceRecord } from '../../runtime/trace-types.js';
@@ -31,7 +32,7 @@ interface Loaded { cfg: RuntimeConfig; store: TraceStore; registry: Crystallized
 function load(cfg: RuntimeConfig): Loaded {
   const store = new TraceStore({ dir: cfg.paths.traces });
   const report = store.load();
-  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized });
+  const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace) });
   registry.scan();
   return { cfg, store, registry, errors: report.errors.map((e) => ({ file: e.file, message: e.message })) };
 }
@@ -133,22 +134,26 @@ async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: I
   const total = names.length + cnames.length;
   const results: FileCheck[] = [];
   const bySig = new Map<string, string>();
+  const traces = new Map<string, Trace>();
   for (const [i, name] of names.entries()) {
     tick(i + 1, total, name);
     const file = join(dir, name);
     try {
       let warnings: string[] = [];
       let sig: string;
+      let trace: Trace;
       if (/\.(md|markdown)$/i.test(name)) {
-        sig = readImportFile(file).trace.goal_signature;
+        trace = readImportFile(file).trace;
       } else {
         const parsed = parseTraceDocument(parseYaml(readFileSync(file, 'utf8'), file, 'ERR_TRACE_INVALID'), file);
         warnings = parsed.warnings.map((w) => w.message);
-        sig = parsed.record.trace.goal_signature;
+        trace = parsed.record.trace;
       }
+      sig = trace.goal_signature;
       const dup = bySig.get(sig);
       if (dup) throw new LlmosError('ERR_TRACE_INVALID', `${file}: same goal as ${dup} (signature ${sig}); the runtime would ignore this file`);
       bySig.set(sig, name);
+      traces.set(sig, trace);
       results.push({ file, ok: true, kind: 'trace', signature: sig, ...(warnings.length ? { warnings } : {}) });
     } catch (e) {
       const err = toLlmosError(e, 'ERR_TRACE_INVALID');
@@ -159,7 +164,8 @@ async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: I
     tick(names.length + i + 1, total, name);
     const file = join(cdir as string, name);
     try {
-      const { signature } = checkCrystallizedSource(readFileSync(file, 'utf8'), file);
+      // The loader's own decision, nothing imported: generated for its trace here, or pinned.
+      const { signature } = checkCrystallizedSource(readFileSync(file, 'utf8'), file, undefined, trustPolicy(cfg.crystallization.trusted_sha256, (s) => traces.get(s)));
       const warnings = bySig.has(signature) ? [] : [`${file}: no trace with signature ${signature}; the function is never used`];
       results.push({ file, ok: true, kind: 'crystallized', signature, ...(warnings.length ? { warnings } : {}) });
     } catch (e) {

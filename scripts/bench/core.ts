@@ -12,8 +12,7 @@ import { SafetyGate } from '../../safety/gate.js';
 import { buildToolCatalog } from '../../safety/tools.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { silentLogger } from '../../runtime/logger.js';
-import { Matcher } from '../../runtime/matcher/matcher.js';
-import { syntheticGoals, syntheticTraces, writeTraceDir } from './synthetic.js';
+import { syntheticTraces, writeTraceDir } from './synthetic.js';
 
 export function percentiles(samples: number[]): { p50: number; p99: number; mean: number; n: number } {
   const s = [...samples].sort((a, b) => a - b);
@@ -49,28 +48,6 @@ export async function startupBench(): Promise<Record<string, unknown>> {
     }
   }
   result['note'] = 'ready_ms counts from process start (Node start-up included) to LLMOS.boot() resolved; ready_ms is the median of three boots with the trace cache in the state directory.';
-  return result;
-}
-
-/** Matcher latency over synthetic trace sets. */
-export async function matchBench(): Promise<Record<string, unknown>> {
-  const result: Record<string, unknown> = {};
-  for (const n of [1000, 10000, 100000]) {
-    const records = syntheticTraces(n);
-    const matcher = new Matcher({ unitsFor: () => undefined });
-    const t0 = performance.now();
-    matcher.load(records);
-    const indexMs = performance.now() - t0;
-    const goals = syntheticGoals(records, 2000);
-    for (const g of goals.slice(0, 200)) matcher.match(g); // warm up the JIT
-    const samples: number[] = [];
-    for (const g of goals) {
-      const s = performance.now();
-      matcher.match(g);
-      samples.push(performance.now() - s);
-    }
-    result[`traces_${n}`] = { ...percentiles(samples), unit: 'ms', index_build_ms: Math.round(indexMs) };
-  }
   return result;
 }
 

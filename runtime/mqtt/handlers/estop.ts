@@ -9,7 +9,8 @@ export const estop: CommandHandler = {
     const p = ctx.payload as { id?: string; action: 'engage' | 'release'; reason?: string; engagement?: number };
     if (p.action === 'engage') {
       await ctx.os.estop(p.reason ?? 'remote (MQTT)', 'mqtt');
-      ctx.reply({ engaged: true });
+      // The number a release must name (state.estop.engagement).
+      ctx.reply({ engaged: true, engagement: ctx.os.gate.estopStatus.engagement });
       return;
     }
     if (!p.id) {

@@ -1,0 +1,108 @@
+/**
+ * Built-in stop words where a user meets them: a real run-follower process reading goals on
+ * standard input while the base drives, the command line, and MQTT cmd/execute against a broker.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { cpSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { test } from 'node:test';
+import { packagePath } from '../lib/paths.js';
+import { readSimLog, tempDir } from './helpers.js';
+
+function start(args: string[]): { child: ChildProcess; log: string; out: () => string; dir: string } {
+  const dir = tempDir();
+  const log = join(dir, 'sim.jsonl');
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
+  return { child, log, out: () => out, dir };
+}
+
+async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (Date.now() < end && !pred()) await sleep(20);
+  assert.ok(pred(), `${what}: not reached in time`);
+}
+
+const exitOf = (child: ChildProcess): Promise<number | null> => new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+const lines = (out: string): Array<Record<string, unknown>> => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+const atRest = (log: string): boolean => {
+  const base = readSimLog(log).filter((w) => w.actuator === 'base');
+  return base.filter((w) => w.channel === 'left').at(-1)?.value === 0 && base.filter((w) => w.channel === 'right').at(-1)?.value === 0;
+};
+
+test('"stop" on standard input stops the running drive at once, never matches a trace, and later goals still run', async () => {
+  const { child, log, out } = start(['--serve', '--json']);
+  const exited = exitOf(child);
+  try {
+    child.stdin?.write('drive forward 3 meters\n');
+    await until(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 8000, 'driving');
+    child.stdin?.write('stop\n');
+    await until(() => lines(out()).some((l) => l['mode'] === 'STOP'), 5000, 'the stop answered');
+    const stop = lines(out()).find((l) => l['mode'] === 'STOP') as Record<string, unknown>;
+    assert.equal(stop['ok'], true);
+    assert.equal(stop['trace'], null);
+    await until(() => lines(out()).some((l) => l['goal'] === 'drive forward 3 meters'), 5000, 'the drive ended');
+    const drive = lines(out()).find((l) => l['goal'] === 'drive forward 3 meters') as { ok: boolean; error?: { code: string } };
+    assert.equal(drive.ok, false, 'the drive was cut short');
+    assert.equal(drive.error?.code, 'ERR_ABORTED');
+    assert.ok(atRest(log), 'the base is at rest');
+    // Not latched: the next goal runs.
+    child.stdin?.write('turn on the led\n');
+    await until(() => readSimLog(log).some((w) => w.actuator === 'led' && w.value === true), 5000, 'the led goal ran');
+  } finally {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('"e-stop" on standard input engages the latched e-stop; no goal text releases it, only the operator', async () => {
+  const { child, log, out } = start(['--serve', '--json']);
+  const exited = exitOf(child);
+  try {
+    child.stdin?.write('drive forward 3 meters\n');
+    await until(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 8000, 'driving');
+    child.stdin?.write('e-stop\n');
+    await until(() => lines(out()).some((l) => l['mode'] === 'ESTOP'), 5000, 'the e-stop answered');
+    await until(() => atRest(log), 5000, 'the base at rest');
+    for (const goal of ['release the e-stop', 'turn on the led']) child.stdin?.write(`${goal}\n`);
+    await until(() => lines(out()).some((l) => l['goal'] === 'turn on the led'), 5000, 'both answered');
+    const release = lines(out()).find((l) => l['goal'] === 'release the e-stop') as { mode: string; error?: { code: string } };
+    assert.equal(release.mode, 'REFUSED');
+    assert.equal(release.error?.code, 'ERR_NOT_A_COMMAND');
+    const led = lines(out()).find((l) => l['goal'] === 'turn on the led') as { ok: boolean; error?: { code: string } };
+    assert.equal(led.error?.code, 'ERR_ESTOP_ENGAGED', 'still latched');
+    assert.ok(readSimLog(log).every((w) => w.actuator !== 'led'), 'nothing written while engaged');
+    child.stdin?.write(':release\n');
+    await until(() => /e-stop released/.test(out()), 5000, 'released by the operator');
+  } finally {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
+test('from the command line: a stop word reports its own mode and exits 0; a question is ERR_NOT_A_COMMAND (exit 1)', () => {
+  const dir = tempDir();
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const run = (goal: string): { status: number | null; result: Record<string, unknown> } => {
+    const r = spawnSync(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--json', goal], { encoding: 'utf8' });
+    return { status: r.status, result: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
+  };
+  const halt = run('halt');
+  assert.equal(halt.status, 0);
+  assert.equal(halt.result['mode'], 'STOP');
+  assert.equal(halt.result['trace'], null);
+  const estop = run('emergency stop');
+  assert.equal(estop.result['mode'], 'ESTOP');
+  const question = run('is the gripper open?');
+  assert.equal(question.status, 1);
+  assert.equal(question.result['mode'], 'REFUSED');
+  assert.equal((question.result['error'] as { code: string }).code, 'ERR_NOT_A_COMMAND');
+  assert.match((question.result['error'] as { message: string }).message, /question/);
+});
