@@ -46,7 +46,7 @@ function onTerminal(log: string, keys: string, args: string[]): Promise<{ moved:
 }
 
 test('Ctrl-C on a real terminal during a 5 m drive: both wheels end at 0 and the runtime exits 130 (repeated)', { skip: !hasPython && process.env['LLMOS_CI'] !== '1' ? 'python3 with pty is not installed' : false }, async () => {
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const { log, args } = robotDir();
     const r = await onTerminal(log, '\\x03', [...args, 'drive forward 5 meters']);
     assert.ok(r.moved, `run ${i + 1}: the base moved before ^C\n${r.out}`);
