@@ -19,6 +19,8 @@ export interface DriverContext {
   /** --sim-log FILE: JSON lines of every simulated write. */
   simLogFile?: string;
   simFaults?: SimFaults;
+  /** --sim-world FILE for the sim driver's room (drivers/sim-world.ts). */
+  simWorldFile?: string;
   /** Run real drivers against simulated twins of their hardware. */
   twins?: boolean;
   /** Shared by every twin of one board; created by openDrivers. */
@@ -35,6 +37,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     clock: ctx.clock,
     ...(ctx.recorder ? { recorder: ctx.recorder } : ctx.simLogFile ? { logFile: ctx.simLogFile } : {}),
     ...(ctx.simFaults ? { faults: ctx.simFaults } : {}),
+    ...(ctx.simWorldFile ? { world: (await import('./sim-world.js')).loadSimWorld(ctx.simWorldFile) } : {}),
   }),
   gpio: async (spec, ctx) => {
     const { GpioDriver } = await import('./gpio.js');

@@ -17,8 +17,17 @@ export interface RecordedWrite {
   via?: string;
 }
 
+/** A line that is not a write (a collision in the sim world): `{"t", "event", ...details}`. */
+export interface RecordedEvent {
+  t: number;
+  event: string;
+  [detail: string]: unknown;
+}
+
 export class WriteRecorder {
   readonly writes: RecordedWrite[] = [];
+  /** Lines that are not writes, in order. */
+  readonly events: RecordedEvent[] = [];
   private fd: number | undefined;
   private readonly origin: number;
 
@@ -42,6 +51,14 @@ export class WriteRecorder {
     // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
     return w;
+  }
+
+  /** Logs an event on the same timeline as the writes (viewers show it as a marker). */
+  recordEvent(event: string, details: Record<string, unknown>): RecordedEvent {
+    const e: RecordedEvent = { t: Math.round((this.clock.now() - this.origin) * 1000) / 1000, event, ...details };
+    this.events.push(e);
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(e)}\n`);
+    return e;
   }
 
 

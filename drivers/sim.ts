@@ -7,7 +7,8 @@
  */
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
-import { WriteRecorder, type RecordedWrite } from './recorder.js';
+import { WriteRecorder, type RecordedEvent, type RecordedWrite } from './recorder.js';
+import { SimWorld, type SimWorldSpec } from './sim-world.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from './types.js';
@@ -19,6 +20,8 @@ export interface SimFaults {
   onWrite?: (target: WriteTarget, value: ActuatorValue) => Error | undefined;
   /** Return true to make a write never complete (a blocked driver call). */
   blockWrite?: (target: WriteTarget, value: ActuatorValue) => boolean;
+  /** Return true to make a sensor read never answer (a sensor that went quiet). */
+  blockRead?: (sensor: SensorSpec) => boolean;
 }
 
 export interface SimDriverOptions {
@@ -29,8 +32,8 @@ export interface SimDriverOptions {
   /** A recorder shared with the board's other twins (takes the place of logFile). */
   recorder?: WriteRecorder;
   faults?: SimFaults;
-  /** Room size and start pose for the distance sensor. */
-  world?: { roomWidthM?: number; roomDepthM?: number; batteryStart?: number };
+  /** Room, obstacles, start pose and battery charge (drivers/sim-world.ts). */
+  world?: SimWorldSpec;
 }
 
 /** Replies of the simulated serial controller on the `uart` line. */
@@ -65,9 +68,8 @@ export class SimDriver implements Driver {
   private opened = false;
   private closed = false;
 
-  // World model: a rover in a rectangular room, starting at its centre facing +x.
-  private readonly room: { w: number; d: number };
-  private pose = { x: 0, y: 0, heading: 0 };
+  // World model: a rover in a room (by default 5 x 5 m, starting at its centre facing +x).
+  readonly world: SimWorld;
   private wheel = { left: 0, right: 0 };
   private lastIntegrate = 0;
   private battery: number;
@@ -80,8 +82,8 @@ export class SimDriver implements Driver {
     this.recorder = options.recorder;
     this.ownsRecorder = !options.recorder;
     this.faults = options.faults;
-    this.room = { w: options.world?.roomWidthM ?? 5, d: options.world?.roomDepthM ?? 5 };
-    this.battery = options.world?.batteryStart ?? 0.95;
+    this.world = new SimWorld(options.world);
+    this.battery = options.world?.battery ?? 0.95;
   }
 
   async open(actuators: readonly ActuatorSpec[], _sensors: readonly SensorSpec[]): Promise<void> {
@@ -97,6 +99,11 @@ export class SimDriver implements Driver {
   /** Every write since open, in order. Tests assert on this. */
   get writes(): SimWrite[] {
     return this.recorder?.writes ?? [];
+  }
+
+  /** Collisions of the rover with a wall or an obstacle since open (`{"event": "collision"}` log lines). */
+  get collisions(): RecordedEvent[] {
+    return (this.recorder?.events ?? []).filter((e) => e.event === 'collision');
   }
 
   /** Subscribe to writes as they happen (benchmarks, live views). */
@@ -138,13 +145,14 @@ export class SimDriver implements Driver {
 
   async read(sensor: SensorSpec): Promise<SensorReading> {
     if (this.closed) throw new LlmosError('ERR_DRIVER', `sim driver "${this.name}" is closed; cannot read ${sensor.name}`);
+    if (this.faults?.blockRead?.(sensor)) return new Promise<SensorReading>(() => undefined);
     this.integrate();
     const unit = sensor.unit;
     if (sensor.role === 'battery' || sensor.name === 'battery') {
       return { value: round(this.battery, 3), ...(unit ? { unit } : {}) };
     }
     if (sensor.role === 'distance' || sensor.name === 'distance') {
-      const d = this.distanceAhead();
+      const d = this.world.distanceAhead();
       const [lo, hi] = sensor.range ?? [0.02, 4];
       return { value: round(Math.min(hi, Math.max(lo, d)), 3), ...(unit ? { unit } : {}) };
     }
@@ -209,25 +217,11 @@ export class SimDriver implements Driver {
     const { left, right } = this.wheel;
     const v = ((left + right) / 2) * this.calibration.max_speed_mps;
     const omegaDeg = ((right - left) / 2) * this.calibration.max_turn_dps;
-    this.pose.heading += (omegaDeg * Math.PI / 180) * dt;
-    this.pose.x += v * Math.cos(this.pose.heading) * dt;
-    this.pose.y += v * Math.sin(this.pose.heading) * dt;
+    const hit = this.world.advance(v, (omegaDeg * Math.PI) / 180, dt);
+    // The rover stops at the wall; the log says where and how fast it hit.
+    if (hit) this.recorder?.recordEvent('collision', { pose: hit.pose, speed_mps: hit.speed_mps, hit: hit.with });
     const effort = (Math.abs(left) + Math.abs(right)) / 2;
     this.battery = Math.max(0, this.battery - dt * (0.00002 + 0.0004 * effort));
-  }
-
-  private distanceAhead(): number {
-    const { x, y, heading } = this.pose;
-    const cx = Math.cos(heading);
-    const cy = Math.sin(heading);
-    const hw = this.room.w / 2;
-    const hd = this.room.d / 2;
-    const hits: number[] = [];
-    if (cx > 1e-9) hits.push((hw - x) / cx);
-    if (cx < -1e-9) hits.push((-hw - x) / cx);
-    if (cy > 1e-9) hits.push((hd - y) / cy);
-    if (cy < -1e-9) hits.push((-hd - y) / cy);
-    return Math.max(0, Math.min(...hits));
   }
 }
 

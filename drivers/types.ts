@@ -90,6 +90,30 @@ export interface InterlockSpec {
   reason: string;
 }
 
+/**
+ * A reflex: a rule on a sensor that the safety gate checks before motion starts and samples
+ * while it runs (safety/reflex-engine.ts). Exactly one of below / above / level is set.
+ */
+export interface ReflexSpec {
+  id: string;
+  sensor: string;
+  below?: number;
+  above?: number;
+  /** A digital reading (true = active). */
+  level?: boolean;
+  /** forbid: refuse / stop motion in `direction`; stop: any motion; estop: engage the latched e-stop. */
+  action: 'forbid' | 'stop' | 'estop';
+  /** The actuators the rule guards (default: every motion actuator). */
+  actuators: string[];
+  /** Which motion makes it worse: forward = positive command (a drive base: its forward component). */
+  direction: 'forward' | 'backward' | 'any';
+  /** Sample period while guarded motion runs. */
+  period_ms: number;
+  /** A read that takes longer counts as a sensor that stopped answering. */
+  timeout_ms: number;
+  reason: string;
+}
+
 export interface BoardProfile {
   name: string;
   description?: string;
@@ -99,6 +123,8 @@ export interface BoardProfile {
   actuators: Map<string, ActuatorSpec>;
   sensors: Map<string, SensorSpec>;
   interlocks: InterlockSpec[];
+  /** Sensor rules (absent = none). */
+  reflexes?: ReflexSpec[];
   estop?: { driver: string; pin: number | string; active_low?: boolean; debounce_ms?: number };
 }
 

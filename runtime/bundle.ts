@@ -23,6 +23,8 @@ import { checkCrystallizedSource } from './crystallize/registry.js';
 import { trustPolicy } from './crystallize/trust.js';
 import { parseTraceDocument, TraceStore } from './trace-store.js';
 import { findTrace, sameTrace } from './trace-import.js';
+import { withRunStats } from './trace-stats-export.js';
+import { TraceStatsJournal } from './trace-stats.js';
 import type { TraceRecord } from './trace-types.js';
 
 export const BUNDLE_FORMAT = 'llmos-trace-bundle';
@@ -95,6 +97,8 @@ export interface ExportOptions {
   progress?: Progress;
   /** sha256 of hand-written crystallized files this board's operator trusts (config). */
   trustedSha256?: readonly string[];
+  /** The state directory's run-statistics journal: exported traces carry the merged counts. */
+  statsFile?: string;
 }
 
 /** Collects valid traces (and the crystallized functions of those traces) into a bundle. */
@@ -128,8 +132,10 @@ export async function createBundle(o: ExportOptions): Promise<{ bundle: Bundle; 
   }
   const files: BundleFile[] = [];
   const contents = new Map<string, Buffer>();
+  const journal = o.statsFile ? new TraceStatsJournal(o.statsFile).load() : undefined;
   for (const r of chosen) {
     const path = `traces/${r.name}`;
+    if (journal) r.data = withRunStats(r, journal);
     files.push({ path, kind: 'trace', size: r.data.length, sha256: sha256(r.data), signature: r.trace.goal_signature, goal_text: r.trace.goal_text });
     contents.set(path, r.data);
   }

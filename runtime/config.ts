@@ -7,6 +7,7 @@
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
+import { validationMemo } from '../lib/validation-memo.js';
 import { readYamlFile } from '../lib/yaml-file.js';
 import type { HookRule } from '../safety/hooks.js';
 import { DEFAULT_LEARNING, type LearningConfig } from './learn-checks.js';
@@ -81,7 +82,7 @@ export interface SafetyConfig {
   /** The longest one step may take (a ramp at a tiny rate, a long wait); longer is refused. */
   max_step_ms: number;
 }
-export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean }
+export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim-world.ts). */ world?: string }
 export interface MqttConfig {
   url?: string;
   base_topic: string;
@@ -231,7 +232,6 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     assertValid('config', fileLayer, source, 'ERR_CONFIG_INVALID');
     fileDir = dirname(source);
   }
-  if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
   const preset = (options.overrides?.preset ?? (fileLayer?.['preset'] as Preset | undefined) ?? 'development');
   // Relative paths from the file resolve against the file; from flags and defaults, against cwd.
   const rebase = (layer: Plain | undefined, base: string): Plain | undefined => {
@@ -242,14 +242,21 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     if (typeof copy['board'] === 'string' && copy['board'] !== 'sim') copy['board'] = resolve(base, copy['board']);
     const sim = copy['sim'];
     if (isPlain(sim) && typeof sim['log'] === 'string') sim['log'] = resolve(base, sim['log']);
+    if (isPlain(sim) && typeof sim['world'] === 'string') sim['world'] = resolve(base, sim['world']);
     const tls = isPlain(copy['mqtt']) ? (copy['mqtt'] as Plain)['tls'] : undefined;
     if (isPlain(tls)) for (const k of ['ca', 'cert', 'key']) if (typeof tls[k] === 'string') tls[k] = resolve(base, tls[k] as string);
     return copy;
   };
   const merged = mergeConfig(PRESETS[preset] as Plain, rebase(fileLayer, fileDir), rebase(options.overrides as Plain | undefined, cwd));
-  assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
   const paths = (merged['paths'] ?? {}) as Plain;
   const abs = (v: unknown, fallback: string): string => (typeof v === 'string' ? (isAbsolute(v) ? v : resolve(cwd, v)) : resolve(cwd, fallback));
+  // The same configuration as at the last start passed already: the validator need not load.
+  const memo = validationMemo(join(abs(paths['state'], 'state'), 'cache'), 'config', [options.overrides ?? null, merged]);
+  if (!memo.passed()) {
+    if (options.overrides) assertValid('config', options.overrides, 'command-line options', 'ERR_CONFIG_INVALID');
+    assertValid('config', merged, source ?? 'configuration', 'ERR_CONFIG_INVALID');
+    memo.remember();
+  }
   const cfg = merged as unknown as RuntimeConfig;
   cfg.paths = {
     traces: abs(paths['traces'], 'traces'),

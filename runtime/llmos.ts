@@ -22,6 +22,7 @@ import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gat
 import { openSafetyGate } from '../safety/open.js';
 import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
+import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { Crystallizer } from './crystallize/crystallizer.js';
@@ -44,6 +45,7 @@ import { TraceStore, type TraceLoadReport } from './trace-store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
 import { runStopWord, stopWordOf } from './stop-words.js';
+import { traceStatsFile } from './trace-stats.js';
 
 /** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
 const SHUTDOWN_STEP_MS = 1000;
@@ -165,6 +167,7 @@ export class LLMOS {
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
+          ...this.reflexes?.sessionFields(run),
         });
       } catch (e) {
         this.log.warn(`session log: ${(e as Error).message}`);
@@ -206,6 +209,7 @@ export class LLMOS {
       hookRules: cfg.safety.hooks,
       ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
       ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+      ...(cfg.sim.world ? { simWorldFile: cfg.sim.world } : {}),
       ...(cfg.sim.twins ? { twins: true } : {}),
       ...(this.simFaults ? { simFaults: this.simFaults } : {}),
     });
@@ -216,6 +220,7 @@ export class LLMOS {
       this.stopGeneration++;
       this.current?.abort(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`));
     });
+    this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
       unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
@@ -237,6 +242,9 @@ export class LLMOS {
     this._store = new TraceStore({
       dir: cfg.paths.traces,
       cacheDir: join(cfg.paths.state, 'cache'),
+      // Run statistics live in the state directory, never in the trace files (this process owns it).
+      statsFile: traceStatsFile(cfg.paths.state),
+      compactStats: true,
       deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
     });
     this.traceReport = this._store.load();
@@ -306,6 +314,7 @@ export class LLMOS {
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
     const run = this.queue.then(() => {
+      if (!options.explain && options.signal?.aborted) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'interrupted before its turn came; not started'));
       if (!options.explain && generation !== this.stopGeneration) return this.refusedBeforeStart(goal, new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this goal was queued; not started'));
       if (!options.explain && options.notAfter !== undefined && Date.now() > options.notAfter) {
         return this.refusedBeforeStart(goal, new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`));
@@ -317,6 +326,7 @@ export class LLMOS {
   }
 
   private stopGeneration = 0;
+  private reflexes: GoalReflexes | undefined;
 
   private refusedBeforeStart(goal: string, error: LlmosError): ExecutionResult {
     const result: ExecutionResult = { goal, mode: 'REFUSED', trace: null, score: 0, params: {}, ok: false, llm_calls: 0, steps: [], duration_ms: 0, error: errorInfo(error) };
@@ -348,12 +358,14 @@ export class LLMOS {
       disarm();
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
+      this.reflexes?.clear();
     }
   }
 
   private async runDecision(decision: Decision, run: RunContext, started: number): Promise<ExecutionResult> {
     const { source, signal } = run;
     const runId = `run-${++runSeq}`;
+    this.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source });
     let result: ExecutionResult;
     switch (decision.mode) {

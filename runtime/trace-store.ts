@@ -1,7 +1,9 @@
 /**
  * Traces on disk (L3 memory): one YAML file per trace in traces/. Each file is validated against
  * schemas/trace.schema.json (or imported from the upstream edge format); a bad file is reported
- * by name and field and the rest load. Writes are atomic (temp + rename) and keep the file's
+ * by name and field and the rest load. Running a trace never writes its file: run statistics go
+ * to a journal in the state directory (runtime/trace-stats.ts) and are merged on load. Writes
+ * (a new trace, crystallization metadata) are atomic (temp + rename) and keep the file's
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
@@ -15,6 +17,7 @@ import { check, describeIssues } from '../lib/validate.js';
 import { parseYaml, stringifyYaml, yamlLib } from '../lib/yaml-file.js';
 import { goalSignature } from './matcher/analyze.js';
 import { assertTracePatterns } from './trace-patterns.js';
+import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './trace-stats.js';
 import type { Trace, TraceCheck, TraceRecord, TraceStep } from './trace-types.js';
 
 /** Bump when the parsed shape changes, so old caches are ignored. */
@@ -147,11 +150,6 @@ export function parseTraceDocument(doc: unknown, file: string): { record: TraceR
   return { record: { trace, file, format }, warnings };
 }
 
-/** Successes implied by a rate and a count, for traces that never stored success_count. */
-function successesOf(t: Trace): number {
-  return t.success_count ?? Math.round(t.success_rate * t.usage_count);
-}
-
 export class TraceStore {
   readonly dir: string;
   private readonly cachePath: string | undefined;
@@ -159,10 +157,21 @@ export class TraceStore {
   private derivedBySignature = new Map<string, unknown>();
   private writes = new Map<string, Promise<void>>();
   private readonly deriver: TraceDeriver | undefined;
+  /** Run statistics (the state directory's journal); none = counted in memory only. */
+  private readonly stats: TraceStatsJournal | undefined;
+  private readonly compactStats: boolean;
+  /** Each trace file's own statistics, before runs from the journal were added. */
+  private bases = new Map<string, StatsBase>();
 
-  constructor(options: { dir: string; cacheDir?: string; deriver?: TraceDeriver }) {
+  /**
+   * `statsFile`: the run-statistics journal in the state directory; `compactStats` only for the
+   * process that owns that directory (the one writer).
+   */
+  constructor(options: { dir: string; cacheDir?: string; deriver?: TraceDeriver; statsFile?: string; compactStats?: boolean }) {
     this.dir = resolve(options.dir);
     this.deriver = options.deriver;
+    this.stats = options.statsFile ? new TraceStatsJournal(options.statsFile) : undefined;
+    this.compactStats = options.compactStats === true;
     this.cachePath = options.cacheDir
       ? join(options.cacheDir, `traces-${fastHash(this.dir)}.json`)
       : undefined;
@@ -235,6 +244,14 @@ export class TraceStore {
     this.derivedBySignature = derived;
     report.loaded = records.size;
     if (dirty) this.writeCache({ version: CACHE_VERSION, dir: this.dir, entries: next });
+    // After the cache is written: the cache holds what the files say, the records the merged view.
+    const journal = this.stats?.load({ compact: this.compactStats });
+    this.bases = new Map();
+    for (const [sig, rec] of records) {
+      const base = baseOf(rec.trace);
+      this.bases.set(sig, base);
+      mergeStats(rec.trace, base, journal?.get(sig));
+    }
     return report;
   }
 
@@ -265,21 +282,51 @@ export class TraceStore {
   }
 
   /**
-   * Counts a run: usage_count + 1, success_count and success_rate, last_used. Only these fields
-   * change in the file; comments and layout stay. Writes to one file are serialised.
+   * Counts a run: usage_count + 1, success_count and success_rate, last_used. The trace file is
+   * not touched: one line goes to the statistics journal (synchronously, so counts from
+   * concurrent runs are never lost). Throws ERR_STATE when the journal cannot be written; the
+   * in-memory counts are updated anyway.
    */
   async recordRun(signature: string, ok: boolean, at: Date): Promise<Trace | undefined> {
     const rec = this.records.get(signature);
     if (!rec) return undefined;
     const t = rec.trace;
-    const successes = successesOf(t) + (ok ? 1 : 0);
-    const usage = t.usage_count + 1;
-    t.usage_count = usage;
-    t.success_count = successes;
-    t.success_rate = Math.round((successes / usage) * 10000) / 10000;
-    t.last_used = at.toISOString();
-    await this.patchFile(rec, { usage_count: usage, success_count: successes, success_rate: t.success_rate, last_used: t.last_used });
+    const base = this.bases.get(signature) ?? baseOf(t);
+    this.bases.set(signature, base);
+    const iso = at.toISOString();
+    let s: TraceRunStats;
+    let failure: unknown;
+    if (this.stats) {
+      try { s = this.stats.record(signature, base, ok, iso); } catch (e) {
+        failure = e;
+        s = this.stats.get(signature) as TraceRunStats;
+      }
+    } else {
+      const prev = this.memoryStats.get(signature);
+      s = prev && prev.base === base ? prev : { base, runs: 0, successes: 0, last_used: iso, recent: '' };
+      s.runs++;
+      if (ok) s.successes++;
+      s.recent = (s.recent + (ok ? '1' : '0')).slice(-20);
+      if (iso > s.last_used) s.last_used = iso;
+      this.memoryStats.set(signature, s);
+    }
+    mergeStats(t, base, s);
+    if (failure) throw new LlmosError('ERR_STATE', `run statistics of "${t.goal_text}" not saved: ${(failure as Error).message}`, undefined, { cause: failure });
     return t;
+  }
+
+  private memoryStats = new Map<string, TraceRunStats>();
+
+  /** Run statistics of a trace beyond its file's (recent outcomes), if any were counted. */
+  runStats(signature: string): TraceRunStats | undefined {
+    const s = this.stats?.get(signature) ?? this.memoryStats.get(signature);
+    const base = this.bases.get(signature);
+    return s && base && s.base[0] === base[0] && s.base[1] === base[1] ? s : undefined;
+  }
+
+  /** The file's own statistics (what a bundle carries unless runs were counted since). */
+  fileStats(signature: string): StatsBase | undefined {
+    return this.bases.get(signature);
   }
 
   /** Sets top-level fields of a trace file (e.g. `crystallized`) atomically. */
@@ -332,6 +379,7 @@ export class TraceStore {
     }
     const rec: TraceRecord = { trace: body, file, format: 'core' };
     this.records.set(sig, rec);
+    this.bases.set(sig, baseOf(body));
     return rec;
   }
 

@@ -244,7 +244,7 @@ export class ActuatorBank {
         const goal = numeric(target) as number;
         if (cur === undefined) { await this.writeChecked(state, target, { safe: false, token: opts.token }); continue; }
         if (Math.abs(goal - cur) <= EPS) continue;
-        // Steps are truncated to 4 decimals so logged values stay readable and never exceed the rate.
+        // Steps are truncated to 4 decimals (towards the current value) so logged values stay readable and never exceed the rate.
         let maxStep = Math.floor(rate * this.stepSeconds(state, now) * 1e4) / 1e4;
         // Very slow rates: wait until a whole 0.0001 step is due.
         // One quantum at a time, so no write exceeds the rate bound (rate-bound.ts).

@@ -10,6 +10,7 @@ import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { assertValid } from '../lib/validate.js';
 import { readYamlFile } from '../lib/yaml-file.js';
+import { parseReflexes, type RawReflex } from './reflexes.js';
 import type {
   ActuatorSpec, ActuatorType, BoardProfile, ChannelSpec, DriverInstanceSpec, InterlockSpec, SafeValue, SensorSpec,
 } from '../drivers/types.js';
@@ -84,6 +85,7 @@ interface RawProfile {
   sensors?: Record<string, RawSensor>;
   interlocks?: Array<{ id?: string; when: InterlockSpec['when']; forbid: string[]; reason?: string }>;
   estop?: { driver?: string; pin: number | string; active_low?: boolean; debounce_ms?: number };
+  reflexes?: RawReflex[];
 }
 
 export function resolveBoardPath(board: string, baseDir: string = process.cwd()): string {
@@ -215,7 +217,7 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     return { id: il.id ?? `interlock-${i}`, when: il.when, forbid: il.forbid, reason: il.reason ?? `interlock ${il.id ?? i}` };
   });
 
-  const profile: BoardProfile = { name: doc.name, source, drivers, actuators, sensors, interlocks };
+  const profile: BoardProfile = { name: doc.name, source, drivers, actuators, sensors, interlocks, reflexes: parseReflexes(doc.reflexes ?? [], actuators, sensors, fail) };
   if (doc.description !== undefined) profile.description = doc.description;
   if (doc.estop) {
     profile.estop = { driver: driverOf('/estop', doc.estop.driver), pin: doc.estop.pin };

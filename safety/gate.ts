@@ -14,12 +14,13 @@ import type { BoardProfile, Driver } from '../drivers/types.js';
 import { ActuatorBank, type BankEvents } from './actuators.js';
 import type { AuditEntry, AuditSink, Decision } from './audit.js';
 import { ConfirmationBroker } from './confirm.js';
-import { handlers, type HandlerEnv } from './handlers.js';
+import { handlers, readSensor, type HandlerEnv } from './handlers.js';
 import {
   normalizeVerdict, ruleToHook, type CallSource, type HookInput, type HookRule, type PostToolUseHook, type PreToolUseHook,
 } from './hooks.js';
 import { CommandRateLimiter } from './interlocks.js';
 import { plainArgs } from './plain-args.js';
+import { ReflexEngine, type ReflexEvent } from './reflex-engine.js';
 import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
@@ -62,6 +63,8 @@ export interface ToolResult {
 export interface GateEvents extends BankEvents {
   decision: AuditEntry;
   estop: { engaged: boolean; reason: string; source: string };
+  /** A reflex rule refused a command, stopped motion or engaged the e-stop. */
+  reflex: ReflexEvent;
 }
 
 export interface GateOptions {
@@ -113,6 +116,11 @@ class Flight {
   done(): void {
     this.parent?.removeEventListener('abort', this.onParentAbort);
   }
+
+  /** What it was aborted with, if it was. */
+  get reason(): unknown {
+    return this.abortedWith;
+  }
 }
 
 export class SafetyGate {
@@ -133,6 +141,7 @@ export class SafetyGate {
   private dynamicSpeedScale = 1;
   private estopReason: string | undefined;
   private watchdog: SafetyWatchdog | undefined;
+  private readonly reflexes: ReflexEngine;
   private closed = false;
 
   constructor(options: GateOptions) {
@@ -165,6 +174,17 @@ export class SafetyGate {
       this.estopReason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
       this.bank.latch(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${this.estopReason}`));
     }
+    this.reflexes = new ReflexEngine({
+      profile: options.profile, bank: this.bank, clock: options.clock, rampTickMs: options.rampTickMs ?? 20,
+      read: (sensor) => readSensor({ bank: this.bank, profile: this.profile }, sensor),
+      engageEstop: (reason) => this.engageEstop(reason, 'reflex'),
+      report: (e) => {
+        // A refused call is audited by call() itself; a stop has no call of its own.
+        if (e.kind !== 'refused') this.record({ source: 'reflex' as CallSource, runId: e.runs[0] ?? 'reflex' }, 'reflex', { rule: e.rule, sensor: e.sensor, reading: e.reading, actuators: e.actuators }, e.kind === 'estop' ? 'estop' : 'stop', e.message, e.code);
+        this.events.emit('reflex', e);
+      },
+    });
+    this.events.on('write', ({ actuator }) => this.reflexes.noteWrite(actuator));
     for (const rule of options.hookRules ?? []) {
       if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
       else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);
@@ -267,8 +287,12 @@ export class SafetyGate {
 
       // The abort signal is made only if the handler asks for it (ramps, holds, waits): most
       // calls finish without one, and the bank's latch stops their writes on an e-stop anyway.
+      // Reflexes: refused here (ERR_SAFETY_REFLEX) before anything moves; tracked while it runs.
+      const admitted = def.kind === 'actuation' ? this.reflexes.admit(name, args, ctx.runId, this.speedScale) : undefined;
+      const intent = admitted instanceof Promise ? await admitted : admitted;
       const flight = new Flight(ctx.signal);
       this.inflight.add(flight);
+      const untrack = this.reflexes.track(intent, ctx.runId, (e) => flight.abort(e));
       const adjusted: string[] = [];
       let value: unknown;
       try {
@@ -279,7 +303,12 @@ export class SafetyGate {
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
         value = await (handlers[name] as NonNullable<(typeof handlers)[string]>)(args, env);
+      } catch (e) {
+        // Why this call was aborted (a reflex, an e-stop) is why it failed, even when the handler
+        // first noticed only that a stop had superseded it (between a drive base's two wheels).
+        throw e instanceof LlmosError && e.code === 'ERR_ABORTED' && flight.reason instanceof LlmosError ? flight.reason : e;
       } finally {
+        untrack();
         flight.done();
         this.inflight.delete(flight);
       }
@@ -418,6 +447,7 @@ export class SafetyGate {
   async close(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.reflexes.close();
     this.confirmations.denyAll();
     await this.safeState(reason).catch(() => undefined);
     await this.watchdog?.close();

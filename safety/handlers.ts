@@ -132,7 +132,8 @@ function speedArg(args: Args, fallback: number, env: HandlerEnv): number {
   return s * env.speedScale;
 }
 
-async function readSensor(env: HandlerEnv, spec: SensorSpec): Promise<SensorReading> {
+/** Reads a sensor through its driver (a serial_query sensor: its line, under the latch). */
+export async function readSensor(env: Pick<HandlerEnv, 'bank' | 'profile'>, spec: SensorSpec): Promise<SensorReading> {
   if (spec.type === 'serial_query' && spec.query) {
     const line = env.profile.actuators.get(spec.query.actuator) as ActuatorSpec;
     const reply = await env.bank.sendLine(line, spec.query.line, true, line.reply_timeout_ms);

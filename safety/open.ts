@@ -13,16 +13,19 @@ export interface OpenGateOptions extends Omit<GateOptions, 'drivers'> {
   /** --sim-log FILE for simulated drivers. */
   simLogFile?: string;
   simFaults?: SimFaults;
+  /** --sim-world FILE: room, start pose and obstacles of the sim board. */
+  simWorldFile?: string;
   /** Run real drivers against simulated twins of their hardware. */
   twins?: boolean;
 }
 
 export async function openSafetyGate(options: OpenGateOptions): Promise<SafetyGate> {
-  const { simLogFile, simFaults, twins, ...gateOptions } = options;
+  const { simLogFile, simFaults, simWorldFile, twins, ...gateOptions } = options;
   const drivers = await openDrivers(options.profile, {
     clock: options.clock,
     ...(simLogFile ? { simLogFile } : {}),
     ...(simFaults ? { simFaults } : {}),
+    ...(simWorldFile ? { simWorldFile } : {}),
     ...(twins ? { twins } : {}),
   });
   const gate = new SafetyGate({ ...gateOptions, drivers });

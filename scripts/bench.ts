@@ -4,11 +4,14 @@
  * Each section lives in scripts/bench/ and is listed in SECTIONS; `npm run bench -- match` runs
  * only the named sections.
  */
-import { startupBench, firstWriteBench, gateBench } from './bench/core.js';
+import { firstWriteBench, gateBench } from './bench/core.js';
 import { matchBench } from './bench/match.js';
+import { startupBench } from './bench/startup.js';
+import { decisionBench, gateAuditBench } from './bench/decision.js';
 import { crystallizedBench } from './bench/crystallized.js';
 import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
+import { reflexBench } from './bench/reflex.js';
 import { watchdogBench } from './bench/watchdog.js';
 import { faultsBench } from './bench/faults.js';
 
@@ -19,7 +22,10 @@ const SECTIONS: Record<string, BenchSection> = {
   match: matchBench,
   first_write: firstWriteBench,
   gate: gateBench,
+  gate_with_audit_log: gateAuditBench,
+  decision: decisionBench,
   watchdog: watchdogBench,
+  reflex_latency: reflexBench,
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
   johnny_five_mock: johnnyFiveBench,

@@ -10,9 +10,12 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const entries = {
   'run-follower': 'dist/scripts/run-follower.js',
   'run-agentic-follower': 'dist/scripts/run-agentic-follower.js',
-  'bench-boot-child': 'dist/scripts/bench/boot-child.js',
   llmos: 'dist/scripts/llmos.js',
+  // The forwarding client alone: loaded before the runtime, which a forwarded goal never needs.
+  forward: 'dist/runtime/owner/client.js',
 };
+/** Commands that send their goals to a running owner before loading the runtime at all. */
+const forwarding = new Set(['run-follower', 'run-agentic-follower']);
 await build({
   entryPoints: Object.fromEntries(Object.entries(entries).map(([k, v]) => [`${k}.main`, join(root, v)])),
   outdir: join(root, 'dist', 'bin'),
@@ -26,8 +29,12 @@ await build({
 // Each command is a three-line launcher: Node >= 22.1 then keeps the compiled bundle between
 // runs (module.enableCompileCache), which a Pi feels at every start; older Node skips it.
 for (const name of Object.keys(entries)) {
+  if (name === 'forward') continue;
   const file = join(root, 'dist', 'bin', `${name}.js`);
-  writeFileSync(file, `#!/usr/bin/env node\nimport module from 'node:module';\nmodule.enableCompileCache?.();\nawait import('./${name}.main.js');\n`);
+  const run = forwarding.has(name)
+    ? `const { forwardFromArgv } = await import('./forward.main.js');\nconst code = await forwardFromArgv('${name}', process.argv.slice(2));\nif (code === undefined) await import('./${name}.main.js');\nelse process.exitCode = code;\n`
+    : `await import('./${name}.main.js');\n`;
+  writeFileSync(file, `#!/usr/bin/env node\nimport module from 'node:module';\nmodule.enableCompileCache?.();\n${run}`);
   chmodSync(file, 0o755);
 }
 console.error(`bundled: ${Object.keys(entries).join(', ')} -> dist/bin/`);

@@ -20,10 +20,12 @@ export const COMMON_OPTIONS = {
   explain: { type: 'boolean' },
   'sim-log': { type: 'string' },
   'sim-time': { type: 'string' },
+  'sim-world': { type: 'string' },
   twins: { type: 'boolean' },
   mqtt: { type: 'string' },
   'device-id': { type: 'string' },
   serve: { type: 'boolean' },
+  standalone: { type: 'boolean' },
   'check-board': { type: 'boolean' },
   'log-level': { type: 'string' },
   'log-format': { type: 'string' },
@@ -59,11 +61,12 @@ export function overridesFrom(values: ParsedCli['values']): ConfigInput {
     if (str('traces') !== undefined) o.paths.traces = str('traces') as string;
     if (str('state') !== undefined) o.paths.state = str('state') as string;
   }
-  if (str('sim-log') !== undefined || str('sim-time') !== undefined || values['twins'] === true) {
+  if (str('sim-log') !== undefined || str('sim-time') !== undefined || str('sim-world') !== undefined || values['twins'] === true) {
     o.sim = {};
     if (values['twins'] === true) o.sim.twins = true;
     if (str('sim-log') !== undefined) o.sim.log = str('sim-log') as string;
     if (str('sim-time') !== undefined) o.sim.time = str('sim-time') as 'real' | 'virtual';
+    if (str('sim-world') !== undefined) o.sim.world = str('sim-world') as string;
   }
   if (str('mqtt') !== undefined) o.mqtt = { url: str('mqtt') as string };
   if (str('device-id') !== undefined) o.device_id = str('device-id') as string;

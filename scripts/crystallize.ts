@@ -16,7 +16,9 @@ import { loadConfig } from '../runtime/config.js';
 import { checkCrystallizedSource } from '../runtime/crystallize/registry.js';
 import { sha256Hex } from '../runtime/crystallize/trust.js';
 import { LLMOS } from '../runtime/llmos.js';
-import { COMMON_OPTIONS, overridesFrom, parseCli, usageError } from './cli.js';
+import type { OwnerLock } from '../runtime/owner/lock.js';
+import { COMMON_OPTIONS, overridesFrom, parseCli, usageError, type ParsedCli } from './cli.js';
+import { ownOrForward } from './owner-start.js';
 
 const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
 
@@ -33,10 +35,31 @@ Options:
   --crystallized DIR   where functions are written (default ./crystallized)
   --json               print {trace, function, file, written, code} as JSON`;
 
+export const CRYSTALLIZE_OPTIONS = { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, crystallized: { type: 'string' }, trust: { type: 'string' } } as const;
+
+/** Crystallizes one trace in a booted runtime (this process's, or the owner's for a forwarded command). */
+export async function crystallizeIn(os: LLMOS, values: ParsedCli['values'], goals: readonly string[], out: (s: string) => void): Promise<void> {
+  if (goals.length !== 1) throw new LlmosError('ERR_USAGE', 'give one trace: its goal_signature or its goal text (quoted)');
+  const target = goals[0] as string;
+  const signature = /^[0-9a-f]{16}$/.test(target) ? target : os.decide(target).candidate?.trace.goal_signature;
+  const decision = /^[0-9a-f]{16}$/.test(target) ? undefined : os.decide(target);
+  if (!signature || (decision && decision.mode !== 'FOLLOWER' && decision.mode !== 'CRYSTALLIZED')) {
+    throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace serves "${target}"${decision?.nearest.length ? `; nearest: ${decision.nearest.map((n) => `"${n.goal_text}" (${n.score})`).join(', ')}` : ''}`);
+  }
+  const r = await os.crystallizer.crystallize(signature, { dryRun: values['dry-run'] === true });
+  if (values['json']) out(`${JSON.stringify({ trace: signature, function: r.name, file: r.path, written: r.written, code: r.code })}\n`);
+  else out(r.written ? `crystallized ${signature} -> ${r.path} (${r.name})\n` : r.code);
+}
+
+export function crystallizeExitCode(code: string): number {
+  return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE', 'ERR_OWNER_BUSY', 'ERR_OWNER_MISMATCH'].includes(code) ? 2 : 1;
+}
+
 export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
   let os: LLMOS | undefined;
+  let lock: OwnerLock | undefined;
   try {
-    const { values, goals } = parseCli(argv, { ...COMMON_OPTIONS, 'dry-run': { type: 'boolean' }, crystallized: { type: 'string' }, trust: { type: 'string' } });
+    const { values, goals } = parseCli(argv, CRYSTALLIZE_OPTIONS);
     if (values['help']) { out(`${HELP}\n`); return 0; }
     if (typeof values['trust'] === 'string') {
       if (goals.length > 0) throw new LlmosError('ERR_USAGE', '--trust takes a file and no goal');
@@ -50,24 +73,21 @@ export async function crystallizeCommand(argv: readonly string[], out: (s: strin
     const overrides = overridesFrom(values);
     if (typeof values['crystallized'] === 'string') overrides.paths = { ...overrides.paths, crystallized: values['crystallized'] };
     const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overrides, logging: { level: 'warn' } } });
+    // While a runtime owns the board, it crystallizes (its registry and trace store stay current).
+    const owner = await ownOrForward('crystallize', argv, config.paths.state, values['standalone'] ? 'standalone' : 'auto');
+    if ('code' in owner) return owner.code;
+    lock = owner.lock;
     os = new LLMOS({ config });
     await os.boot();
-    const target = goals[0] as string;
-    const signature = /^[0-9a-f]{16}$/.test(target) ? target : os.decide(target).candidate?.trace.goal_signature;
-    const decision = /^[0-9a-f]{16}$/.test(target) ? undefined : os.decide(target);
-    if (!signature || (decision && decision.mode !== 'FOLLOWER' && decision.mode !== 'CRYSTALLIZED')) {
-      throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace serves "${target}"${decision?.nearest.length ? `; nearest: ${decision.nearest.map((n) => `"${n.goal_text}" (${n.score})`).join(', ')}` : ''}`);
-    }
-    const r = await os.crystallizer.crystallize(signature, { dryRun: values['dry-run'] === true });
-    if (values['json']) out(`${JSON.stringify({ trace: signature, function: r.name, file: r.path, written: r.written, code: r.code })}\n`);
-    else out(r.written ? `crystallized ${signature} -> ${r.path} (${r.name})\n` : r.code);
+    await crystallizeIn(os, values, goals, out);
     return 0;
   } catch (e) {
     const err = toLlmosError(e);
     process.stderr.write(`crystallize: ${usageError(err).message}\n`);
-    return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE'].includes(err.code) ? 2 : 1;
+    return crystallizeExitCode(err.code);
   } finally {
     await os?.shutdown();
+    lock?.release();
   }
 }
 

@@ -23,6 +23,7 @@ Options:
   --explain            decide and print the decision; do not execute
   --sim-log FILE       record every simulated actuator write as a JSON line
   --sim-time MODE      real (default) or virtual: simulated motion completes instantly
+  --sim-world FILE     the sim board's room: size, start pose, obstacles (schemas/sim-world.schema.json)
   --twins              run the board's real drivers against simulated twins of their hardware
                        (fake sysfs GPIO, mock serial devices), recording every write
   --mqtt URL           MQTT broker (overrides the config)
@@ -30,8 +31,14 @@ Options:
   --log-level LEVEL    trace|debug|info|warn|error|silent
   --log-format FORMAT  text (default) or json (structured pino lines; the production preset's default)
   --check-board        validate the board profile and probe each device
+  --standalone         never send goals to a running owner; refuse to start while one runs
   -h, --help           this help
   --version            print the version
+
+One owner per state directory: while a runtime owns it (the service, or another run), goals and
+operator commands go to it over its control socket (<state>/control.sock) with the same output and
+exit codes, and this process opens no hardware. Otherwise this run owns the board until it ends;
+runs that start together take turns (waiting up to LLMOS_OWNER_WAIT_MS, default 30000).
 
 Exit status: 0 every goal succeeded, 1 a goal failed or was refused, 2 bad usage or configuration.
 Signals: SIGINT/SIGTERM stop safely; SIGUSR1 engages the e-stop, SIGUSR2 releases it.

@@ -12,6 +12,8 @@ import { checkBoard, formatBoardCheck } from './check-board.js';
 import { showProgress } from './progress.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
+import type { OwnerLock } from '../runtime/owner/lock.js';
+import { ownOrForward, serveControl } from './owner-start.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
 
 export interface CommandSpec {
@@ -46,27 +48,40 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   const json = values['json'] === true;
   let os: LLMOS;
   let sd: SdNotify | undefined;
+  let lock: OwnerLock | undefined;
   try {
     const overrides = mergeOverrides(overridesFrom(values), spec.extraOverrides?.(values) ?? {});
     const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides });
     if (values['check-board']) {
+      // Probing opens the devices: not while a runtime owns them.
+      const probe = await ownOrForward(name, argv, config.paths.state, 'standalone');
+      if ('lock' in probe) lock = probe.lock;
       const report = await checkBoard(config.board, { twins: config.sim.twins === true });
       process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
+      lock?.release();
       return report.ok ? 0 : 1;
     }
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
+    // One owner per state directory: send the goals to it, or become it before opening hardware.
+    const owner = await ownOrForward(name, argv, config.paths.state, values['serve'] ? 'serve' : values['standalone'] ? 'standalone' : 'auto');
+    if ('code' in owner) return owner.code;
+    lock = owner.lock;
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
     sd = process.env['NOTIFY_SOCKET'] ? (await import('../runtime/sd-notify.js')).SdNotify.fromEnv() : undefined;
     const notifier = sd;
     os = new LLMOS({ config, ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
     await os.boot();
   } catch (e) {
+    lock?.release();
     const u = usageError(e);
     process.stderr.write(`${name}: ${u.message}\n`);
     return u.code;
   }
 
   const unguard = installProcessGuards(os);
+  // Other commands send their goals here while this process owns the board.
+  const oneGoal = !values['serve'] && !(goals.length === 1 && goals[0] === '-');
+  const control = serveControl(os, lock as OwnerLock, `${name}${values['serve'] ? ' --serve' : ''}`, oneGoal ? 250 : 0);
   if (sd) {
     const notifier = sd;
     // First hook: systemd stops expecting pings before the slower steps of a shutdown.
@@ -89,6 +104,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       process.stderr.write(`${name}: ${u.message}\n`);
       await os.shutdown('error');
       unguard();
+      lock?.release();
       return u.code;
     }
   } else if (values['serve']) {
@@ -129,6 +145,8 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       });
     }
     await printing;
+    // Goals other commands sent here finish before this run gives up the board.
+    if (!values['serve']) await control.close();
     // A service keeps serving MQTT after its standard input closes, until a signal stops it.
     if (bridge) await os.closedPromise;
     else if (idle) {
@@ -145,10 +163,12 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     process.stderr.write(`${name}: ${err.code}: ${err.message}\n`);
     await os.shutdown('error');
     unguard();
+    lock?.release();
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
   }
   await os.shutdown('done');
   unguard();
+  lock?.release();
   return failed ? 1 : 0;
 }
 

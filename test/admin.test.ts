@@ -43,6 +43,10 @@ test('help: top level and per subcommand exit 0; no command exits 2', async () =
 
 test('traces list: a table of every trace, and --json with mode hints', async () => {
   const b = board();
+  // Runs are counted in the state directory (the shipped traces carry no statistics): five beeps
+  // make it ready to crystallize in the merged view.
+  const runs = await runBin('run-follower.js', ['--traces', b.traces, '--state', b.state, '--sim-time', 'virtual', '-'], { cwd: b.dir, input: 'beep\n'.repeat(5) });
+  assert.equal(runs.code, 0, runs.stderr);
   const r = await run(['traces', 'list', ...b.flags], b.dir);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');

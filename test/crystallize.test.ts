@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { generateCrystallized } from '../runtime/crystallize/codegen.js';
+import { goalSignature } from '../runtime/matcher/analyze.js';
 import { checkIsolated } from '../runtime/crystallize/registry.js';
 import { simRobot, tempDir, type SimLogLine, type SimRobot } from './helpers.js';
 
@@ -45,7 +46,8 @@ test('five successful runs crystallize the trace; the sixth runs CRYSTALLIZED wi
     assert.deepEqual(shape(logs[5] as SimLogLine[]), shape(logs[4] as SimLogLine[]), 'same writes as the trace replay');
     const trace = readFileSync(join(r.dir, 'traces', 'turn-right.yaml'), 'utf8');
     assert.match(trace, /crystallized:\n\s+function: turnRightDegrees\n\s+file: turn-right-90-degrees-[0-9a-f]{8}\.ts/);
-    assert.match(trace, /usage_count: 6/, 'crystallized runs keep counting');
+    assert.equal(r.os.traces.get(goalSignature('turn right 90 degrees'))?.trace.usage_count, 6, 'crystallized runs keep counting');
+    assert.doesNotMatch(trace, /usage_count: [1-9]/, 'counted in the state directory, not in the trace file');
     const other = await r.os.execute('turn right 45 degrees');
     assert.equal(other.mode, 'CRYSTALLIZED');
     assert.equal(other.steps[0]?.args['degrees'], -45, 'parameters reach the function');

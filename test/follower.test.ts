@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { simRobot, tempDir } from './helpers.js';
+import { goalSignature } from '../runtime/matcher/analyze.js';
+import { TraceStore } from '../runtime/trace-store.js';
+import { traceStatsFile } from '../runtime/trace-stats.js';
+import { simRobot, simWorldFile, tempDir } from './helpers.js';
 
 test('a shipped goal runs as FOLLOWER with zero LLM calls and the sim log shows the writes', async () => {
   const r = await simRobot();
@@ -112,22 +115,32 @@ test('ORCHESTRATOR refuses the whole goal when one part does not qualify, before
   }
 });
 
-test('usage_count, success_rate and last_used are updated after every run, keeping comments', async () => {
-  const r = await simRobot();
+test('usage_count, success_rate and last_used are updated after every run, in the state directory; the trace file is unchanged', async () => {
+  // A long room: 3 m of driving from the centre of the default 5 m room would meet the wall's reflex.
+  const r = await simRobot({ overrides: { sim: { world: simWorldFile({ room: { width_m: 20, depth_m: 5 } }) } } });
   try {
     const file = join(r.dir, 'traces', 'drive-forward.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace(/usage_count: \d+/, 'usage_count: 0').replace(/\n(success_count|last_used):.*/g, ''));
+    const text = readFileSync(file, 'utf8');
     r.os.traces.load();
     r.os.matcher.load(r.os.traces.all());
     await r.os.execute('drive forward 1 meter');
     await r.os.execute('drive forward 2 meters');
-    const text = readFileSync(file, 'utf8');
+    assert.equal(readFileSync(file, 'utf8'), text, 'the trace file is data: never rewritten to record a run');
     assert.match(text, /^# "drive forward 2\.5 meters" binds/m, 'comment kept');
-    assert.match(text, /usage_count: 2/);
-    assert.match(text, /success_count: 2/);
-    assert.match(text, /success_rate: 1/);
-    assert.match(text, /last_used: "?20\d\d-/);
     assert.match(text, /distance: \{ kind: length, unit: m, minimum: 0, maximum: 5, description: how far to drive \}/, 'layout of untouched fields kept');
+    const sig = goalSignature('drive forward 1 meter');
+    const live = r.os.traces.get(sig)?.trace;
+    assert.equal(live?.usage_count, 2);
+    assert.equal(live?.success_count, 2);
+    assert.equal(live?.success_rate, 1);
+    assert.match(String(live?.last_used), /^20\d\d-/);
+    // A new process on the same state directory sees the same counts (merged on load).
+    const fresh = new TraceStore({ dir: join(r.dir, 'traces'), statsFile: traceStatsFile(r.os.config.paths.state) });
+    fresh.load();
+    assert.equal(fresh.get(sig)?.trace.usage_count, 2);
+    assert.equal(fresh.get(sig)?.trace.success_count, 2);
+    assert.match(String(fresh.get(sig)?.trace.last_used), /^20\d\d-/);
   } finally {
     await r.cleanup();
   }

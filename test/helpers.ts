@@ -1,6 +1,6 @@
 /** Shared test fixtures: a simulated robot in a temporary directory with a virtual clock. */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../lib/clock.js';
@@ -85,6 +85,13 @@ export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot>
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A world file for the sim board (drivers/sim-world.ts), e.g. a room big enough for long drives. */
+export function simWorldFile(world: Record<string, unknown>): string {
+  const file = join(tempDir('llmos-world-'), 'world.json');
+  writeFileSync(file, JSON.stringify(world));
+  return file;
 }
 
 export function shippedBoard(): string {

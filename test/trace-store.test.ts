@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
@@ -69,36 +69,77 @@ test('the upstream edge format imports: trace_id, steps[].tool_call, validation,
   assert.equal(rec?.trace.success_rate, 0.9);
 });
 
-test('recordRun updates counts atomically and keeps comments; failures lower the success rate', async () => {
+test('recordRun counts in the state directory and never writes the trace file; failures lower the success rate', async () => {
   const dir = tempDir();
-  writeFileSync(join(dir, 't.yaml'), '# my comment\ngoal_text: beep\nsuccess_rate: 1\nusage_count: 3   # three uses\ntool_calls: [{ name: wait, args: { ms: 1 } }]\n');
-  const store = new TraceStore({ dir });
+  const state = tempDir();
+  const text = '# my comment\ngoal_text: beep\nsuccess_rate: 1\nusage_count: 3   # three uses\ntool_calls: [{ name: wait, args: { ms: 1 } }]\n';
+  writeFileSync(join(dir, 't.yaml'), text);
+  const statsFile = join(state, 'trace-stats.jsonl');
+  const store = new TraceStore({ dir, statsFile });
   store.load();
   const sig = goalSignature('beep');
   await store.recordRun(sig, true, new Date('2026-11-24T00:00:00Z'));
   await store.recordRun(sig, false, new Date('2026-11-24T00:00:01Z'));
-  const text = readFileSync(join(dir, 't.yaml'), 'utf8');
-  assert.match(text, /^# my comment/);
-  assert.match(text, /usage_count: 5/);
-  assert.match(text, /success_count: 4/);
-  assert.match(text, /success_rate: 0\.8/);
-  assert.match(text, /last_used: "?2026-11-24T00:00:01\.000Z/);
+  assert.equal(readFileSync(join(dir, 't.yaml'), 'utf8'), text, 'the trace file is data: byte for byte unchanged');
   assert.deepEqual(readdirSync(dir), ['t.yaml'], 'no temp files left behind');
-  const again = new TraceStore({ dir });
+  const t = store.get(sig)?.trace;
+  assert.equal(t?.usage_count, 5);
+  assert.equal(t?.success_count, 4);
+  assert.equal(t?.success_rate, 0.8);
+  assert.equal(t?.last_used, '2026-11-24T00:00:01.000Z');
+  assert.equal(store.runStats(sig)?.recent, '10');
+  const again = new TraceStore({ dir, statsFile });
   again.load();
-  assert.equal(again.get(sig)?.trace.usage_count, 5);
+  assert.equal(again.get(sig)?.trace.usage_count, 5, 'merged with the file on load');
+  assert.equal(again.get(sig)?.trace.success_rate, 0.8);
+  assert.equal(again.get(sig)?.trace.last_used, '2026-11-24T00:00:01.000Z');
 });
 
 test('concurrent updates to one trace are serialised: no lost increments', async () => {
   const dir = tempDir();
+  const statsFile = join(tempDir(), 'trace-stats.jsonl');
   writeFileSync(join(dir, 't.yaml'), 'goal_text: beep\ntool_calls: [{ name: wait, args: { ms: 1 } }]\n');
-  const store = new TraceStore({ dir });
+  const store = new TraceStore({ dir, statsFile });
   store.load();
   const sig = goalSignature('beep');
   await Promise.all(Array.from({ length: 20 }, () => store.recordRun(sig, true, new Date())));
-  const fresh = new TraceStore({ dir });
+  const fresh = new TraceStore({ dir, statsFile });
   fresh.load();
   assert.equal(fresh.get(sig)?.trace.usage_count, 20);
+});
+
+test('the statistics journal survives a torn line and is compacted by its owner at start', async () => {
+  const dir = tempDir();
+  const statsFile = join(tempDir(), 'trace-stats.jsonl');
+  writeFileSync(join(dir, 't.yaml'), 'goal_text: beep\nusage_count: 2\nsuccess_count: 2\nsuccess_rate: 1\ntool_calls: [{ name: wait, args: { ms: 1 } }]\n');
+  const sig = goalSignature('beep');
+  const store = new TraceStore({ dir, statsFile });
+  store.load();
+  for (let i = 0; i < 5; i++) await store.recordRun(sig, i !== 2, new Date(Date.UTC(2026, 10, 24, 0, 0, i)));
+  // A crash in the middle of a line: the next start skips it and keeps every whole line.
+  appendFileSync(statsFile, '{"s":"' + sig + '","b":[2,2],"ok":1,"t":"2026-11-2');
+  const reader = new TraceStore({ dir, statsFile });
+  reader.load();
+  assert.equal(reader.get(sig)?.trace.usage_count, 7);
+  assert.equal(readFileSync(statsFile, 'utf8').split('\n').filter(Boolean).length, 6, 'a reader does not rewrite the journal');
+  const owner = new TraceStore({ dir, statsFile, compactStats: true });
+  owner.load();
+  assert.equal(owner.get(sig)?.trace.usage_count, 7);
+  assert.equal(owner.get(sig)?.trace.success_count, 6);
+  assert.equal(owner.runStats(sig)?.recent, '11011');
+  const lines = readFileSync(statsFile, 'utf8').split('\n').filter(Boolean);
+  assert.equal(lines.length, 1, 'one line per trace after compaction');
+  await owner.recordRun(sig, true, new Date('2026-11-25T00:00:00Z'));
+  const after = new TraceStore({ dir, statsFile });
+  after.load();
+  assert.equal(after.get(sig)?.trace.usage_count, 8);
+  assert.equal(after.get(sig)?.trace.last_used, '2026-11-25T00:00:00.000Z');
+  // The file's own statistics changed (an import replaced it): they count again, not the old runs.
+  writeFileSync(join(dir, 't.yaml'), 'goal_text: beep\nusage_count: 40\nsuccess_count: 30\nsuccess_rate: 0.75\ntool_calls: [{ name: wait, args: { ms: 1 } }]\n');
+  const replaced = new TraceStore({ dir, statsFile });
+  replaced.load();
+  assert.equal(replaced.get(sig)?.trace.usage_count, 40);
+  assert.equal(replaced.get(sig)?.trace.success_rate, 0.75);
 });
 
 test('the parse cache is reused while files are unchanged and refreshed when one changes', () => {

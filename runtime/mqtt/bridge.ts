@@ -205,6 +205,7 @@ export class MqttBridge {
     }));
     this.off.push(os.gate.events.on('estop', (e) => { event('estop', e); this.publishState(true); }));
     this.off.push(os.gate.events.on('deadman', (e) => event('deadman', e)));
+    this.off.push(os.gate.events.on('reflex', (e) => event('reflex', { ...e })));
     this.off.push(os.gate.events.on('write', () => this.publishState()));
     this.off.push(os.gate.confirmations.events.on('request', (q) => event('confirm_request', { ...q })));
     if (os.sentience) this.off.push(os.sentience.events.on('change', () => this.publishState()));

@@ -50,8 +50,10 @@ export class SentienceEffects {
       return { decision: 'ASK', reason: `CAUTIOUS mode (safety ${safety}): confirm this motion` };
     }));
     this.off.push(this.gate.events.on('decision', (d) => {
-      if (d.decision === 'reject' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_HOOK_BLOCKED')) this.sentience.trigger('safety_rejection');
+      // Reflexes count once per event below, not again for the call they failed.
+      if (d.decision === 'reject' && d.code !== 'ERR_SAFETY_REFLEX' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_HOOK_BLOCKED')) this.sentience.trigger('safety_rejection');
     }));
+    this.off.push(this.gate.events.on('reflex', () => this.sentience.trigger('safety_rejection')));
     this.off.push(this.gate.events.on('estop', (e) => { if (e.engaged) this.sentience.trigger('estop'); }));
     this.off.push(this.sentience.events.on('mode', () => this.apply()));
     this.apply();

@@ -1,6 +1,7 @@
 /** `llmos bundle export|import`: copy traces and crystallized functions between boards. */
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
+import { traceStatsFile } from '../../runtime/trace-stats.js';
 import { containerOf, createBundle, importBundle, writeBundle } from '../../runtime/bundle.js';
 import { COMMON_HELP, configFrom, parseSub, progress, shorten, table, usage, type Io } from './common.js';
 
@@ -31,7 +32,7 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
     // An empty --only (an unset shell variable) must not mean "everything".
     if (values['only'] !== undefined && only.length === 0) throw usage('--only names no trace (empty value)');
     if (!existsSync(cfg.paths.traces)) throw usage(`no traces directory ${cfg.paths.traces} (check --traces or the config's paths.traces)`);
-    const { bundle, skipped } = await createBundle({ traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, device: cfg.device_id, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], only, progress: progress(io, 'export: reading') });
+    const { bundle, skipped } = await createBundle({ traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, device: cfg.device_id, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], only, statsFile: traceStatsFile(cfg.paths.state), progress: progress(io, 'export: reading') });
     for (const s of skipped) io.err(`llmos: skipped ${s.file}: ${s.reason}\n`);
     const out = resolve(args[0] as string);
     const kind = await writeBundle(bundle, out);

@@ -94,7 +94,7 @@ export function progress(io: Io, label: string, min = 50): (done: number, total:
 /** Exit status for an error: 2 usage or configuration, 1 everything else. */
 export function exitCodeOf(e: unknown): number {
   const code = toLlmosError(e).code;
-  return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE'].includes(code) ? 2 : 1;
+  return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE', 'ERR_OWNER_BUSY', 'ERR_OWNER_MISMATCH'].includes(code) ? 2 : 1;
 }
 
 export function usage(message: string): LlmosError {

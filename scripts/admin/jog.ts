@@ -110,8 +110,13 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   const goal = typeof values['teach'] === 'string' ? values['teach'] : undefined;
   const recorder = goal !== undefined ? new TeachRecorder(goal) : undefined;
   const { LLMOS: Runtime } = await import('../../runtime/llmos.js');
-  const os = new Runtime({ config: configFrom(values) });
-  await os.boot();
+  const config = configFrom(values);
+  // It moves actuators: only with the board to itself (refused while a runtime owns it).
+  const { ownOrForward } = await import('../owner-start.js');
+  const owner = await ownOrForward('llmos jog', argv, config.paths.state, 'standalone');
+  const lock = 'lock' in owner ? owner.lock : undefined;
+  const os = new Runtime({ config });
+  await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   // SIGTERM/SIGHUP while jogging: everything comes to rest as for any run.
   const { installProcessGuards } = await import('../../runtime/process-guard.js');
   const unguard = installProcessGuards(os);
@@ -233,5 +238,6 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   } finally {
     await os.shutdown('done');
     unguard();
+    lock?.release();
   }
 }

@@ -6,7 +6,9 @@ import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { Sentience } from '../../runtime/sentience/sentience.js';
+import { liveOwner } from '../../runtime/owner/status.js';
 import { TraceStore } from '../../runtime/trace-store.js';
+import { traceStatsFile } from '../../runtime/trace-stats.js';
 import { checkBoard, formatBoardCheck } from '../check-board.js';
 import { COMMON_HELP, configFrom, fmtDate, parseSub, table, usage, type Io } from './common.js';
 
@@ -33,7 +35,11 @@ export async function boardCommand(argv: readonly string[], io: Io): Promise<num
   if (sub !== 'check') throw usage(`unknown subcommand "board ${sub}" (check)`);
   if (args.length) throw usage(`board check takes no arguments (got "${args.join(' ')}"); use --board FILE`);
   const config = configFrom(values);
-  const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true });
+  // Probing opens the devices: not while a runtime owns them (ERR_OWNER_BUSY).
+  const { ownOrForward } = await import('../owner-start.js');
+  const owner = await ownOrForward('llmos board check', argv, config.paths.state, 'standalone');
+  const lock = 'lock' in owner ? owner.lock : undefined;
+  const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true }).finally(() => lock?.release());
   io.out(`${values['json'] ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
   return report.ok ? 0 : 1;
 }
@@ -73,7 +79,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   // A file that exists but does not load is damaged, not "nothing persisted yet".
   const damaged = !persisted && existsSync(file);
   const snap = sentience.snapshot();
-  const store = new TraceStore({ dir: cfg.paths.traces });
+  const store = new TraceStore({ dir: cfg.paths.traces, statsFile: traceStatsFile(cfg.paths.state) });
   const report = store.load();
   const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace) });
   const fns = registry.scan();
@@ -89,7 +95,9 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
     crystallized_files: fns.length,
   };
   const estop = lastEstop(join(cfg.paths.state, 'audit.jsonl'));
+  const owner = await liveOwner(cfg.paths.state);
   const out = {
+    owner: owner ?? null,
     device_id: cfg.device_id, preset: cfg.preset, board: cfg.board,
     paths: { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, state: cfg.paths.state },
     sentience: { enabled: cfg.sentience.enabled, persisted, damaged, file, ...snap },
@@ -106,6 +114,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
       ['set-point', ...(['safety', 'curiosity', 'energy', 'confidence'] as const).map((k) => String(snap.set_points[k]))],
     ]).split('\n').map((l) => `  ${l}`).join('\n'),
     `e-stop     ${estop ? `last ${estop.decision === 'estop' ? 'engaged' : 'released'} ${fmtDate(estop.ts)}${estop.reason ? ` (${estop.reason})` : ''}` : 'no e-stop in the audit log'}`,
+    `owner      ${owner ? `pid ${owner.pid}${owner.command ? ` (${owner.command})` : ''}: goals sent by run-follower go to it (${owner.socket ?? ''})` : 'none: the next run-follower owns the board while it runs'}`,
     `traces     ${traces.total} loaded, ${traces.invalid} invalid, ${traces.crystallized} crystallized, ${traces.ready_to_crystallize} ready to crystallize, ${traces.learned} learned, ${traces.runs} runs (${cfg.paths.traces})`,
   ].join('\n') + '\n');
   return 0;

@@ -12,6 +12,7 @@ import { TeachRecorder } from '../../runtime/operator/teach.js';
 import { installProcessGuards } from '../../runtime/process-guard.js';
 import { TOOL_UNITS } from '../../safety/tools.js';
 import { goalsFrom, runControl } from '../cli.js';
+import { ownOrForward } from '../owner-start.js';
 import { COMMON_HELP, configFrom, parseSub, usage, type Io } from './common.js';
 
 export const TEACH_HELP = `llmos teach "<goal>" [-] [--yes]: teach a trace by demonstration.
@@ -74,8 +75,11 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   const json = values['json'] === true;
   const recorder = new TeachRecorder(goal);
   const config = configFrom(values);
+  // It moves actuators: only with the board to itself (refused while a runtime owns it).
+  const owner = await ownOrForward('llmos teach', argv, config.paths.state, 'standalone');
+  const lock = 'lock' in owner ? owner.lock : undefined;
   const os = new LLMOS({ config });
-  await os.boot();
+  await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   const unguard = installProcessGuards(os);
   let failed: string | undefined;
   let discard = false;
@@ -133,5 +137,6 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   } finally {
     await os.shutdown('done');
     unguard();
+    lock?.release();
   }
 }

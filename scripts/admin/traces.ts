@@ -9,6 +9,7 @@ import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/cry
 import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
 import { parseTraceDocument, slug, TraceStore } from '../../runtime/trace-store.js';
+import { traceStatsFile } from '../../runtime/trace-stats.js';
 import type { Trace, TraceRecord } from '../../runtime/trace-types.js';
 import { COMMON_HELP, configFrom, fmtDate, fmtRate, parseSub, progress, shorten, table, usage, type Io } from './common.js';
 
@@ -30,7 +31,8 @@ ${COMMON_HELP}`;
 interface Loaded { cfg: RuntimeConfig; store: TraceStore; registry: CrystallizedRegistry; errors: Array<{ file: string; message: string }> }
 
 function load(cfg: RuntimeConfig): Loaded {
-  const store = new TraceStore({ dir: cfg.paths.traces });
+  // The merged view: the files' statistics plus the runs the owner counted in the state directory.
+  const store = new TraceStore({ dir: cfg.paths.traces, statsFile: traceStatsFile(cfg.paths.state) });
   const report = store.load();
   const registry = new CrystallizedRegistry({ dir: cfg.paths.crystallized, trust: trustPolicy(cfg.crystallization.trusted_sha256, (sig) => store.get(sig)?.trace) });
   registry.scan();
@@ -53,7 +55,7 @@ function summary(l: Loaded, r: TraceRecord): Record<string, unknown> {
   const m = modeOf(l, t);
   return {
     name: basename(r.file), file: r.file, format: r.format, goal_signature: t.goal_signature, goal_text: t.goal_text,
-    usage_count: t.usage_count, success_rate: t.success_rate, last_used: t.last_used ?? null, origin: t.origin ?? null,
+    usage_count: t.usage_count, success_rate: t.success_rate, last_used: t.last_used ?? null, recent: l.store.runStats(t.goal_signature)?.recent ?? '', origin: t.origin ?? null,
     mode: m.mode, hint: m.hint, crystallized: m.crystallized,
   };
 }
@@ -113,6 +115,7 @@ function show(l: Loaded, args: string[], json: boolean, io: Io): number {
     `signature:  ${t.goal_signature}`,
     `file:       ${rec.file} (${rec.format} format)`,
     `usage:      ${t.usage_count} runs, ${fmtRate(t.success_rate)} success, last used ${fmtDate(t.last_used)}`,
+    ...(s['recent'] ? [`recent:     ${String(s['recent'])} (1 success, 0 failure; newest last)`] : []),
     `mode:       ${String(s['hint'])}${s['crystallized'] ? ` (${(s['crystallized'] as { file: string }).file})` : ''}`,
     `steps:      ${t.tool_calls.map((c) => c.name).join(', ')}`,
   ];

@@ -1,5 +1,4 @@
 /** Benchmarks of the foundation: start-up, matching, goal-to-first-write, gate overhead, memory. */
-import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,43 +11,12 @@ import { SafetyGate } from '../../safety/gate.js';
 import { buildToolCatalog } from '../../safety/tools.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { silentLogger } from '../../runtime/logger.js';
-import { syntheticTraces, writeTraceDir } from './synthetic.js';
 
 export function percentiles(samples: number[]): { p50: number; p99: number; mean: number; n: number } {
   const s = [...samples].sort((a, b) => a - b);
   const at = (q: number): number => s[Math.min(s.length - 1, Math.floor(q * s.length))] as number;
   const r = (x: number): number => Math.round(x * 1000) / 1000;
   return { p50: r(at(0.5)), p99: r(at(0.99)), mean: r(s.reduce((a, b) => a + b, 0) / s.length), n: s.length };
-}
-
-function bootChild(traces: string, state: string): Record<string, number> {
-  const out = execFileSync(process.execPath, [packagePath('dist', 'bin', 'bench-boot-child.js'), traces, state], { encoding: 'utf8' });
-  return JSON.parse(out) as Record<string, number>;
-}
-
-/** Cold start to ready with 1k and 10k trace files: first boot parses YAML, later boots use the cache. */
-export async function startupBench(): Promise<Record<string, unknown>> {
-  const result: Record<string, unknown> = {};
-  for (const n of [1000, 10000]) {
-    const dir = mkdtempSync(join(tmpdir(), 'llmos-bench-'));
-    try {
-      writeTraceDir(join(dir, 'traces'), syntheticTraces(n));
-      const state = join(dir, 'state');
-      const first = bootChild(join(dir, 'traces'), state);
-      const warm = [1, 2, 3].map(() => bootChild(join(dir, 'traces'), state));
-      const readies = warm.map((w) => w['ready_ms'] as number).sort((a, b) => a - b);
-      result[`traces_${n}`] = {
-        ready_ms_first_boot_no_cache: first['ready_ms'],
-        ready_ms: readies[1],
-        peak_rss_mb: Math.max(...warm.map((w) => w['peak_rss_mb'] as number)),
-        traces_loaded: warm[0]?.['traces'],
-      };
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
-  result['note'] = 'ready_ms counts from process start (Node start-up included) to LLMOS.boot() resolved; ready_ms is the median of three boots with the trace cache in the state directory.';
-  return result;
 }
 
 /** From execute() to the first actuator write on the simulated board. */
