@@ -42,8 +42,13 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { armRunLimit, runLimitMs } from './run-limit.js';
+import { bounded } from '../lib/bounded.js';
 import { runStopWord, stopWordOf } from './stop-words.js';
 import { traceStatsFile } from './trace-stats.js';
+
+/** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
+const SHUTDOWN_STEP_MS = 1000;
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -195,8 +200,10 @@ export class LLMOS {
       clock: this.clock,
       catalog: this._catalog,
       audit: this.audit,
+      estopFile: join(cfg.paths.state, 'estop.json'),
       deadmanMs: cfg.safety.deadman_ms,
       rampTickMs: cfg.safety.ramp_tick_ms,
+      maxStepMs: cfg.safety.max_step_ms,
       speedScale: cfg.safety.speed_scale,
       confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
       hookRules: cfg.safety.hooks,
@@ -335,6 +342,8 @@ export class LLMOS {
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.current = controller;
+    // Every run ends by its wall-time limit: what it moves stops like on any abort.
+    const disarm = armRunLimit(runLimitMs(decision, this.config, this.profile), { clock: this.clock, controller, started, onStep: (f) => this.events.on('step', f) });
     try {
       const budget = needsLlm(decision) ? this.agentic().newBudget() : undefined;
       const result = await this.runDecision(decision, { source: options.source ?? 'api', signal: controller.signal, ...(budget ? { budget } : {}) }, started);
@@ -346,6 +355,7 @@ export class LLMOS {
       await this._effects?.afterRun(result);
       return this.withSentience(result);
     } finally {
+      disarm();
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
       this.reflexes?.clear();
@@ -566,7 +576,7 @@ export class LLMOS {
     return done;
   }
 
-  /** Runs before shutdown brings everything to rest (e.g. publish "offline"). */
+  /** Runs after shutdown has brought everything to rest (e.g. publish "offline"), bounded. */
   onShutdown(hook: () => Promise<void>): void {
     this.shutdownHooks.push(hook);
   }
@@ -577,16 +587,27 @@ export class LLMOS {
     await this.gate.engageEstop(reason, source);
   }
 
+  /** Throws ERR_ESTOP_INPUT_ACTIVE (still engaged) while an e-stop input is active. */
   releaseEstop(source = 'api'): boolean {
     return this.gate.releaseEstop(source);
   }
 
+  /**
+   * Orderly stop, in the order that keeps the robot safe whatever else hangs: refuse new goals,
+   * abort the current goal and discard every queued one, bring the actuators to their safe
+   * values, and only then the hooks (MQTT `offline`, disconnect), each bounded.
+   */
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const hook of this.shutdownHooks.splice(0)) await hook().catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    this.stopGeneration++;
+    this._gate?.refuseNewCalls(reason);
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
-    await this.queue.catch(() => undefined);
+    await this._gate?.safeState(`shutting down: ${reason}`).catch(() => undefined);
+    // Said at info level when something stopped it (a signal, a fault), not at every normal end.
+    this.log[reason === 'done' ? 'debug' : 'info'](`shutdown (${reason}): actuators at safe values; then MQTT offline and disconnect (bounded)`);
+    for (const hook of this.shutdownHooks.splice(0)) await bounded(hook(), SHUTDOWN_STEP_MS).catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    await bounded(this.queue, SHUTDOWN_STEP_MS).catch(() => undefined);
     this._crystallized?.close();
     this._effects?.close();
     this._agentic?.close();
@@ -595,6 +616,16 @@ export class LLMOS {
     this.resolveClosed();
     await this._store?.flush();
     this.audit?.flushSync();
+  }
+
+  /** The pid of the safety watchdog process watching now (undefined: none). */
+  get watchdogPid(): number | undefined {
+    return this._gate?.watchdogPid;
+  }
+
+  /** Synchronous safe values for exit paths that cannot wait (see SafetyGate.failsafeSync). */
+  failsafeSync(reason: string): number {
+    return this._gate?.failsafeSync(reason) ?? 0;
   }
 
   /** Synchronous last resort for exit paths: flush what can be flushed. */

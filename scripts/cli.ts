@@ -109,7 +109,12 @@ export function runControl(os: LLMOS, line: string): string {
       void os.estop(rest.join(' ') || 'operator (stdin)', 'cli');
       return 'run-follower: e-stop engaged; ":release" to release it';
     case 'release':
-      return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      try {
+        return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      } catch (e) {
+        const err = e as LlmosError;
+        return `run-follower: ${err.code}: ${err.message}`;
+      }
     case 'confirm':
     case 'deny': {
       const id = rest[0] ?? '';
@@ -119,7 +124,8 @@ export function runControl(os: LLMOS, line: string): string {
     case 'status': {
       const e = os.gate.estopStatus;
       const waiting = os.gate.confirmations.list().map((r) => r.id);
-      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}`;
+      const wd = os.watchdogPid;
+      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}; ${wd !== undefined ? `watchdog pid ${wd}` : 'no watchdog process watching'}`;
     }
     default:
       return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status, :call <tool> name=value ...)`;

@@ -19,7 +19,8 @@ export interface SimLogLine {
 
 const created: string[] = [];
 // Temporary directories go away with the test process, whatever the test did.
-process.once('exit', () => { for (const d of created) rmSync(d, { recursive: true, force: true }); });
+// (A safety watchdog left by a kill -9 test may still be appending its last writes: retry.)
+process.once('exit', () => { for (const d of created) try { rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }); } catch { /* left in tmp */ } });
 
 export function tempDir(prefix = 'llmos-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
