@@ -51,6 +51,8 @@ export interface CallContext {
   /** True for FOLLOWER / CRYSTALLIZED replays of learned behaviour. */
   replay?: boolean;
   budget?: BudgetGuard;
+  /** Periodic sensor reads (telemetry, a status line): a read that succeeds is not audited. */
+  quiet?: boolean;
 }
 
 export interface ToolResult {
@@ -455,11 +457,11 @@ export class SafetyGate {
     await this.audit.flush();
   }
 
-  private record(ctx: Pick<CallContext, 'source' | 'runId'>, tool: string, args: unknown, decision: Decision, reason?: string, code?: string): void {
+  private record(ctx: Pick<CallContext, 'source' | 'runId' | 'quiet'>, tool: string, args: unknown, decision: Decision, reason?: string, code?: string): void {
     const e: AuditEntry = { ts: this.clock.wallNow().toISOString(), source: ctx.source, run: ctx.runId, tool, args, decision };
     if (reason !== undefined) e.reason = reason;
     if (code !== undefined) e.code = code;
-    this.audit.record(e);
+    if (!(ctx.quiet === true && decision === 'allow')) this.audit.record(e);
     if (this.events.hasListeners('decision')) this.events.emit('decision', e);
   }
 }

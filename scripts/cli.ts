@@ -4,7 +4,7 @@
  * exit codes (0 all goals succeeded, 1 a goal failed or was refused, 2 bad usage or configuration).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LlmosError, isLlmosError } from '../lib/errors.js';
+import { LlmosError, isLlmosError, toLlmosError } from '../lib/errors.js';
 import type { ConfigInput } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
 import type { ExecutionResult } from '../runtime/result.js';
@@ -147,7 +147,7 @@ export async function operatorCall(os: LLMOS, text: string, json: boolean): Prom
         : `call ${formatCallLine(call)}  ok${r.value !== undefined ? `  ${JSON.stringify(r.value)}` : ''}${r.adjusted.length ? `\n  adjusted: ${r.adjusted.join('; ')}` : ''}`,
     };
   } catch (e) {
-    const err = isLlmosError(e) ? e : new LlmosError('ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+    const err = toLlmosError(e);
     return {
       ok: false,
       text: json ? JSON.stringify({ call: text.trim().split(/\s+/)[0] ?? '', ok: false, error: { code: err.code, message: err.message } }) : `call ${text.trim()}  FAILED\n  error ${err.code}: ${err.message}`,

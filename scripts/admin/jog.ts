@@ -132,7 +132,7 @@ function statusLine(os: LLMOS, s: JogSession, sensors: ReadonlyMap<string, strin
 async function readSensors(os: LLMOS, into: Map<string, string>): Promise<void> {
   for (const name of os.profile.sensors.keys()) {
     try {
-      const r = await os.gate.call({ name: 'sensor_read', args: { sensor: name } }, { source: 'api', runId: 'jog-status' });
+      const r = await os.gate.call({ name: 'sensor_read', args: { sensor: name } }, { source: 'api', runId: 'jog-status', quiet: true });
       const v = r.value as { value?: unknown; unit?: string };
       into.set(name, `${typeof v.value === 'number' ? Number(v.value.toFixed(2)) : String(v.value)}${v.unit ? ` ${v.unit}` : ''}`);
     } catch {
