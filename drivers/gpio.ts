@@ -210,6 +210,13 @@ export class GpioDriver implements Driver {
     for (const l of [m.dir, m.cdir]) if (l) this.failsafeLines.push({ actuator, ...(channel ? { channel } : {}), gpio: l.gpio, safeLevel: 0 });
   }
 
+  /** A servo's category-0 stop: pulse width 0, no pulses (the servo goes limp). */
+  async release(target: WriteTarget): Promise<void> {
+    const out = this.outputs.get(target.actuator.name);
+    if (this.closed || out?.kind !== 'servo') throw new LlmosError('ERR_DRIVER', `GPIO driver "${this.name}" cannot release ${target.actuator.name}`);
+    out.pwm.setPulseNs(0);
+  }
+
   async write(target: WriteTarget, value: ActuatorValue): Promise<void> {
     const key = target.channel ? `${target.actuator.name}.${target.channel}` : target.actuator.name;
     if (this.closed) throw new LlmosError('ERR_DRIVER', `GPIO driver "${this.name}" is closed; cannot write ${key}`);

@@ -131,6 +131,12 @@ export class SimDriver implements Driver {
     this.record({ actuator: target.actuator.name, value, ...(target.channel ? { channel: target.channel } : {}) });
   }
 
+  async release(target: WriteTarget): Promise<void> {
+    if (this.closed) throw new LlmosError('ERR_DRIVER', `sim driver "${this.name}" is closed; cannot release ${target.actuator.name}`);
+    this.values.set(target.actuator.name, 'released');
+    this.record({ actuator: target.actuator.name, value: 'released' });
+  }
+
   async request(actuator: ActuatorSpec, line: string, options: { awaitReply: boolean; timeoutMs?: number }): Promise<string | undefined> {
     await this.write({ actuator }, line);
     if (!options.awaitReply) return undefined;

@@ -191,5 +191,7 @@ export interface Driver {
   watch?(spec: { pin: number | string; active_low?: boolean; debounce_ms?: number }, onChange: (active: boolean) => void, onLost?: (reason: string) => void): Promise<() => void>;
   /** Access the safety watchdog process can use on its own (see FailsafeTarget). */
   failsafeTarget?(): FailsafeTarget | undefined;
+  /** Stops the pulses of a servo output (category-0 stop: limp, never a jump to an angle). */
+  release?(target: WriteTarget): Promise<void>;
   close(): Promise<void>;
 }

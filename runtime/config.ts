@@ -78,6 +78,10 @@ export interface SafetyConfig {
   watchdog: { enabled: boolean; heartbeat_ms: number };
   broker_loss: { action: 'stop' | 'ignore'; after_ms: number };
   hooks: HookRule[];
+  /** Wall-time limit of every run (ms); unset: derived from the run's own steps' bounds. */
+  run_limit_ms?: number;
+  /** The longest one step may take (a ramp at a tiny rate, a long wait); longer is refused. */
+  max_step_ms: number;
 }
 export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim-world.ts). */ world?: string }
 export interface MqttConfig {
@@ -90,6 +94,8 @@ export interface MqttConfig {
   keepalive_s: number;
   tls?: { ca?: string; cert?: string; key?: string; reject_unauthorized?: boolean };
   allow_goals?: string[];
+  /** Tools cmd/call may use; unset: every tool, unless allow_goals limits remote goals (then none). */
+  allow_calls?: string[];
   home_assistant: { enabled: boolean; prefix: string };
   /** Sensor readings on telemetry/<sensor> every interval_ms (0: off, the default on battery boards). */
   telemetry?: { interval_ms: number; sensors?: string[] };
@@ -152,7 +158,7 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<Lo
   logging: { format: 'text', sessions: true, session_max_bytes: 5 * 1024 * 1024, session_keep: 20 },
   safety: {
     deadman_ms: 500, speed_scale: 1, ramp_tick_ms: 20, confirm_timeout_ms: 30000, audit: true,
-    watchdog: { enabled: true, heartbeat_ms: 100 }, broker_loss: { action: 'stop', after_ms: 2000 }, hooks: [],
+    watchdog: { enabled: true, heartbeat_ms: 100 }, broker_loss: { action: 'stop', after_ms: 2000 }, hooks: [], max_step_ms: 600000,
   },
   sim: { time: 'real' },
   mqtt: {

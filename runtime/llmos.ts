@@ -22,7 +22,7 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
-import { buildToolCatalog, TOOL_UNITS, type ToolDefinition } from '../safety/tools.js';
+import { buildToolCatalog, TOOL_UNITS, unitLookup, type ToolDefinition } from '../safety/tools.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { GoalReflexes } from './reflex-runs.js';
 import { Dispatcher, type Decision } from './dispatcher.js';
@@ -44,8 +44,13 @@ import { FactStore } from '../lib/facts.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import { TraceStore, type TraceLoadReport } from './trace-store.js';
+import { armRunLimit, runLimitMs } from './run-limit.js';
+import { bounded } from '../lib/bounded.js';
 import { runStopWord, stopWordOf } from './stop-words.js';
 import { traceStatsFile } from './trace-stats.js';
+
+/** Each shutdown step after the safe state (hooks, the goal queue) gets at most this long. */
+const SHUTDOWN_STEP_MS = 1000;
 
 export interface LLMOSOptions {
   /** A loaded config, or the layers to load one from. */
@@ -202,8 +207,10 @@ export class LLMOS {
       clock: this.clock,
       catalog: this._catalog,
       audit: this.audit,
+      estopFile: join(cfg.paths.state, 'estop.json'),
       deadmanMs: cfg.safety.deadman_ms,
       rampTickMs: cfg.safety.ramp_tick_ms,
+      maxStepMs: cfg.safety.max_step_ms,
       speedScale: cfg.safety.speed_scale,
       confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
       hookRules: cfg.safety.hooks,
@@ -223,7 +230,7 @@ export class LLMOS {
     this.reflexes = new GoalReflexes(this._gate, (e) => this.current?.abort(e));
     const catalog = this._catalog;
     const matcher = new Matcher({
-      unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+      unitsFor: unitLookup(catalog),
       unitsKey: fastHash(JSON.stringify([[...catalog].map(([n, t]) => [n, t.units]), TOOL_UNITS])),
     });
     this._matcher = matcher;
@@ -342,6 +349,8 @@ export class LLMOS {
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     this.current = controller;
+    // Every run ends by its wall-time limit: what it moves stops like on any abort.
+    const disarm = armRunLimit(runLimitMs(decision, this.config, this.profile), { clock: this.clock, controller, started, onStep: (f) => this.events.on('step', f) });
     try {
       const budget = needsLlm(decision) ? this.agentic().newBudget() : undefined;
       const result = await this.runDecision(decision, { source: options.source ?? 'api', signal: controller.signal, ...(budget ? { budget } : {}) }, started);
@@ -353,6 +362,7 @@ export class LLMOS {
       await this._effects?.afterRun(result);
       return this.withSentience(result);
     } finally {
+      disarm();
       options.signal?.removeEventListener('abort', onAbort);
       this.current = undefined;
       this.reflexes?.clear();
@@ -451,7 +461,7 @@ export class LLMOS {
       const sentience = this._sentience;
       this._agentic = new AgenticFollower({
         config: this.config, clock: this.clock, gate: this.gate, store: this.traces, matcher: this.matcher, log: this.log,
-        unitsFor: (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg],
+        unitsFor: unitLookup(catalog),
         internalState: () => sentience?.promptBlock(),
         allowsSuggestions: () => this.allowsSuggestions(),
         onSuggestion: (goal, text) => this.events.emit('suggestion', { goal, text }),
@@ -551,26 +561,32 @@ export class LLMOS {
 
   /**
    * One tool call by an operator (`:call`, jog, teach, MQTT cmd/call): waits its turn behind
-   * queued goals, then passes the gate like any call (schema, bounds, hooks, e-stop, audit). A
-   * one-off call's motion ends with it; jog passes its own `runId` and `keep` so a held key's
-   * motion lives on until the deadman stops it.
+   * queued goals like a goal does (a stop that came meanwhile discards it; so does its deadline),
+   * then passes the gate like any call (schema, bounds, hooks, e-stop, audit). Stops abort it as
+   * they abort a goal, and whatever it left moving stops when it returns.
    */
-  callTool(call: ToolCall, options: { source?: CallSource; runId?: string; keep?: boolean } = {}): Promise<ToolResult> {
+  callTool(call: ToolCall, options: { source?: CallSource; notAfter?: number } = {}): Promise<ToolResult> {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before callTool()');
     if (this.closed) return Promise.reject(new LlmosError('ERR_ABORTED', 'LLMOS is shut down'));
-    const runId = options.runId ?? `op-${++runSeq}`;
+    const generation = this.stopGeneration;
     const done = this.queue.then(async () => {
+      if (generation !== this.stopGeneration) throw new LlmosError('ERR_ABORTED', 'a stop (e-stop, link loss or an operator) came after this call was queued; not started');
+      if (options.notAfter !== undefined && Date.now() > options.notAfter) throw new LlmosError('ERR_EXPIRED', `its turn came ${Date.now() - options.notAfter} ms after its deadline; not started`);
+      const runId = `op-${++runSeq}`;
+      const controller = new AbortController();
+      this.current = controller;
       try {
-        return await this.gate.call(call, { source: options.source ?? 'operator', runId });
+        return await this.gate.call(call, { source: options.source ?? 'operator', runId, signal: controller.signal });
       } finally {
-        if (!options.keep) await this.gate.endRun(runId);
+        if (this.current === controller) this.current = undefined;
+        await this.gate.endRun(runId);
       }
     });
     this.queue = done.catch(() => undefined);
     return done;
   }
 
-  /** Runs before shutdown brings everything to rest (e.g. publish "offline"). */
+  /** Runs after shutdown has brought everything to rest (e.g. publish "offline"), bounded. */
   onShutdown(hook: () => Promise<void>): void {
     this.shutdownHooks.push(hook);
   }
@@ -581,16 +597,27 @@ export class LLMOS {
     await this.gate.engageEstop(reason, source);
   }
 
+  /** Throws ERR_ESTOP_INPUT_ACTIVE (still engaged) while an e-stop input is active. */
   releaseEstop(source = 'api'): boolean {
     return this.gate.releaseEstop(source);
   }
 
+  /**
+   * Orderly stop, in the order that keeps the robot safe whatever else hangs: refuse new goals,
+   * abort the current goal and discard every queued one, bring the actuators to their safe
+   * values, and only then the hooks (MQTT `offline`, disconnect), each bounded.
+   */
   async shutdown(reason = 'shutdown'): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    for (const hook of this.shutdownHooks.splice(0)) await hook().catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    this.stopGeneration++;
+    this._gate?.refuseNewCalls(reason);
     this.current?.abort(new LlmosError('ERR_ABORTED', `shutting down: ${reason}`));
-    await this.queue.catch(() => undefined);
+    await this._gate?.safeState(`shutting down: ${reason}`).catch(() => undefined);
+    // Said at info level when something stopped it (a signal, a fault), not at every normal end.
+    this.log[reason === 'done' ? 'debug' : 'info'](`shutdown (${reason}): actuators at safe values; then MQTT offline and disconnect (bounded)`);
+    for (const hook of this.shutdownHooks.splice(0)) await bounded(hook(), SHUTDOWN_STEP_MS).catch((e: unknown) => this.log.warn(`shutdown hook: ${toLlmosError(e).message}`));
+    await bounded(this.queue, SHUTDOWN_STEP_MS).catch(() => undefined);
     this._crystallized?.close();
     this._effects?.close();
     this._agentic?.close();
@@ -599,6 +626,16 @@ export class LLMOS {
     this.resolveClosed();
     await this._store?.flush();
     this.audit?.flushSync();
+  }
+
+  /** The pid of the safety watchdog process watching now (undefined: none). */
+  get watchdogPid(): number | undefined {
+    return this._gate?.watchdogPid;
+  }
+
+  /** Synchronous safe values for exit paths that cannot wait (see SafetyGate.failsafeSync). */
+  failsafeSync(reason: string): number {
+    return this._gate?.failsafeSync(reason) ?? 0;
   }
 
   /** Synchronous last resort for exit paths: flush what can be flushed. */

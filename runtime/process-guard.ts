@@ -18,21 +18,39 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
 
   const stop = (reason: string, code: number): void => {
     if (stopping) {
-      log(`${reason} again: exiting now`);
+      // A second fault or signal during the stop never leaves it halfway: the synchronous
+      // failsafe writes finish first. A crash lets the orderly stop go on (bounded by its timer);
+      // a second signal (the user insists) exits once the outputs are written safe.
+      const wrote = os.failsafeSync(`${reason} during the stop`);
+      if (reason === 'crash') {
+        log(`crash during the stop: ${wrote} failsafe writes done; the stop goes on`);
+        return;
+      }
+      log(`${reason} again: ${wrote} failsafe writes done; exiting now`);
       exit(code);
       return;
     }
     stopping = true;
     log(`${reason}: bringing actuators to safe values`);
-    const timer = setTimeout(() => { log('shutdown took too long; exiting'); exit(code); }, 3000);
+    const timer = setTimeout(() => {
+      const wrote = os.failsafeSync('shutdown took too long');
+      log(`shutdown took too long; ${wrote} failsafe writes done; exiting`);
+      exit(code);
+    }, 3000);
     timer.unref();
-    os.shutdown(reason).then(() => exit(code), (e: unknown) => { log(`shutdown failed: ${String(e)}`); exit(code); });
+    os.shutdown(reason).then(() => exit(code), (e: unknown) => { log(`shutdown failed: ${String(e)}`); os.failsafeSync('shutdown failed'); exit(code); });
   };
 
   const onSigint = (): void => stop('SIGINT', 130);
   const onSigterm = (): void => stop('SIGTERM', 143);
   const onUsr1 = (): void => { void os.estop('SIGUSR1', 'signal').then(() => log('e-stop engaged (SIGUSR1); send SIGUSR2 to release')); };
-  const onUsr2 = (): void => { if (os.releaseEstop('signal')) log('e-stop released (SIGUSR2)'); };
+  const onUsr2 = (): void => {
+    try {
+      if (os.releaseEstop('signal')) log('e-stop released (SIGUSR2)');
+    } catch (e) {
+      log(`e-stop not released (SIGUSR2): ${e instanceof Error ? `${(e as { code?: string }).code ?? ''} ${e.message}` : String(e)}`);
+    }
+  };
   const onCrash = (e: unknown): void => {
     log(`crash: ${e instanceof Error ? e.stack ?? e.message : String(e)}`);
     stop('crash', 70);

@@ -9,6 +9,8 @@ import { LlmosError } from '../lib/errors.js';
 import type { SafeWrite } from '../drivers/failsafe.js';
 import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, WriteTarget } from '../drivers/types.js';
 import { isMotion } from './board-profile.js';
+import { RELEASED, servoStop } from './servo-stop.js';
+import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
 import { checkRate, rampStep } from './rate-bound.js';
 
 type Side = 'left' | 'right';
@@ -51,6 +53,8 @@ export interface BankEvents {
 export interface BankOptions {
   deadmanMs: number;
   rampTickMs: number;
+  /** The longest one ramp or hold may take; longer is refused (ERR_TIME_LIMIT). */
+  maxStepMs?: number;
   emit: <K extends keyof BankEvents>(event: K, payload: BankEvents[K]) => void;
 }
 
@@ -71,8 +75,7 @@ export class ActuatorBank {
   private readonly motion = new Map<string, MotionState>();
   private latchReason: LlmosError | undefined;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
-  private aliveCheck: (() => void) | undefined;
-  /** Start times of driver writes still in flight, to tell a blocked driver call. */
+  private aliveCheck: ((motion: boolean) => void) | undefined;
   /** Writes handed to a driver and not yet returned (one entry each, even at the same instant). */
   private readonly inflightWrites = new Set<{ started: number }>();
 
@@ -114,7 +117,7 @@ export class ActuatorBank {
     this.latchReason = undefined;
   }
 
-  setAliveCheck(check: (() => void) | undefined): void {
+  setAliveCheck(check: ((motion: boolean) => void) | undefined): void {
     this.aliveCheck = check;
   }
 
@@ -140,7 +143,8 @@ export class ActuatorBank {
       const safe: SafeWrite[] = [];
       for (const spec of this.profile.actuators.values()) {
         if (spec.driver !== name || spec.safe_value === 'hold' || spec.type === 'serial_line') continue;
-        for (const ch of this.channelsOf(spec)) safe.push({ actuator: spec.name, ...(ch.channel ? { channel: ch.channel } : {}), value: spec.safe_value });
+        // A servo is released (no pulses), never sent to an angle at full speed.
+        for (const ch of this.channelsOf(spec)) safe.push({ actuator: spec.name, ...(ch.channel ? { channel: ch.channel } : {}), value: spec.type === 'servo' ? RELEASED : spec.safe_value });
       }
       plan.push({ target, safe });
     }
@@ -230,6 +234,7 @@ export class ActuatorBank {
       return;
     }
     const rate = opts.rate as number;
+    assertMoveFinishes(spec.name, states.map(({ state, target }) => ({ cur: numeric(state.commanded ?? state.value), goal: numeric(target) as number })), rate, this.options.maxStepMs);
     for (;;) {
       this.assertLive(spec, opts.token, opts.abort?.signal);
       const now = this.clock.now();
@@ -257,6 +262,7 @@ export class ActuatorBank {
 
   /** Keeps a motion going for `ms`, refreshing its deadman as long as the command is current. */
   async hold(spec: ActuatorSpec, ms: number, opts: { token: number; abort: AbortSource | undefined }): Promise<void> {
+    assertHoldFinishes(spec.name, ms, this.options.maxStepMs);
     const end = this.clock.now() + ms;
     const window = this.deadmanMsOf(spec);
     for (;;) {
@@ -290,7 +296,11 @@ export class ActuatorBank {
     if (spec.safe_value === 'hold' || spec.type === 'serial_line') { this.clearMotion(spec); return; }
     const safe = spec.safe_value;
     try {
-      if (category === 1 && spec.max_rate !== undefined && typeof safe === 'number') {
+      const driver = spec.type === 'servo' ? this.driverFor(spec) : undefined;
+      const way = driver ? servoStop(spec, category, driver.release !== undefined, this.channelsOf(spec).every((c) => !c.uncertain && c.value !== undefined)) : undefined;
+      if (way === 'leave') return;
+      if (way === 'release') { await this.releaseServo(spec, driver as Driver); return; }
+      if ((category === 1 || way === 'ramp') && spec.max_rate !== undefined && typeof safe === 'number') {
         try {
           await this.rampToSafe(spec, m, token, safe);
         } catch {
@@ -318,6 +328,18 @@ export class ActuatorBank {
       if (m.token === token) this.clearMotion(spec);
     }
     void reason;
+  }
+
+  /** A servo's category-0 stop: no more pulses; where it stands is unknown from now on. */
+  private async releaseServo(spec: ActuatorSpec, driver: Driver): Promise<void> {
+    const state = this.channelOf(spec, undefined);
+    const cur = state.commanded ?? state.value;
+    // Resting at its safe angle (or already released): nothing to cut.
+    if (!state.uncertain && (cur === undefined || numeric(cur) === numeric(spec.safe_value as number))) return;
+    state.commanded = undefined;
+    await (driver.release as NonNullable<Driver['release']>)({ actuator: spec });
+    Object.assign(state, { value: undefined, uncertain: false, lastWriteAt: this.clock.now() });
+    this.options.emit('write', { actuator: spec.name, value: RELEASED });
   }
 
   /** Category 1: decelerate every channel at max_rate to the safe value; returns if superseded. */
@@ -454,7 +476,7 @@ export class ActuatorBank {
     // the outputs, and a late write would set a stopped wheel turning.
     if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
     if (!opts.safe && this.latchReason) throw this.latchReason;
-    if (!opts.safe) this.aliveCheck?.();
+    if (!opts.safe) this.aliveCheck?.(isMotion(spec));
     if (typeof value === 'number') {
       if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
       const [lo, hi] = spec.range;

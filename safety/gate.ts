@@ -25,6 +25,11 @@ import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
 import { SafetyWatchdog } from './watchdog.js';
+import { writeFailsafe } from '../drivers/failsafe.js';
+import { EstopInputs, EstopLatchFile } from './estop-latch.js';
+
+/** How long an actuation call waits for a (re)starting watchdog process before it fails. */
+const WATCHDOG_WAIT_MS = 10000;
 
 export type { CallSource } from './hooks.js';
 
@@ -46,6 +51,8 @@ export interface CallContext {
   /** True for FOLLOWER / CRYSTALLIZED replays of learned behaviour. */
   replay?: boolean;
   budget?: BudgetGuard;
+  /** Periodic sensor reads (telemetry, a status line): a read that succeeds is not audited. */
+  quiet?: boolean;
 }
 
 export interface ToolResult {
@@ -70,6 +77,8 @@ export interface GateOptions {
   audit: AuditSink;
   deadmanMs: number;
   rampTickMs?: number;
+  /** The longest one step (ramp, hold) may take (safety.max_step_ms). */
+  maxStepMs?: number;
   speedScale?: number;
   confirmTimeoutMs?: number;
   defaultCommandsPerSecond?: number;
@@ -77,6 +86,8 @@ export interface GateOptions {
   system?: SystemToolsOptions;
   /** L4 memory for fact_read / fact_write. */
   facts?: FactStore;
+  /** Where the e-stop latch is kept across restarts (state directory); none: in memory only. */
+  estopFile?: string;
 }
 
 /** One call in flight: an abort signal made on demand and tied to the caller's signal. */
@@ -149,6 +160,7 @@ export class SafetyGate {
     this.bank = new ActuatorBank(options.profile, options.drivers, options.clock, {
       deadmanMs: options.deadmanMs,
       rampTickMs: options.rampTickMs ?? 20,
+      ...(options.maxStepMs !== undefined ? { maxStepMs: options.maxStepMs } : {}),
       emit: (event, payload) => this.events.emit(event, payload as never),
     });
     // An output that could not be brought to rest is a fault: latch, so nothing else moves and
@@ -156,6 +168,14 @@ export class SafetyGate {
     this.events.on('stopFailed', ({ actuator, error }) => {
       if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
     });
+    this.latchFile = options.estopFile ? new EstopLatchFile(options.estopFile) : undefined;
+    const kept = this.latchFile?.load();
+    if (kept) this.engagements = kept.engagement;
+    if (kept?.engaged) {
+      // Engaged when the last process stopped or died: it stays engaged until a release.
+      this.estopReason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
+      this.bank.latch(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${this.estopReason}`));
+    }
     this.reflexes = new ReflexEngine({
       profile: options.profile, bank: this.bank, clock: options.clock, rampTickMs: options.rampTickMs ?? 20,
       read: (sensor) => readSensor({ bank: this.bank, profile: this.profile }, sensor),
@@ -204,6 +224,25 @@ export class SafetyGate {
   }
 
   private engagements = 0;
+  private readonly latchFile: EstopLatchFile | undefined;
+  private readonly estopInputs = new EstopInputs();
+
+  /** An e-stop input (button) changed; a release is refused while one is active. */
+  setEstopInput(name: string, active: boolean): void {
+    this.estopInputs.set(name, active);
+  }
+
+  /** Persists the latch; a failure is reported (audit, event) but never blocks an engage. */
+  private persistLatch(source: string): void {
+    if (!this.latchFile) return;
+    try {
+      this.latchFile.save(this.estopReason === undefined
+        ? { engaged: false, engagement: this.engagements }
+        : { engaged: true, reason: this.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
+    } catch (e) {
+      this.record({ source: 'api', runId: 'estop' }, 'estop', {}, 'reject', toLlmosError(e).message, 'ERR_STATE');
+    }
+  }
 
   actuatorSnapshot(): ReturnType<ActuatorBank['snapshot']> {
     return this.bank.snapshot();
@@ -223,7 +262,7 @@ export class SafetyGate {
     const entry = (decision: Decision, reason?: string, code?: string): void => this.record(ctx, name, args, decision, reason, code);
     try {
       args = plainArgs(name, call.args);
-      if (this.closed) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
+      if (this.closed || (this.refusing !== undefined && def?.kind === 'actuation')) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
       if (!def) {
         const disabled = (SYSTEM_TOOLS as readonly string[]).includes(name) || Object.hasOwn(handlers, name);
         throw disabled
@@ -241,6 +280,8 @@ export class SafetyGate {
       }
       const watchdog = this.bank.latched;
       if (watchdog && def.kind === 'actuation') throw watchdog;
+      // Nothing moves before the watchdog process holds the outputs and watches.
+      if (def.kind === 'actuation' && this.watchdog && !this.watchdog.watching) await this.watchdog.whenWatching(WATCHDOG_WAIT_MS);
 
       const hookInput: HookInput = { tool: name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
       if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
@@ -320,6 +361,8 @@ export class SafetyGate {
     this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
     this.bank.latch(err);
+    // On disk before anyone hears of it: an engage reported is an engage that survives a crash.
+    this.persistLatch(source);
     for (const c of this.inflight) c.abort(err);
     this.confirmations.denyAll();
     // Every engage is recorded and announced (with its new engagement number in the state).
@@ -328,10 +371,15 @@ export class SafetyGate {
     await this.bank.safeAll(`estop: ${reason}`, category);
   }
 
-  /** Clears the e-stop; motion stays stopped until a new command. Returns false if it was not engaged. */
+  /**
+   * Clears the e-stop; motion stays stopped until a new command. Returns false if it was not
+   * engaged; throws ERR_ESTOP_INPUT_ACTIVE (and stays engaged) while an e-stop input is active.
+   */
   releaseEstop(source: string): boolean {
     if (this.estopReason === undefined) return false;
+    this.estopInputs.assertReleasable();
     this.estopReason = undefined;
+    this.persistLatch(source);
     this.bank.unlatch();
     this.watchdog?.rearm();
     this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');
@@ -358,11 +406,38 @@ export class SafetyGate {
       isMotionActive: () => this.bank.motionActive(),
       stuckWriteMs: () => this.bank.stuckWriteMs(),
       onTrip: (reason) => { void this.tripWatchdog(reason).catch(() => undefined); },
+      // This process still runs and knows its outputs: a normal (ramped) e-stop.
+      onLost: (reason) => { void this.engageEstop(reason, 'watchdog').catch(() => undefined); },
     });
     this.watchdog = wd;
-    this.bank.setAliveCheck(() => wd.assertAlive());
+    this.bank.setAliveCheck((motion) => wd.assertAlive(motion));
     return wd.start();
   }
+
+  /** The pid of the watchdog process watching now (undefined: none, or no watchdog wanted). */
+  get watchdogPid(): number | undefined {
+    return this.watchdog?.pid;
+  }
+
+  /**
+   * Last resort on a way out that cannot wait (a second fault or signal during a stop, a
+   * shutdown past its bound): latch, then write every safe value the failsafe targets reach,
+   * synchronously, before the process may exit. Never throws.
+   */
+  failsafeSync(reason: string): number {
+    this.bank.latch(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
+    let wrote = 0;
+    for (const { target, safe } of this.bank.failsafePlan()) wrote += writeFailsafe(target, safe, reason).length;
+    return wrote;
+  }
+
+  /** Shutdown has begun: no new actuation call is accepted, and nothing but stops writes. */
+  refuseNewCalls(reason: string): void {
+    this.refusing = reason;
+    if (!this.bank.latched) this.bank.latch(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`));
+  }
+
+  private refusing: string | undefined;
 
   /** Brings every actuator to its safe value (exit, signal, crash, broker loss). */
   async safeState(reason: string, category?: 0 | 1): Promise<LlmosError[]> {
@@ -382,11 +457,11 @@ export class SafetyGate {
     await this.audit.flush();
   }
 
-  private record(ctx: Pick<CallContext, 'source' | 'runId'>, tool: string, args: unknown, decision: Decision, reason?: string, code?: string): void {
+  private record(ctx: Pick<CallContext, 'source' | 'runId' | 'quiet'>, tool: string, args: unknown, decision: Decision, reason?: string, code?: string): void {
     const e: AuditEntry = { ts: this.clock.wallNow().toISOString(), source: ctx.source, run: ctx.runId, tool, args, decision };
     if (reason !== undefined) e.reason = reason;
     if (code !== undefined) e.code = code;
-    this.audit.record(e);
+    if (!(ctx.quiet === true && decision === 'allow')) this.audit.record(e);
     if (this.events.hasListeners('decision')) this.events.emit('decision', e);
   }
 }

@@ -36,9 +36,12 @@ export async function openSafetyGate(options: OpenGateOptions): Promise<SafetyGa
     try {
       if (!driver?.watch) throw new LlmosError('ERR_BOARD_PROFILE', `estop: driver "${button.driver}" cannot watch an input pin`);
       await driver.watch(button, (active) => {
+        gate.setEstopInput(`pin ${button.pin}`, active);
         if (active) void gate.engageEstop(`e-stop button (pin ${button.pin}) pressed`, 'button').catch(() => undefined);
       }, (reason) => {
-        // Nothing can be heard from the button any more: stop, and say why.
+        // Nothing can be heard from the button any more: stop, and say why (and a release
+        // cannot be allowed while it might be pressed).
+        gate.setEstopInput(`pin ${button.pin} (unreadable)`, true);
         void gate.engageEstop(`e-stop button (pin ${button.pin}) can no longer be read: ${reason}`, 'button').catch(() => undefined);
       });
     } catch (e) {

@@ -57,6 +57,11 @@ export const TOOL_UNITS: Readonly<Record<string, Readonly<Record<string, ArgUnit
   serial_send: { timeout_ms: { kind: 'time', fromSi: 1000 } },
 };
 
+/** The unit of a tool's numeric argument on this board (its catalog), else the base tools' default. */
+export function unitLookup(catalog: ReadonlyMap<string, ToolDefinition>): (tool: string, arg: string) => ArgUnit | undefined {
+  return (tool, arg) => catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg];
+}
+
 export const SYSTEM_TOOLS = ['Write', 'Read', 'Bash'] as const;
 export const BASE_TOOLS = [
   'digital_write', 'pwm_write', 'servo_move', 'motor_set', 'drive', 'turn', 'serial_send', 'sensor_read', 'wait', 'search_tools',

@@ -4,6 +4,11 @@
  * (an endless loop in a crystallized function, a driver call that blocks the event loop), or the
  * runtime process dies (killed, crashed), it writes every safe value it can reach. It depends on
  * nothing in the runtime's event loop, so it works exactly when the runtime cannot.
+ *
+ * It runs in its own session and ignores SIGINT, SIGHUP and SIGTERM: a terminal's Ctrl-C or
+ * hang-up, or a stop sent to the runtime's group, must not take it down with the runtime before
+ * the runtime has stopped. It exits on the runtime's orderly `stop`, or after writing every safe
+ * value when the runtime is gone (its IPC channel closed, or it is no longer our parent).
  */
 import { writeFailsafe, type SafeWrite } from '../drivers/failsafe.js';
 import type { FailsafeTarget } from '../drivers/types.js';
@@ -25,6 +30,11 @@ let active = false;
 let tripped = false;
 let stopping = false;
 let timer: NodeJS.Timeout | undefined;
+const parent = process.ppid;
+
+for (const signal of ['SIGINT', 'SIGHUP', 'SIGTERM'] as const) process.on(signal, () => undefined);
+// Its stderr may be a terminal that closes: nothing to report there is worth dying for.
+process.stderr.on('error', () => undefined);
 
 function send(msg: FromWatchdog): void {
   try { process.send?.(msg); } catch { /* the runtime is gone */ }
@@ -46,6 +56,8 @@ process.on('message', (raw: unknown) => {
       lastBeat = Date.now();
       clearInterval(timer);
       timer = setInterval(() => {
+        // The runtime died without its channel telling us (belt and braces for 'disconnect').
+        if (!stopping && process.ppid !== parent) gone('runtime process ended (parent changed)');
         const silent = Date.now() - lastBeat;
         if (!stopping && !tripped && active && silent > stallMs) trip(`runtime event loop silent for ${silent} ms while moving`);
       }, msg.checkMs);
@@ -67,8 +79,12 @@ process.on('message', (raw: unknown) => {
   }
 });
 
-// The runtime process ended without saying goodbye (SIGKILL, crash): make everything safe.
-process.on('disconnect', () => {
-  if (!stopping) trip('runtime process ended unexpectedly');
+function gone(reason: string): void {
+  if (!stopping) trip(reason);
   process.exit(0);
-});
+}
+
+// The runtime process ended without saying goodbye (SIGKILL, crash): make everything safe.
+process.on('disconnect', () => gone('runtime process ended unexpectedly'));
+// A fault of our own: still try every safe value before going.
+process.on('uncaughtException', () => gone('safety watchdog process fault'));

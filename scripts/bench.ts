@@ -13,6 +13,7 @@ import { johnnyFiveBench } from './bench/johnny-five.js';
 import { mqttBench } from './bench/mqtt.js';
 import { reflexBench } from './bench/reflex.js';
 import { watchdogBench } from './bench/watchdog.js';
+import { faultsBench } from './bench/faults.js';
 
 export type BenchSection = () => Promise<Record<string, unknown>>;
 
@@ -28,6 +29,7 @@ const SECTIONS: Record<string, BenchSection> = {
   crystallized_vs_follower: crystallizedBench,
   mqtt_round_trip: mqttBench,
   johnny_five_mock: johnnyFiveBench,
+  faults: faultsBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

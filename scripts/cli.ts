@@ -4,7 +4,7 @@
  * exit codes (0 all goals succeeded, 1 a goal failed or was refused, 2 bad usage or configuration).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LlmosError, isLlmosError } from '../lib/errors.js';
+import { LlmosError, isLlmosError, toLlmosError } from '../lib/errors.js';
 import { redactCredentials } from '../lib/redact.js';
 import type { ConfigInput } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
@@ -110,7 +110,12 @@ export function runControl(os: LLMOS, line: string): string {
       void os.estop(rest.join(' ') || 'operator (stdin)', 'cli');
       return 'run-follower: e-stop engaged; ":release" to release it';
     case 'release':
-      return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      try {
+        return os.releaseEstop('cli') ? 'run-follower: e-stop released' : 'run-follower: the e-stop was not engaged';
+      } catch (e) {
+        const err = e as LlmosError;
+        return `run-follower: ${err.code}: ${err.message}`;
+      }
     case 'confirm':
     case 'deny': {
       const id = rest[0] ?? '';
@@ -120,7 +125,8 @@ export function runControl(os: LLMOS, line: string): string {
     case 'status': {
       const e = os.gate.estopStatus;
       const waiting = os.gate.confirmations.list().map((r) => r.id);
-      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}`;
+      const wd = os.watchdogPid;
+      return `run-follower: e-stop ${e.engaged ? `engaged (${e.reason})` : 'released'}; waiting: ${waiting.join(', ') || 'none'}; ${wd !== undefined ? `watchdog pid ${wd}` : 'no watchdog process watching'}`;
     }
     default:
       return `run-follower: ERR_USAGE: unknown command ":${cmd ?? ''}" (try :estop, :release, :confirm <id>, :deny <id>, :status, :call <tool> name=value ...)`;
@@ -142,7 +148,7 @@ export async function operatorCall(os: LLMOS, text: string, json: boolean): Prom
         : `call ${formatCallLine(call)}  ok${r.value !== undefined ? `  ${JSON.stringify(r.value)}` : ''}${r.adjusted.length ? `\n  adjusted: ${r.adjusted.join('; ')}` : ''}`,
     };
   } catch (e) {
-    const err = isLlmosError(e) ? e : new LlmosError('ERR_INTERNAL', e instanceof Error ? e.message : String(e));
+    const err = toLlmosError(e);
     return {
       ok: false,
       text: json ? JSON.stringify({ call: text.trim().split(/\s+/)[0] ?? '', ok: false, error: { code: err.code, message: err.message } }) : `call ${text.trim()}  FAILED\n  error ${err.code}: ${err.message}`,

@@ -22,6 +22,7 @@ Usage:
   llmos traces list|show|validate|import|rm ...   learned traces (llmos traces --help)
   llmos board check                               validate the board profile, probe each device
   llmos state show                                sentience state, last e-stop, trace counts
+  llmos state reset [--sentience|--stats|--estop] forget state on purpose (asks first)
   llmos crystallize [--dry-run] <signature|"goal">  turn a trace into crystallized/<name>.ts
   llmos crystallize --config FILE --trust FILE      pin a hand-written function (runs with full privileges)
   llmos bench [section...]                        performance figures as JSON (llmos bench --help)

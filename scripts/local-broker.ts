@@ -17,6 +17,8 @@ export interface TestBroker {
   url: string;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** The broker's process id (Mosquitto only): tests freeze it with SIGSTOP. */
+  pid?(): number | undefined;
 }
 
 export function mosquittoPath(): string | undefined {
@@ -76,6 +78,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Te
       p.kill('SIGKILL');
       await exited;
     },
+    pid: () => proc?.pid,
   };
   await broker.start();
   return broker;

@@ -19,7 +19,8 @@ export interface SimLogLine {
 
 const created: string[] = [];
 // Temporary directories go away with the test process, whatever the test did.
-process.once('exit', () => { for (const d of created) rmSync(d, { recursive: true, force: true }); });
+// (A safety watchdog left by a kill -9 test may still be appending its last writes: retry.)
+process.once('exit', () => { for (const d of created) try { rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 20 }); } catch { /* left in tmp */ } });
 
 export function tempDir(prefix = 'llmos-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -100,9 +101,10 @@ export function shippedBoard(): string {
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
 /** Runs one of the bundled commands (dist/bin/<name>.js) to completion, with optional stdin. */
-export function runBin(bin: string, args: readonly string[], options: { cwd?: string; input?: string } = {}): Promise<CliRun> {
+/** `detached`: its own session, with no controlling terminal (what a service or CI has). */
+export function runBin(bin: string, args: readonly string[], options: { cwd?: string; input?: string; detached?: boolean } = {}): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [packagePath('dist', 'bin', bin), ...args], { cwd: options.cwd ?? tempDir(), env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const child = spawn(process.execPath, [packagePath('dist', 'bin', bin), ...args], { cwd: options.cwd ?? tempDir(), env: { ...process.env, NODE_NO_WARNINGS: '1' }, detached: options.detached === true });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });

@@ -13,7 +13,7 @@ import { checkLearnedRun, criticalWordConflict, DEFAULT_LEARNING, isProvisional 
 import { traceFromRun } from '../runtime/learn.js';
 import { TOOL_UNITS } from '../safety/tools.js';
 import type { ToolCall } from '../safety/gate.js';
-import { simRobot, tempDir, type SimRobot } from './helpers.js';
+import { simRobot, simWorldFile, tempDir, type SimRobot } from './helpers.js';
 import { call, FakeOllama } from './ollama-server.js';
 
 let server: FakeOllama;
@@ -51,7 +51,8 @@ test('"drive forward 1 meter" answered with distance_m -4 is not learned: report
 });
 
 test('a number that counts things ("three oranges") is not a parameter; the trace is saved with literals', async () => {
-  const r = await robot();
+  // A long room: the 3 m drive from the centre of the default 5 m room would meet the wall's reflex.
+  const r = await robot({ sim: { world: simWorldFile({ room: { width_m: 20, depth_m: 5 } }) } });
   try {
     server.script(S('drive'), { tool_calls: [call('drive', { distance_m: 3 })] }, { content: 'Done.' });
     const res = await r.os.execute('juggle three oranges', { allowLlm: true });

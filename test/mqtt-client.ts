@@ -60,10 +60,18 @@ export async function until<T>(fn: () => T | undefined | false, ms = 15000): Pro
   }
 }
 
-/** A 3.1.1-style request: publish on cmd/<name>, wait for reply/<id>. */
+/** A 3.1.1-style request: publish on cmd/<name>, wait for reply/<id> (its listener removed after). */
 export async function ask(c: MqttClient, base: string, name: string, payload: Record<string, unknown> & { id: string }): Promise<Record<string, unknown>> {
-  const replies = await watchTopic(c, `${base}/reply/${payload.id}`);
-  await c.publishAsync(`${base}/cmd/${name}`, JSON.stringify(payload), { qos: 1 });
-  const m = await until(() => replies[0]);
-  return JSON.parse(m.body) as Record<string, unknown>;
+  const topic = `${base}/reply/${payload.id}`;
+  let body: string | undefined;
+  const onMessage = (t: string, p: Buffer): void => { if (t === topic && body === undefined) body = p.toString(); };
+  c.on('message', onMessage);
+  try {
+    await c.subscribeAsync(topic, { qos: 1 });
+    await c.publishAsync(`${base}/cmd/${name}`, JSON.stringify(payload), { qos: 1 });
+    return JSON.parse(await until(() => body)) as Record<string, unknown>;
+  } finally {
+    c.off('message', onMessage);
+    await c.unsubscribeAsync(topic).catch(() => undefined);
+  }
 }

@@ -68,7 +68,10 @@ test('telemetry: readings on telemetry/<sensor> at the configured interval, and 
     const first = await until(() => tele.find((m) => m.topic.endsWith('/telemetry/distance')));
     const reading = JSON.parse(first.body) as { value: number; at: string };
     assert.equal(typeof reading.value, 'number');
-    assert.ok(!tele.some((m) => m.topic.endsWith('/telemetry/battery')), 'only the sensors asked for');
+    // Several rounds of the timer have passed: a battery reading would have come by now.
+    await until(() => tele.filter((m) => m.topic.endsWith('/telemetry/distance')).length >= 3);
+    assert.deepEqual([...new Set(tele.map((m) => m.topic.split('/').at(-1)))], ['distance'], 'only the sensors asked for');
+
     await ask(c, d.base, 'state', { id: 's1' });
     await until(() => states.find((m) => (JSON.parse(m.body) as { sensors?: Record<string, unknown> }).sensors?.['distance'] !== undefined));
   } finally {
@@ -76,4 +79,29 @@ test('telemetry: readings on telemetry/<sensor> at the configured interval, and 
     await d.close();
   }
   await assert.rejects(mqttDevice(broker, { mqtt: { telemetry: { interval_ms: 100, sensors: ['sonar'] } } }), /telemetry\/sensors: "sonar" is not a sensor/);
+  await assert.rejects(mqttDevice(broker, { mqtt: { telemetry: { interval_ms: 50 } } }), /interval_ms/, 'faster than every 100 ms is refused, not silently slowed');
+});
+
+test('cmd/call on a device that limits remote goals: refused unless mqtt.allow_calls names the tool', async () => {
+  const d = await mqttDevice(broker, { mqtt: { allow_goals: ['wave hello'], allow_calls: ['servo_move'] } });
+  const c = await mqttClient(broker);
+  try {
+    const drive = await ask(c, d.base, 'call', { id: 'g1', tool: 'drive', args: { distance_m: 1 } });
+    assert.match((drive['error'] as { message: string }).message, /not on this device's list for remote calls/);
+    assert.ok(!d.r.writes().some((w) => w.actuator === 'base'), 'the base never moved');
+    assert.equal((await ask(c, d.base, 'call', { id: 'g2', tool: 'servo_move', args: { actuator: 'arm', angle: 80 } }))['ok'], true);
+  } finally {
+    await c.endAsync();
+    await d.close();
+  }
+  const limited = await mqttDevice(broker, { mqtt: { allow_goals: ['wave hello'] } });
+  const c2 = await mqttClient(broker);
+  try {
+    const r = await ask(c2, limited.base, 'call', { id: 'g3', tool: 'servo_move', args: { actuator: 'arm', angle: 80 } });
+    assert.match((r['error'] as { message: string }).message, /remote tool calls need mqtt.allow_calls/);
+    assert.ok(!limited.r.writes().some((w) => w.actuator === 'arm'));
+  } finally {
+    await c2.endAsync();
+    await limited.close();
+  }
 });

@@ -110,6 +110,13 @@ function checkInvariants(profile: BoardProfile, driver: SimDriver, estops: Inter
       assert.ok((spec.allow ?? []).some((p) => new RegExp(p).test(String(w.value))), `serial line ${String(w.value)} not on the allow-list`);
       continue;
     }
+    const key0 = w.channel ? `${w.actuator}.${w.channel}` : w.actuator;
+    if (w.value === 'released') {
+      // A servo's category-0 stop: no more pulses (it goes limp where it is), never a jump.
+      assert.equal(spec.type, 'servo', `${key0}: only a servo is released`);
+      last.delete(key0);
+      continue;
+    }
     const v = typeof w.value === 'boolean' ? (w.value ? 1 : 0) : (w.value as number);
     assert.equal(typeof v, 'number');
     assert.ok(Number.isFinite(v), `${w.actuator}: non-finite ${v}`);
@@ -117,7 +124,8 @@ function checkInvariants(profile: BoardProfile, driver: SimDriver, estops: Inter
     const key = w.channel ? `${w.actuator}.${w.channel}` : w.actuator;
     const prev = last.get(key);
     const safe = typeof spec.safe_value === 'number' ? spec.safe_value : spec.safe_value === true ? 1 : 0;
-    const toSafe = v === safe;
+    // A cut to the safe value may be at once, except for a position servo: its stop ramps (invariant 10).
+    const toSafe = v === safe && spec.type !== 'servo';
     if (prev && spec.max_rate !== undefined && !toSafe) {
       const dt = (w.t - prev.t) / 1000;
       assert.ok(Math.abs(v - prev.v) <= spec.max_rate * dt + 1e-6, `${key}: ${prev.v} -> ${v} in ${dt * 1000} ms exceeds ${spec.max_rate}/s`);
@@ -142,7 +150,8 @@ test('property: no out-of-range value, no rate above the limit, no motion under 
 test('property: clamp and reject variants of the profile keep the same invariants', async () => {
   const profile = loadBoardProfile('sim');
   for (const spec of profile.actuators.values()) {
-    profile.actuators.set(spec.name, { ...spec, on_range: spec.type === 'servo' ? 'clamp' : spec.on_range, on_rate: spec.type === 'motor' ? 'reject' : spec.on_rate });
+    // ... and the other stop category for servos (category 1 ramps them; invariant 10).
+    profile.actuators.set(spec.name, { ...spec, on_range: spec.type === 'servo' ? 'clamp' : spec.on_range, on_rate: spec.type === 'motor' ? 'reject' : spec.on_rate, stop_category: spec.type === 'servo' ? 1 : spec.stop_category });
   }
   await fc.assert(fc.asyncProperty(fc.array(action, { minLength: 1, maxLength: 30 }), async (actions) => {
     const { driver, estops } = await runSequence(profile, actions);

@@ -12,7 +12,7 @@ import { packagePath } from '../lib/paths.js';
 import { parseCallLine, formatCallLine } from '../runtime/operator/call-line.js';
 import { TeachRecorder } from '../runtime/operator/teach.js';
 import { TOOL_UNITS } from '../safety/tools.js';
-import { readSimLog, runBin, tempDir } from './helpers.js';
+import { readSimLog, runBin, simRobot, tempDir } from './helpers.js';
 
 function board(): { traces: string; state: string; simLog: string; flags: string[] } {
   const dir = tempDir('llmos-teach-');
@@ -34,8 +34,10 @@ test('call lines: numbers, booleans, quoted strings and JSON; bad lines name wha
   for (const bad of ['', '1abc x=1', 'drive distance_m', 'drive =3', 'drive a=1 a=2', 'drive {nope', 'drive [1]', 'serial_send line="open']) {
     assert.throws(() => parseCallLine(bad), (e: Error & { code?: string }) => e.code === 'ERR_USAGE', bad);
   }
-  const line = formatCallLine({ name: 'serial_send', args: { actuator: 'uart', line: 'GRIP 40', n: 3 } });
-  assert.deepEqual(parseCallLine(line), { name: 'serial_send', args: { actuator: 'uart', line: 'GRIP 40', n: 3 } });
+  assert.deepEqual(parseCallLine('serial_send actuator=uart line="40" on="true"'), { name: 'serial_send', args: { actuator: 'uart', line: '40', on: 'true' } }, 'a quoted value stays a string');
+  for (const args of [{ actuator: 'uart', line: 'GRIP 40', n: 3 }, { actuator: 'uart', line: '40', flag: true, text: 'false' }]) {
+    assert.deepEqual(parseCallLine(formatCallLine({ name: 'serial_send', args })), { name: 'serial_send', args }, 'an echoed call reads back as the same call');
+  }
 });
 
 test('teach recorder: a held key coalesces into one call of its whole amount; reversals and other tools do not merge', () => {
@@ -105,10 +107,32 @@ test('llmos teach: a failed call, an empty demonstration or no way to confirm sa
   const empty = await runBin('llmos.js', ['teach', 'swing the arm', '--yes', ...b.flags, '-'], { input: ':show\n' });
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /nothing was recorded/);
-  const noTerminal = await runBin('llmos.js', ['teach', 'swing the arm', ...b.flags, '-'], { input: ':call servo_move actuator=arm angle=30\n' });
+  // Detached: no controlling terminal to ask on, even when the suite runs in a developer's terminal.
+  const noTerminal = await runBin('llmos.js', ['teach', 'swing the arm', ...b.flags, '-'], { input: ':call servo_move actuator=arm angle=30\n', detached: true });
   assert.equal(noTerminal.code, 1);
   assert.match(noTerminal.stderr, /not saved/);
   const usage = await runBin('llmos.js', ['teach', ...b.flags]);
   assert.equal(usage.code, 2);
   assert.deepEqual(readdirSync(b.traces).sort(), before, 'no trace file was written');
+});
+
+test('a queued operator call is discarded by a stop that came after it (as a goal is); a quiet sensor read is not audited', async () => {
+  const r = await simRobot();
+  try {
+    const goal = r.os.execute('drive forward 1 meter');
+    const queued = r.os.callTool({ name: 'servo_move', args: { actuator: 'arm', angle: 150 } });
+    await r.os.stopMotion('operator: stop');
+    await goal;
+    await assert.rejects(queued, (e: Error & { code?: string }) => e.code === 'ERR_ABORTED' && /came after this call was queued/.test(e.message));
+    assert.ok(!r.writes().some((w) => w.actuator === 'arm' && w.value === 150), 'the arm never went to 150');
+
+    await r.os.gate.call({ name: 'sensor_read', args: { sensor: 'distance' } }, { source: 'api', runId: 'telemetry', quiet: true });
+    await r.os.gate.call({ name: 'sensor_read', args: { sensor: 'battery' } }, { source: 'api', runId: 'status' });
+    r.os.flushSync();
+    const audit = readFileSync(join(r.dir, 'state', 'audit.jsonl'), 'utf8');
+    assert.doesNotMatch(audit, /"run":"telemetry"/, 'a periodic read that succeeded is not audited');
+    assert.match(audit, /"run":"status"/, 'an ordinary read is');
+  } finally {
+    await r.cleanup();
+  }
 });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { McapStreamReader, type TypedMcapRecord } from '@mcap/core';
@@ -73,6 +73,17 @@ test('export mcap and plot: a torn last line is skipped; a damaged line, a missi
     assert.match(bad.stderr, /sim\.jsonl:2: not a JSON line/);
   }
   assert.ok(!existsSync(join(dir, 'b.mcap')) && !existsSync(join(dir, 'b.svg')), 'nothing written');
+  const good = join(dir, 'good.jsonl');
+  writeFileSync(good, '{"t":0,"actuator":"led","value":true}\n');
+  for (const args of [['export', 'mcap', '--sim-log', good, '--out', dir], ['plot', '--sim-log', good, '--out', join(good, 'p.svg')]]) {
+    const bad = await runBin('llmos.js', args);
+    assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
+    assert.match(bad.stderr, /ERR_USAGE: --out .*(is a directory|is not a directory)/);
+  }
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), [], 'no temporary file is left behind');
+  const zero = await runBin('llmos.js', ['plot', '--sim-log', '/dev/zero', '--out', join(dir, 'z.svg')]);
+  assert.equal(zero.code, 2);
+  assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
   const missing = await runBin('llmos.js', ['export', 'mcap', '--sim-log', join(dir, 'nope.jsonl'), '--out', join(dir, 'c.mcap')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no such sim log/);
@@ -81,15 +92,30 @@ test('export mcap and plot: a torn last line is skipped; a damaged line, a missi
   assert.match(noOut.stderr, /--out FILE is required/);
 });
 
+test('plot and export mcap take a long run (300k writes) without running out of stack', async () => {
+  const dir = tempDir('llmos-view-');
+  const log = join(dir, 'long.jsonl');
+  const lines: string[] = [];
+  for (let i = 0; i < 300000; i++) lines.push(JSON.stringify({ t: i * 20, actuator: 'buzzer', value: (i % 100) / 100 }));
+  writeFileSync(log, `${lines.join('\n')}\n`);
+  const plot = await runBin('llmos.js', ['plot', '--sim-log', log, '--out', join(dir, 'long.svg'), '--json']);
+  assert.equal(plot.code, 0, plot.stderr);
+  const mcap = await runBin('llmos.js', ['export', 'mcap', '--sim-log', log, '--out', join(dir, 'long.mcap'), '--json']);
+  assert.equal(mcap.code, 0, mcap.stderr);
+  assert.equal((JSON.parse(mcap.stdout) as { messages: number }).messages, 300000);
+});
+
 /** Headless Chromium as this machine's probe starts it: no network, no sandbox (root), a fresh profile. */
-function chromiumScreenshot(url: string, png: string, profile: string): Promise<{ code: number | null; stderr: string }> {
+function chromium(args: readonly string[], profile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn('chromium', ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, `--screenshot=${png}`, '--window-size=900,500', url], { stdio: ['ignore', 'ignore', 'pipe'] });
+      '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, '--window-size=900,500', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
     let stderr = '';
+    child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 }
 
@@ -103,8 +129,13 @@ test('plot: the SVG renders in headless Chromium to a PNG with a panel per serie
   assert.deepEqual((JSON.parse(r.stdout) as { series: string[] }).series, ['arm', 'base/left', 'base/right', 'led']);
   const text = readFileSync(svg, 'utf8');
   assert.equal((text.match(/<g class="series"/g) ?? []).length, 4);
+  // The browser's own parse: a broken SVG renders as an error page (which a screenshot would not show).
+  const dom = await chromium(['--dump-dom', `file://${svg}`], join(dir, 'chromium-dom'));
+  assert.equal(dom.code, 0, dom.stderr);
+  assert.doesNotMatch(dom.stdout, /parsererror|error on line/i, 'the SVG parses');
+  assert.equal((dom.stdout.match(/<polyline/g) ?? []).length, 4, 'one drawn line per series');
   const png = join(dir, 'plot.png');
-  const shot = await chromiumScreenshot(`file://${svg}`, png, join(dir, 'chromium-profile'));
+  const shot = await chromium([`--screenshot=${png}`, `file://${svg}`], join(dir, 'chromium-profile'));
   assert.equal(shot.code, 0, shot.stderr);
   const bytes = readFileSync(png);
   assert.deepEqual([...bytes.subarray(1, 4)].map((b) => String.fromCharCode(b)).join(''), 'PNG');

@@ -3,7 +3,8 @@
  * throwing mid-command and a driver call that never returns. Each ends with the actuators at safe
  * values, asserted on the sim log; the watchdog's records are written while the runtime's event
  * loop is blocked (or after the process is gone), which proves it does not depend on that loop.
- * These tests use real time with generous bounds; the exact latency is in `npm run bench`.
+ * These tests use real time with generous bounds (they wait for events, never for a fixed time,
+ * and the deadman windows leave room for a loaded machine); the exact latency is in `npm run bench`.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -50,13 +51,13 @@ async function waitFor(pred: () => boolean, ms: number): Promise<boolean> {
 }
 
 test('event loop blocked mid-motion: the watchdog process stops the base while the loop is blocked', async () => {
-  const { os, log } = await realTimeRobot(150);
+  const { os, log } = await realTimeRobot(300);
   try {
     const drive = os.gate.call({ name: 'drive', args: { distance_m: 3, speed: 0.5 } }, { source: 'api', runId: 'blocked' }).catch((e: unknown) => e);
-    assert.ok(await waitFor(() => readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 3000), 'the base is driving');
+    assert.ok(await waitFor(() => readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 30000), 'the base is driving');
     const before = readSimLog(log);
     const lastMainWrite = before.at(-1)?.t ?? 0;
-    const blockMs = 1500;
+    const blockMs = 3000;
     const until = Date.now() + blockMs;
     while (Date.now() < until) { /* an endless loop in a crystallized function */ }
     const err = await drive;
@@ -77,10 +78,10 @@ test('event loop blocked mid-motion: the watchdog process stops the base while t
 
 test('a driver call that never returns: the watchdog steps in', async () => {
   let writes = 0;
-  const { os, log } = await realTimeRobot(150, { blockWrite: (target) => target.actuator.name === 'base' && ++writes === 12 });
+  const { os, log } = await realTimeRobot(300, { blockWrite: (target) => target.actuator.name === 'base' && ++writes === 12 });
   try {
     void os.gate.call({ name: 'drive', args: { distance_m: 3, speed: 0.5 } }, { source: 'api', runId: 'stuck' }).catch(() => undefined);
-    assert.ok(await waitFor(() => (readSimLog(log) as WatchdogLine[]).some((l) => l.source === 'watchdog'), 4000), 'watchdog records appear');
+    assert.ok(await waitFor(() => (readSimLog(log) as WatchdogLine[]).some((l) => l.source === 'watchdog'), 30000), 'watchdog records appear');
     const stops = (readSimLog(log) as WatchdogLine[]).filter((l) => l.source === 'watchdog' && l.actuator === 'base');
     assert.deepEqual(stops.map((s) => s.value), [0, 0]);
   } finally {
@@ -110,10 +111,9 @@ test('process killed mid-motion (SIGKILL): the watchdog process brings the actua
   cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
   const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, 'drive forward 3 meters'], { stdio: 'ignore' });
   try {
-    assert.ok(await waitFor(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 8000), 'driving before the kill');
-    await sleep(200);
+    assert.ok(await waitFor(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 30000), 'driving before the kill');
     child.kill('SIGKILL');
-    assert.ok(await waitFor(() => (readSimLog(log) as WatchdogLine[]).some((l) => l.source === 'watchdog'), 4000), `watchdog records after the kill:\n${readFileSync(log, 'utf8').split('\n').slice(-4).join('\n')}`);
+    assert.ok(await waitFor(() => (readSimLog(log) as WatchdogLine[]).some((l) => l.source === 'watchdog'), 30000), `watchdog records after the kill:\n${readFileSync(log, 'utf8').split('\n').slice(-4).join('\n')}`);
     const lines = readSimLog(log) as WatchdogLine[];
     const last = (ch: string): WatchdogLine | undefined => lines.filter((l) => l.actuator === 'base' && l.channel === ch).at(-1);
     assert.equal(last('left')?.value, 0);

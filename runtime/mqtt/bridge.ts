@@ -19,6 +19,7 @@ import type { Logger } from '../logger.js';
 import { Backoff, planConnection } from './connection.js';
 import { commandHandler, COMMAND_NAMES, type CommandContext } from './handlers/index.js';
 import { announceDelay, discoveryMessages, discoveryTopics } from './home-assistant.js';
+import { LinkLiveness } from './liveness.js';
 import { commandKey, ReplyMemory } from './reply-memory.js';
 import { responseTopicProblem } from './reply-topic.js';
 import { SensorTelemetry } from './telemetry.js';
@@ -54,6 +55,9 @@ export class MqttBridge {
   private stateTimer: NodeJS.Timeout | undefined;
   private lastStateAt = 0;
   private lossTimer: NodeJS.Timeout | undefined;
+  private liveness: LinkLiveness | undefined;
+  /** This outage already stopped motion: failed reconnects (each a 'close') must not stop again. */
+  private lossStopped = false;
   private announceTimer: NodeJS.Timeout | undefined;
   private backoff: Backoff;
   private connected = false;
@@ -102,6 +106,21 @@ export class MqttBridge {
     client.on('close', () => this.onDisconnect());
     client.on('offline', () => this.onDisconnect());
     client.on('error', (e) => this.log.warn(`mqtt: ${e.message}`));
+    if (loss.action === 'stop') {
+      // A silent broker is noticed within the loss window, not after keepalive plus the window.
+      const live = new LinkLiveness({
+        windowMs: loss.after_ms,
+        ping: () => { if (this.connected && !this.closing) client.sendPing(); },
+        isConnected: () => this.connected && !this.closing,
+        onSilent: (ms) => {
+          this.log.warn(`mqtt: broker silent for ${ms} ms: stopping motion`);
+          void this.os.stopMotion(`broker silent for ${ms} ms`).catch(() => undefined);
+        },
+      });
+      this.liveness = live;
+      client.on('packetreceive', () => live.heard());
+      live.start();
+    }
     client.on('message', (topic, payload, packet) => {
       void this.onMessage(topic, payload, packet as unknown as { retain?: boolean; properties?: { responseTopic?: string; correlationData?: Buffer } });
     });
@@ -126,6 +145,7 @@ export class MqttBridge {
     if (this.client) this.client.options.reconnectPeriod = this.backoff.reset();
     clearTimeout(this.lossTimer);
     this.lossTimer = undefined;
+    this.lossStopped = false;
     const client = this.client as MqttClient;
     // v5 retain-as-published: a retained publish keeps its flag even on a live subscription, so
     // it is recognised and refused (3.1.1 brokers clear the flag on live delivery; see README).
@@ -143,15 +163,17 @@ export class MqttBridge {
   private onDisconnect(): void {
     if (!this.connected && this.lossTimer) return;
     this.connected = false;
-    if (this.closing || this.lossTimer) return;
+    if (this.closing || this.lossTimer || this.lossStopped) return;
     const { action, after_ms } = this.os.config.safety.broker_loss;
     if (action !== 'stop') return;
+    // The window started when the broker was last heard, not when the loss was noticed.
     this.lossTimer = setTimeout(() => {
       this.lossTimer = undefined;
       if (this.connected || this.closing) return;
+      this.lossStopped = true;
       this.log.warn(`mqtt: broker lost for ${after_ms} ms: stopping motion`);
       void this.os.stopMotion(`broker lost for ${after_ms} ms`).catch(() => undefined);
-    }, after_ms);
+    }, this.liveness?.remainingMs() ?? after_ms);
   }
 
   private watchRuntime(): void {
@@ -327,6 +349,7 @@ export class MqttBridge {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.lossTimer);
+    this.liveness?.stop();
     clearTimeout(this.stateTimer);
     clearTimeout(this.announceTimer);
     this.telemetry.stop();

@@ -52,7 +52,7 @@ export class SensorTelemetry {
     });
     const every = this.os.config.mqtt.telemetry?.interval_ms ?? 0;
     if (every > 0 && names.length > 0) {
-      this.timer = setInterval(() => { void this.sample(names); }, Math.max(100, every));
+      this.timer = setInterval(() => { void this.sample(names); }, every);
       this.timer.unref();
     }
   }
@@ -63,7 +63,7 @@ export class SensorTelemetry {
     try {
       for (const sensor of names) {
         try {
-          await this.os.gate.call({ name: 'sensor_read', args: { sensor } }, { source: 'api', runId: 'telemetry' });
+          await this.os.gate.call({ name: 'sensor_read', args: { sensor } }, { source: 'api', runId: 'telemetry', quiet: true });
           this.failing.delete(sensor);
           const r = this.latest.get(sensor);
           if (r) this.publish(sensor, r);

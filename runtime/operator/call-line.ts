@@ -10,22 +10,24 @@ import type { ToolCall } from '../../safety/gate.js';
 const NUMBER = /^[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?$/i;
 const NAME = /^[a-z_][a-z0-9_]*$/i;
 
-function words(text: string): string[] {
-  const out: string[] = [];
+/** Words split at unquoted white space; a word with a quoted part keeps its value a string. */
+function words(text: string): Array<{ text: string; quoted: boolean }> {
+  const out: Array<{ text: string; quoted: boolean }> = [];
   let cur = '';
+  let inQuotes = false;
   let quoted = false;
   let any = false;
   for (const ch of text) {
-    if (ch === '"') { quoted = !quoted; any = true; continue; }
-    if (!quoted && /\s/.test(ch)) {
-      if (any) out.push(cur);
-      cur = ''; any = false;
+    if (ch === '"') { inQuotes = !inQuotes; quoted = true; any = true; continue; }
+    if (!inQuotes && /\s/.test(ch)) {
+      if (any) out.push({ text: cur, quoted });
+      cur = ''; any = false; quoted = false;
       continue;
     }
     cur += ch; any = true;
   }
-  if (quoted) throw new LlmosError('ERR_USAGE', `unbalanced double quote in "${text}"`);
-  if (any) out.push(cur);
+  if (inQuotes) throw new LlmosError('ERR_USAGE', `unbalanced double quote in "${text}"`);
+  if (any) out.push({ text: cur, quoted });
   return out;
 }
 
@@ -56,12 +58,12 @@ export function parseCallLine(text: string): ToolCall {
     for (const [k, v] of Object.entries(parsed)) args[k] = v;
     return { name, args: { ...args } };
   }
-  for (const w of words(rest)) {
+  for (const { text: w, quoted } of words(rest)) {
     const eq = w.indexOf('=');
     const key = eq > 0 ? w.slice(0, eq) : '';
     if (!NAME.test(key)) throw new LlmosError('ERR_USAGE', `${name}: expected name=value, got "${w}"`);
     if (Object.hasOwn(args, key)) throw new LlmosError('ERR_USAGE', `${name}: "${key}" given twice`);
-    args[key] = valueOf(w.slice(eq + 1));
+    args[key] = quoted ? w.slice(eq + 1) : valueOf(w.slice(eq + 1));
   }
   return { name, args: { ...args } };
 }

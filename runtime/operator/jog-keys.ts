@@ -1,8 +1,8 @@
 /**
  * Jog: which key does what to which actuator. Pure logic (no terminal, no gate), so the mapping
- * is tested on its own. Every motion is a small bounded step through the gate: a key held down
- * (the terminal repeats it) makes a series of steps, and releasing it ends motion within one
- * step, well inside the deadman window. The gate still enforces every bound.
+ * is tested on its own. Every motion is a short bounded step through the gate, sized to last
+ * about half the actuator's deadman window: a key held down (the terminal repeats it) makes a
+ * series of steps, and letting go ends motion within one step, inside the deadman window.
  */
 import type { ActuatorSpec, BoardProfile } from '../../drivers/types.js';
 import type { ToolCall } from '../../safety/gate.js';
@@ -17,9 +17,11 @@ export type JogAction =
   | { kind: 'select'; index: number } | { kind: 'next' } | { kind: 'scale'; factor: number }
   | { kind: 'help' } | { kind: 'none' };
 
-/** Base step sizes at scale 1; `+` and `-` double and halve them. */
-export const JOG_STEPS = { drive_m: 0.05, turn_deg: 10, servo_deg: 5, motor_ms: 200, pwm: 0.1 } as const;
+/** Speed of a step at scale 1 (fraction of the actuator's maximum); `+`/`-` double and halve it. */
 export const JOG_SPEED = 0.3;
+/** Servo and pwm steps at scale 1 (still capped by what the actuator's max_rate does in a step). */
+export const JOG_STEPS = { servo_deg: 5, pwm: 0.1 } as const;
+export const JOG_SCALES = { min: 0.25, max: 3 } as const;
 
 const KIND: Partial<Record<ActuatorSpec['type'], JogKind>> = {
   differential_drive: 'base', servo: 'servo', motor: 'motor', digital_out: 'digital', pwm: 'pwm',
@@ -35,9 +37,17 @@ export function jogTargets(profile: BoardProfile): JogTarget[] {
   return out;
 }
 
-/** Keys as raw terminal input: arrows arrive as escape sequences. */
-export function keyName(data: string): string {
-  switch (data) {
+/**
+ * Splits raw terminal input into keys: whole escape sequences (arrows, with or without modifiers,
+ * function keys) stay one token, so a Shift+Up is never read as the letters in its sequence.
+ */
+export function splitKeys(text: string): string[] {
+  return [...text.matchAll(/\x1b\[[0-9;?]*[ -\/]*[@-~]|\x1bO.|\x1b[\s\S]?|[\s\S]/g)].map((m) => m[0]);
+}
+
+/** A key's name: arrows by name, Ctrl-C/D as quit, letters lower-cased; other sequences 'unknown'. */
+export function keyName(key: string): string {
+  switch (key) {
     case '\x1b[A': case '\x1bOA': return 'up';
     case '\x1b[B': case '\x1bOB': return 'down';
     case '\x1b[C': case '\x1bOC': return 'right';
@@ -45,15 +55,22 @@ export function keyName(data: string): string {
     case '\x03': case '\x04': return 'quit';
     case '\t': return 'tab';
     case ' ': return 'space';
-    default: return data.length === 1 ? data.toLowerCase() : data;
+    default: return key.length === 1 && key >= ' ' ? key.toLowerCase() : 'unknown';
   }
 }
 
 const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
 const clamp = (v: number, [lo, hi]: readonly [number, number]): number => Math.min(hi, Math.max(lo, v));
 
-/** `current`: the actuator's last commanded value (servo angle, pwm duty), for relative steps. */
-export function jogAction(key: string, target: JogTarget | undefined, current: number | undefined, scale = 1): JogAction {
+export interface JogContext {
+  /** The actuator's last commanded value (servo angle, pwm duty), for relative steps. */
+  current: number | undefined;
+  scale: number;
+  /** How long one step may take: half the actuator's deadman window. */
+  stepMs: number;
+}
+
+export function jogAction(key: string, target: JogTarget | undefined, c: JogContext): JogAction {
   switch (key) {
     case 'quit': case 'q': return { kind: 'quit' };
     case 'space': return { kind: 'stop' };
@@ -69,27 +86,29 @@ export function jogAction(key: string, target: JogTarget | undefined, current: n
   const dir = key === 'up' || key === 'w' ? 1 : key === 'down' || key === 's' ? -1 : key === 'right' || key === 'd' ? 2 : key === 'left' || key === 'a' ? -2 : 0;
   if (dir === 0 || !target) return { kind: 'none' };
   const { name, spec } = target;
+  const speed = round(Math.min(1, JOG_SPEED * c.scale), 3);
+  const seconds = c.stepMs / 1000;
   switch (target.kind) {
-    case 'base':
-      // Up/down drive, left/right turn in place (positive degrees turn left).
+    case 'base': {
+      // Up/down drive, left/right turn in place (positive degrees turn left); one step's worth.
+      const cal = spec.calibration ?? { max_speed_mps: 0.5, max_turn_dps: 90 };
       return Math.abs(dir) === 1
-        ? { kind: 'call', call: { name: 'drive', args: { distance_m: round(dir * JOG_STEPS.drive_m * scale), speed: JOG_SPEED } } }
-        : { kind: 'call', call: { name: 'turn', args: { degrees: round((dir < 0 ? 1 : -1) * JOG_STEPS.turn_deg * scale, 2), speed: JOG_SPEED } } };
+        ? { kind: 'call', call: { name: 'drive', args: { distance_m: round(dir * speed * cal.max_speed_mps * seconds, 3), speed } } }
+        : { kind: 'call', call: { name: 'turn', args: { degrees: round((dir < 0 ? 1 : -1) * speed * cal.max_turn_dps * seconds, 1), speed } } };
+    }
     case 'servo': {
-      const from = current ?? (typeof spec.safe_value === 'number' ? spec.safe_value : (spec.range[0] + spec.range[1]) / 2);
-      const angle = round(clamp(from + Math.sign(dir) * JOG_STEPS.servo_deg * scale, spec.range), 2);
-      return { kind: 'call', call: { name: 'servo_move', args: { actuator: name, angle } } };
+      const from = c.current ?? (typeof spec.safe_value === 'number' ? spec.safe_value : (spec.range[0] + spec.range[1]) / 2);
+      const step = Math.min(JOG_STEPS.servo_deg * c.scale, spec.max_rate !== undefined ? spec.max_rate * seconds : Infinity);
+      return { kind: 'call', call: { name: 'servo_move', args: { actuator: name, angle: round(clamp(from + Math.sign(dir) * step, spec.range), 2) } } };
     }
     case 'motor': {
-      const speed = Math.sign(dir) * JOG_SPEED;
-      if (speed < spec.range[0] || speed > spec.range[1]) return { kind: 'none' };
-      return { kind: 'call', call: { name: 'motor_set', args: { actuator: name, speed, duration_ms: Math.round(JOG_STEPS.motor_ms * scale) } } };
+      const v = Math.sign(dir) * speed;
+      if (v < spec.range[0] || v > spec.range[1]) return { kind: 'none' };
+      return { kind: 'call', call: { name: 'motor_set', args: { actuator: name, speed: v, duration_ms: Math.round(c.stepMs) } } };
     }
     case 'digital':
       return { kind: 'call', call: { name: 'digital_write', args: { actuator: name, value: dir > 0 } } };
-    case 'pwm': {
-      const duty = round(clamp((current ?? 0) + Math.sign(dir) * JOG_STEPS.pwm * scale, spec.range), 3);
-      return { kind: 'call', call: { name: 'pwm_write', args: { actuator: name, duty } } };
-    }
+    case 'pwm':
+      return { kind: 'call', call: { name: 'pwm_write', args: { actuator: name, duty: round(clamp((c.current ?? 0) + Math.sign(dir) * JOG_STEPS.pwm * c.scale, spec.range), 3) } } };
   }
 }

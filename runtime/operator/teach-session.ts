@@ -4,10 +4,10 @@
  * One session per runtime; the recorder turns it into a taught trace on save.
  */
 import { LlmosError } from '../../lib/errors.js';
-import { TOOL_UNITS } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools.js';
 import type { LLMOS } from '../llmos.js';
 import type { Trace, TraceRecord } from '../trace-types.js';
-import { TeachRecorder } from './teach.js';
+import { assertGoalFree, TeachRecorder } from './teach.js';
 
 interface Session { recorder: TeachRecorder; stop: (() => void) | undefined }
 
@@ -23,6 +23,7 @@ export function startTeaching(os: LLMOS, goal: string): void {
   const running = sessions.get(os);
   if (running) throw new LlmosError('ERR_USAGE', `a teaching session for "${running.recorder.goal}" is open: save or discard it first`);
   const recorder = new TeachRecorder(goal);
+  assertGoalFree(os.traces, goal);
   // The audit record of an executed operator call: what the gate let through, as it ran it.
   const stop = os.gate.events.on('decision', (d) => {
     if (d.source !== 'operator' || (d.decision !== 'allow' && d.decision !== 'clamp')) return;
@@ -31,16 +32,15 @@ export function startTeaching(os: LLMOS, goal: string): void {
   sessions.set(os, { recorder, stop });
 }
 
-function unitsOf(os: LLMOS) {
-  return (tool: string, arg: string) => os.catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg];
-}
 
 /** Ends recording; the session stays until saved or discarded. */
 export function stopTeaching(os: LLMOS): { goal: string; calls: number; trace: Trace } {
   const s = need(os);
+  // Checked first: an empty demonstration keeps recording, so the operator can still make calls.
+  if (s.recorder.recorded.length === 0) throw new LlmosError('ERR_USAGE', `nothing was recorded for "${s.recorder.goal}" yet: make at least one call (cmd/call) before stop or save; the session keeps recording`);
   s.stop?.();
   s.stop = undefined;
-  return { goal: s.recorder.goal, calls: s.recorder.recorded.length, trace: s.recorder.toTrace(unitsOf(os), os.clock.wallNow()) };
+  return { goal: s.recorder.goal, calls: s.recorder.recorded.length, trace: s.recorder.toTrace(unitLookup(os.catalog), os.clock.wallNow()) };
 }
 
 export async function saveTeaching(os: LLMOS): Promise<TraceRecord> {

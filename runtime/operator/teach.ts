@@ -9,6 +9,8 @@
 import { LlmosError } from '../../lib/errors.js';
 import type { ToolCall } from '../../safety/gate.js';
 import { traceFromRun } from '../learn.js';
+import { goalSignature } from '../matcher/analyze.js';
+import type { TraceStore } from '../trace-store.js';
 import type { UnitLookup } from '../matcher/params.js';
 import type { Trace } from '../trace-types.js';
 
@@ -84,4 +86,13 @@ export class TeachRecorder {
     const { metadata: _metadata, ...rest } = learned;
     return { ...rest, origin: 'taught', metadata: { taught_at: at.toISOString(), calls: this.calls.length } };
   }
+}
+
+/**
+ * Refuses, before the operator demonstrates anything, a goal whose trace already exists: saving
+ * never replaces a trace, and finding out after the robot has done the whole demonstration is late.
+ */
+export function assertGoalFree(store: TraceStore, goal: string): void {
+  const existing = store.get(goalSignature(goal));
+  if (existing) throw new LlmosError('ERR_TRACE_CONFLICT', `a trace for "${existing.trace.goal_text}" already exists in ${existing.file}; it is not replaced (remove it first with llmos traces rm, or teach another wording)`);
 }

@@ -19,6 +19,19 @@ export const ADMIN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
+/** Flags of commands that move the board (jog, teach): the sim board's options, as run-follower has them. */
+export const SIM_OPTIONS = {
+  'sim-log': { type: 'string' },
+  'sim-time': { type: 'string' },
+  'sim-world': { type: 'string' },
+  twins: { type: 'boolean' },
+} as const satisfies ParseArgsConfig['options'];
+
+export const SIM_HELP = `  --sim-log FILE       record the sim board's writes, one JSON line each
+  --sim-time real|virtual
+  --sim-world FILE     the sim room (size, start pose, obstacles) as run-follower takes it
+  --twins              real drivers against their twins`;
+
 export const COMMON_HELP = `Common options:
   --config FILE        YAML configuration (paths resolve as for run-follower)
   --traces DIR         traces directory (default ./traces or the config's paths.traces)
@@ -112,4 +125,33 @@ export function fmtDate(s: string | null | undefined): string {
 
 export function shorten(s: string, n: number): string {
   return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
+}
+
+/**
+ * Asks a yes/no question on the controlling terminal (not standard input, which may carry data).
+ * Undefined when there is no terminal. A tty stream (not a blocking file read), so a signal still
+ * ends the process while it waits.
+ */
+export async function confirmOnTerminal(io: Io, question: string): Promise<boolean | undefined> {
+  const { openSync } = await import('node:fs');
+  const tty = await import('node:tty');
+  let fd: number;
+  try { fd = openSync('/dev/tty', 'r'); } catch { return undefined; }
+  if (!tty.isatty(fd)) return undefined;
+  const input = new tty.ReadStream(fd);
+  io.err(`${question} [y/N] `);
+  try {
+    const line = await new Promise<string>((resolve) => {
+      let buf = '';
+      input.on('data', (d: Buffer) => {
+        buf += d.toString('utf8');
+        const nl = buf.indexOf('\n');
+        if (nl >= 0) resolve(buf.slice(0, nl));
+      });
+      input.on('end', () => resolve(buf));
+    });
+    return /^\s*y(es)?\s*$/i.test(line);
+  } finally {
+    input.destroy();
+  }
 }

@@ -4,7 +4,7 @@
  * collision, an event) kept as they are. A torn last line (the process died mid-append) is
  * skipped and counted; any other unreadable line is an error naming the file and line.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { LlmosError } from '../../lib/errors.js';
 
 export type SimValue = number | boolean | string;
@@ -22,11 +22,19 @@ export interface SimLogContents {
 
 const isValue = (v: unknown): v is SimValue => (typeof v === 'number' && Number.isFinite(v)) || typeof v === 'boolean' || typeof v === 'string';
 
+/** A sim log of a long run is a few MB; anything far larger is not one (or not worth a viewer). */
+export const MAX_SIM_LOG_BYTES = 256 * 1024 * 1024;
+
 export function readSimLogFile(file: string): SimLogContents {
   let text: string;
   try {
+    const st = statSync(file);
+    // /dev/zero, a fifo or a directory would be read without end or fail obscurely.
+    if (!st.isFile()) throw new LlmosError('ERR_USAGE', `${file}: not a regular file (a sim log is a JSON-lines file written by --sim-log)`);
+    if (st.size > MAX_SIM_LOG_BYTES) throw new LlmosError('ERR_USAGE', `${file}: ${st.size} bytes is more than a sim log holds (at most ${MAX_SIM_LOG_BYTES})`);
     text = readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof LlmosError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw new LlmosError(code === 'ENOENT' ? 'ERR_CONFIG_NOT_FOUND' : 'ERR_USAGE', `${file}: ${code === 'ENOENT' ? 'no such sim log' : (e as Error).message}`);
   }

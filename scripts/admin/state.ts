@@ -22,9 +22,11 @@ Exit status: 0 every device found, 1 a device is missing or the profile is inval
 ${COMMON_HELP}`;
 
 export const STATE_HELP = `llmos state show: sentience state, the last e-stop event and trace counts.
+llmos state reset: forget sentience, run statistics or a persisted e-stop (llmos state reset --help).
 
 Usage:
   llmos state show [--state DIR]
+  llmos state reset [--sentience] [--stats] [--estop] [--yes]
 
 ${COMMON_HELP}`;
 
@@ -67,10 +69,13 @@ function lastEstop(auditFile: string): { decision: string; ts: string; reason?: 
 }
 
 export async function stateCommand(argv: readonly string[], io: Io): Promise<number> {
+  // reset has flags of its own: it parses them itself.
+  if (argv[0] === 'reset') return (await import('./state-reset.js')).stateResetCommand(argv.slice(1), io);
   const { values, args: positional } = parseSub(argv);
   const [sub, ...args] = positional;
   if (values['help'] || sub === undefined) { io.out(`${STATE_HELP}\n`); return values['help'] ? 0 : 2; }
-  if (sub !== 'show') throw usage(`unknown subcommand "state ${sub}" (show)`);
+  if (sub === 'reset') throw usage('put reset right after state: llmos state reset [--sentience] [--stats] [--estop] ...');
+  if (sub !== 'show') throw usage(`unknown subcommand "state ${sub}" (show, reset)`);
   if (args.length) throw usage(`state show takes no arguments (got "${args.join(' ')}")`);
   const cfg = configFrom(values);
   const file = join(cfg.paths.state, 'sentience.json');

@@ -29,7 +29,10 @@ export function plotSvg(log: SimLogContents, title = 'actuator values'): { svg: 
     if (g) g.push(w); else groups.set(key, [w]);
   }
   const names = [...groups.keys()].sort();
-  const tMax = Math.max(1, ...log.writes.map((w) => w.t), ...log.other.map((o) => o.t));
+  // Loops, not Math.max(...array): a long run has more writes than a call may take arguments.
+  let tMax = 1;
+  for (const w of log.writes) if (w.t > tMax) tMax = w.t;
+  for (const o of log.other) if (o.t > tMax) tMax = o.t;
   const plotW = W - LEFT - RIGHT;
   const x = (t: number): number => LEFT + (t / tMax) * plotW;
   const height = TOP + names.length * (PANEL + GAP) + 40;
@@ -41,9 +44,12 @@ export function plotSvg(log: SimLogContents, title = 'actuator values'): { svg: 
   names.forEach((name, i) => {
     const writes = groups.get(name) as SimWriteLine[];
     const top = TOP + i * (PANEL + GAP);
-    const nums = writes.map(numeric).filter((v): v is number => v !== undefined);
-    let lo = Math.min(0, ...nums);
-    let hi = Math.max(0, ...nums);
+    let lo = 0;
+    let hi = 0;
+    for (const w of writes) {
+      const v = numeric(w);
+      if (v !== undefined) { if (v < lo) lo = v; if (v > hi) hi = v; }
+    }
     if (hi === lo) hi = lo + 1;
     const pad = (hi - lo) * 0.05;
     lo -= pad; hi += pad;

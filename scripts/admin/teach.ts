@@ -3,17 +3,16 @@
  * safety gate, shows the trace it makes and saves it when confirmed. `--yes -` makes it a script:
  * `:call` lines from standard input until its end, saved without asking.
  */
-import { openSync, createReadStream } from 'node:fs';
 import { stringify as stringifyYaml } from 'yaml';
 import { toLlmosError } from '../../lib/errors.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
-import { TeachRecorder } from '../../runtime/operator/teach.js';
+import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
 import { installProcessGuards } from '../../runtime/process-guard.js';
-import { TOOL_UNITS } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools.js';
 import { goalsFrom, runControl } from '../cli.js';
 import { ownOrForward } from '../owner-start.js';
-import { COMMON_HELP, configFrom, parseSub, usage, type Io } from './common.js';
+import { COMMON_HELP, configFrom, confirmOnTerminal, parseSub, SIM_HELP, SIM_OPTIONS, usage, type Io } from './common.js';
 
 export const TEACH_HELP = `llmos teach "<goal>" [-] [--yes]: teach a trace by demonstration.
 
@@ -33,9 +32,7 @@ The end of input finishes as :save does.
 
 Options:
   -y, --yes            save without asking (needed when standard input is not a terminal)
-  --sim-log FILE       record the sim board's writes (as run-follower)
-  --sim-time real|virtual
-  --twins              real drivers against their twins
+${SIM_HELP}
 ${COMMON_HELP}
 
 Exit status: 0 saved, 1 a call failed, nothing recorded, or not saved, 2 bad usage or configuration.
@@ -46,23 +43,8 @@ Example:
 
 const OPTIONS = {
   yes: { type: 'boolean', short: 'y' },
-  'sim-log': { type: 'string' },
-  'sim-time': { type: 'string' },
-  twins: { type: 'boolean' },
+  ...SIM_OPTIONS,
 } as const;
-
-/** Asks on the terminal (not standard input, which may carry the calls). */
-async function confirmOnTerminal(io: Io, question: string): Promise<boolean | undefined> {
-  let fd: number;
-  try { fd = openSync('/dev/tty', 'r'); } catch { return undefined; }
-  io.err(`${question} [y/N] `);
-  const stream = createReadStream('', { fd, autoClose: true });
-  for await (const line of goalsFrom(['-'], stream)) {
-    stream.destroy();
-    return /^y(es)?$/i.test(line);
-  }
-  return false;
-}
 
 export async function teachCommand(argv: readonly string[], io: Io): Promise<number> {
   const { values, args } = parseSub(argv, OPTIONS);
@@ -84,6 +66,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   let failed: string | undefined;
   let discard = false;
   try {
+    assertGoalFree(os.traces, goal);
     if (interactive) io.err(`teaching "${goal}": :call <tool> name=value ..., then :save (or :discard); :help lists the rest\n`);
     for await (const line of goalsFrom(['-'])) {
       const [cmd = '', ...rest] = line.split(/\s+/);
@@ -120,8 +103,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
     if (failed) { io.err(`llmos teach: ${failed}\n`); return 1; }
     if (discard) { io.err('llmos teach: discarded; nothing saved\n'); return 1; }
     if (recorder.recorded.length === 0) { io.err(`llmos teach: nothing was recorded for "${goal}": make at least one call (:call <tool> name=value ...); nothing saved\n`); return 1; }
-    const unitsFor = (tool: string, arg: string) => os.catalog.get(tool)?.units[arg] ?? TOOL_UNITS[tool]?.[arg];
-    const trace = recorder.toTrace(unitsFor, os.clock.wallNow());
+    const trace = recorder.toTrace(unitLookup(os.catalog), os.clock.wallNow());
     io.err(`${stringifyYaml(trace)}`);
     if (values['yes'] !== true) {
       const answer = await confirmOnTerminal(io, `save this trace for "${goal}"?`);

@@ -2,9 +2,8 @@
  * llmos export mcap / llmos plot: look at a run after the fact. Both read a sim log (or a twin
  * timeline, same format) and write one file, whole or not at all.
  */
-import { writeFileSync, renameSync } from 'node:fs';
 import { COMMON_HELP, parseSub, usage, type Io } from './common.js';
-import { writeMcap } from './mcap.js';
+import { writeMcap, writeOut } from './mcap.js';
 import { readSimLogFile } from './sim-log.js';
 import { plotSvg } from './svg-plot.js';
 
@@ -59,9 +58,7 @@ export async function plotCommand(argv: readonly string[], io: Io): Promise<numb
   const { log, out } = paths(values);
   const contents = readSimLogFile(log);
   const { svg, series } = plotSvg(contents, typeof values['title'] === 'string' ? values['title'] : `actuator values: ${log}`);
-  const tmp = `${out}.${process.pid}.tmp`;
-  writeFileSync(tmp, svg);
-  renameSync(tmp, out);
+  await writeOut(out, svg);
   io.out(values['json'] ? `${JSON.stringify({ ok: true, out, series })}\n` : `wrote ${out}: ${series.length} series\n`);
   return 0;
 }
