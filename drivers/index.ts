@@ -11,7 +11,7 @@
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { WriteRecorder } from './recorder.js';
-import { SimDriver, type SimFaults } from './sim.js';
+import { SimDriver, type SimFaults } from './sim/sim.js';
 import type { BoardProfile, Driver, DriverInstanceSpec } from './types.js';
 
 export interface DriverContext {
@@ -19,7 +19,7 @@ export interface DriverContext {
   /** --sim-log FILE: JSON lines of every simulated write. */
   simLogFile?: string;
   simFaults?: SimFaults;
-  /** --sim-world FILE for the sim driver's room (drivers/sim-world.ts). */
+  /** --sim-world FILE for the sim driver's room (drivers/sim/sim-world.ts). */
   simWorldFile?: string;
   /** Run real drivers against simulated twins of their hardware. */
   twins?: boolean;
@@ -37,12 +37,12 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     clock: ctx.clock,
     ...(ctx.recorder ? { recorder: ctx.recorder } : ctx.simLogFile ? { logFile: ctx.simLogFile } : {}),
     ...(ctx.simFaults ? { faults: ctx.simFaults } : {}),
-    ...(ctx.simWorldFile ? { world: (await import('./sim-world.js')).loadSimWorld(ctx.simWorldFile) } : {}),
+    ...(ctx.simWorldFile ? { world: (await import('./sim/sim-world.js')).loadSimWorld(ctx.simWorldFile) } : {}),
   }),
   gpio: async (spec, ctx) => {
-    const { GpioDriver } = await import('./gpio.js');
+    const { GpioDriver } = await import('./gpio/gpio.js');
     if (!ctx.twins) return new GpioDriver({ name: spec.name, options: spec.options, clock: ctx.clock });
-    const { FakeSysfs, LAYOUTS } = await import('./twins/fake-sysfs.js');
+    const { FakeSysfs, LAYOUTS } = await import('./gpio/twins/fake-sysfs.js');
     const wanted = str(spec.options['twin_layout']) ?? 'pi4-6.6';
     if (!(wanted in LAYOUTS)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
     const fake = new FakeSysfs({ layout: wanted as keyof typeof LAYOUTS, pwmChips: 3 });
@@ -58,9 +58,9 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     return driver;
   },
   serial: async (spec, ctx, profile) => {
-    const { SerialDriver } = await import('./serial.js');
+    const { SerialDriver } = await import('./serial/serial.js');
     if (!ctx.twins) return new SerialDriver({ name: spec.name, options: spec.options });
-    const { SerialTwin } = await import('./twins/serial-device.js');
+    const { SerialTwin } = await import('./serial/twins/serial-device.js');
     const paths = new Set<string>();
     let delimiter = str(spec.options['delimiter']) ?? '\n';
     for (const a of profile.actuators.values()) {
@@ -74,7 +74,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   },
   // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
   'johnny-five': async (spec, ctx) => {
-    const { JohnnyFiveDriver } = await import('./johnny-five.js');
+    const { JohnnyFiveDriver } = await import('./johnny-five/johnny-five.js');
     // --twins: the same driver against the mock Firmata IO (every pin write recorded).
     const s = ctx.twins ? { ...spec, options: { ...spec.options, io: 'mock' } } : spec;
     return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}), ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });

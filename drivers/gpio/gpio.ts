@@ -11,16 +11,16 @@
  *   pwm_chip: 0   servo_hz: 50   pwm_hz: 1000   backend: onoff | sysfs
  */
 import { constants, accessSync } from 'node:fs';
-import { LlmosError, toLlmosError } from '../lib/errors.js';
-import type { Clock } from '../lib/clock.js';
-import { gpioUnavailableReason, mainChip, sysfsNumber, type GpioChip } from './gpio/chips.js';
-import { OnoffBackend, SysfsBackend, type GpioLine, type GpioLineBackend, type Level, type SysfsKernel } from './gpio/lines.js';
-import { PwmChannel, defaultPwmAddress, type PwmAddress } from './gpio/pwm.js';
-import { pressFilter } from './debounce.js';
-import type { WriteRecorder } from './recorder.js';
+import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { gpioUnavailableReason, mainChip, sysfsNumber, type GpioChip } from './chips.js';
+import { OnoffBackend, SysfsBackend, type GpioLine, type GpioLineBackend, type Level, type SysfsKernel } from './lines.js';
+import { PwmChannel, defaultPwmAddress, type PwmAddress } from './pwm.js';
+import { pressFilter } from '../debounce.js';
+import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, ChannelSpec, Driver, DriverCapabilities, DriverInstanceSpec, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
+} from '../types.js';
 
 export interface GpioDriverOptions {
   name: string;

@@ -6,8 +6,8 @@
  */
 import { createRequire } from 'node:module';
 import type { SerialBinding, SerialBindingPort } from '../serial.js';
-import type { ActuatorValue } from '../types.js';
-import { controllerReply } from '../sim.js';
+import type { ActuatorValue } from '../../types.js';
+import { controllerReply } from '../../sim/sim.js';
 
 /** The part of @serialport/binding-mock used here (its types do not resolve under NodeNext). */
 interface MockPort extends SerialBindingPort { emitData(data: string | Buffer): void }

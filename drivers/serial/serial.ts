@@ -13,11 +13,11 @@
  */
 import { createRequire } from 'node:module';
 import type { SerialPortStream } from '@serialport/stream';
-import { LlmosError } from '../lib/errors.js';
-import type { WriteRecorder } from './recorder.js';
+import { LlmosError } from '../../lib/errors.js';
+import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
+} from '../types.js';
 
 export interface SerialDriverOptions {
   name: string;

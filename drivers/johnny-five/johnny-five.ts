@@ -12,13 +12,13 @@
  *   { type: johnny-five, port: /dev/ttyACM0, io: firmata | mock, baud_rate: 57600, timeout_ms: 10000 }
  */
 import type { Board, Led, Motor, Sensor } from 'johnny-five';
-import type { Clock } from '../lib/clock.js';
-import { LlmosError } from '../lib/errors.js';
-import { pressFilter } from './debounce.js';
-import type { WriteRecorder } from './recorder.js';
+import type { Clock } from '../../lib/clock.js';
+import { LlmosError } from '../../lib/errors.js';
+import { pressFilter } from '../debounce.js';
+import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
+} from '../types.js';
 import { MockFirmataIo } from './twins/j5-mock-io.js';
 import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
 import { actuatorPinProblems, channelOf, describePins, inputMode, sensorPinProblem } from './j5-pins.js';

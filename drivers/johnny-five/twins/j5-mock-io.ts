@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { appendFileSync } from 'node:fs';
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../../lib/clock.js';
 import { firmwareRange } from '../j5-servo.js';
 
 export type MockIoOp = 'pinMode' | 'digitalWrite' | 'analogWrite' | 'servoWrite' | 'servoConfig' | 'analogRead' | 'digitalRead';
