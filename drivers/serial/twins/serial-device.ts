@@ -5,7 +5,7 @@
  * port fail the way a USB adapter does when it is yanked, `plugIn()` brings it back.
  */
 import { createRequire } from 'node:module';
-import type { SerialBinding, SerialBindingPort } from '../serial.js';
+import type { SerialBinding, SerialBindingPort } from '../connection.js';
 import type { ActuatorValue } from '../../types.js';
 import { controllerReply } from '../../sim/sim.js';
 
