@@ -75,9 +75,14 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
   'johnny-five': async (spec, ctx) => {
     const { JohnnyFiveDriver } = await import('./johnny-five/johnny-five.js');
-    // --twins: the same driver against the mock Firmata IO (every pin write recorded).
-    const s = ctx.twins ? { ...spec, options: { ...spec.options, io: 'mock' } } : spec;
-    return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}), ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
+    if (!ctx.twins && spec.options['io'] !== 'mock') return new JohnnyFiveDriver(spec, { clock: ctx.clock });
+    // --twins or io: mock: the same driver against the mock Firmata IO (every pin call recorded).
+    const { MockFirmataIo } = await import('./johnny-five/twins/j5-mock-io.js');
+    return new JohnnyFiveDriver({ ...spec, options: { ...spec.options, io: 'mock' } }, {
+      clock: ctx.clock,
+      twin: (o) => new MockFirmataIo(o),
+      ...(ctx.recorder ? { recorder: ctx.recorder } : {}),
+    });
   },
 };
 

@@ -19,7 +19,7 @@ import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
 } from '../types.js';
-import { MockFirmataIo } from './twins/j5-mock-io.js';
+import type { MockFirmataIo, MockIoOptions } from './twins/j5-mock-io.js';
 import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
 import { applyValue, createComponent, type Component } from './j5-components.js';
 import { actuatorPinProblems, describePins, inputMode, sensorPinProblem } from './j5-pins.js';
@@ -41,9 +41,13 @@ export interface JohnnyFiveOptions {
 
 export interface JohnnyFiveContext {
   clock: Clock;
-  simLogFile?: string;
   /** The board's shared timeline of actuator writes (simulated twins, --sim-log). */
   recorder?: WriteRecorder;
+  /**
+   * Makes the simulated board for `io: mock`. drivers/index.ts, the one place that chooses real
+   * or twin, supplies it; a real board never loads the twin.
+   */
+  twin?: (options: MockIoOptions) => MockFirmataIo;
   SerialPort?: SerialPortClass;
 }
 
@@ -75,6 +79,7 @@ export class JohnnyFiveDriver implements Driver {
   private five: Five | undefined;
   private io: FirmataLike | undefined;
   private board: Board | undefined;
+  private twinIo: MockFirmataIo | undefined;
   private readonly components = new Map<string, Component>();
   private readonly sensors = new Map<string, Sensor>();
   private actuators: readonly ActuatorSpec[] = [];
@@ -95,7 +100,7 @@ export class JohnnyFiveDriver implements Driver {
 
   /** The simulated board when `io: mock` (tests read its recorded writes). */
   get mockIo(): MockFirmataIo | undefined {
-    return this.io instanceof MockFirmataIo ? this.io : undefined;
+    return this.twinIo;
   }
 
   private get where(): string {
@@ -182,13 +187,15 @@ export class JohnnyFiveDriver implements Driver {
   }
 
   private mockIoFor(): MockFirmataIo {
-    return new MockFirmataIo({
+    if (!this.ctx.twin) throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where}: io: mock needs the simulated board; open the driver through drivers/index.ts`);
+    this.twinIo = this.ctx.twin({
       clock: this.ctx.clock,
       board: this.name,
       ...(this.options.mockAnalog ? { analog: this.options.mockAnalog } : {}),
       ...(this.options.mockSilent ? { silent: true } : {}),
-      ...(this.ctx.simLogFile ? { logFile: this.ctx.simLogFile } : {}),
+      ...(this.ctx.recorder ? { recorder: this.ctx.recorder } : {}),
     });
+    return this.twinIo;
   }
 
   private markLost(reason: string): void {
@@ -338,7 +345,7 @@ export class JohnnyFiveDriver implements Driver {
       (this.five as Five).Board.Pins.normalize.clear();
     }
     const io = this.io;
-    if (io instanceof MockFirmataIo) io.close();
+    if (io && io === this.twinIo) this.twinIo.close();
     else if (io) await closeFirmata(io);
     this.board = undefined;
   }
