@@ -10,6 +10,7 @@
  */
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
+import { driverOptions } from './options.js';
 import { WriteRecorder } from './recorder.js';
 import { SimDriver, type SimFaults } from './sim/sim.js';
 import type { BoardProfile, Driver, DriverInstanceSpec } from './types.js';
@@ -29,8 +30,6 @@ export interface DriverContext {
 
 type DriverFactory = (spec: DriverInstanceSpec, ctx: DriverContext, profile: BoardProfile) => Promise<Driver>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   sim: async (spec, ctx) => new SimDriver({
     name: spec.name,
@@ -43,7 +42,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     const { GpioDriver } = await import('./gpio/gpio.js');
     if (!ctx.twins) return new GpioDriver({ name: spec.name, options: spec.options, clock: ctx.clock });
     const { FakeSysfs, LAYOUTS } = await import('./gpio/twins/fake-sysfs.js');
-    const wanted = str(spec.options['twin_layout']) ?? 'pi4-6.6';
+    const wanted = driverOptions(spec.options).string('twin_layout') ?? 'pi4-6.6';
     if (!(wanted in LAYOUTS)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
     const fake = new FakeSysfs({ layout: wanted as keyof typeof LAYOUTS, pwmChips: 3 });
     const driver = new GpioDriver({
@@ -62,10 +61,10 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     if (!ctx.twins) return new SerialDriver({ name: spec.name, options: spec.options });
     const { SerialTwin } = await import('./serial/twins/serial-device.js');
     const paths = new Set<string>();
-    let delimiter = str(spec.options['delimiter']) ?? '\n';
+    let delimiter = driverOptions(spec.options).string('delimiter') ?? '\n';
     for (const a of profile.actuators.values()) {
       if (a.driver !== spec.name) continue;
-      const p = a.port ?? str(spec.options['port']);
+      const p = a.port ?? driverOptions(spec.options).string('port');
       if (p) paths.add(p);
       if (a.delimiter) delimiter = a.delimiter;
     }
@@ -75,7 +74,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
   'johnny-five': async (spec, ctx) => {
     const { JohnnyFiveDriver } = await import('./johnny-five/johnny-five.js');
-    if (!ctx.twins && spec.options['io'] !== 'mock') return new JohnnyFiveDriver(spec, { clock: ctx.clock });
+    if (!ctx.twins && driverOptions(spec.options).raw('io') !== 'mock') return new JohnnyFiveDriver(spec, { clock: ctx.clock });
     // --twins or io: mock: the same driver against the mock Firmata IO (every pin call recorded).
     const { MockFirmataIo } = await import('./johnny-five/twins/j5-mock-io.js');
     return new JohnnyFiveDriver({ ...spec, options: { ...spec.options, io: 'mock' } }, {

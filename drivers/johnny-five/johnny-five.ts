@@ -15,6 +15,7 @@ import type { Board, Sensor } from 'johnny-five';
 import type { Clock } from '../../lib/clock.js';
 import { LlmosError } from '../../lib/errors.js';
 import { pressFilter } from '../debounce.js';
+import { driverOptions } from '../options.js';
 import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
@@ -52,21 +53,22 @@ export interface JohnnyFiveContext {
 }
 
 export function parseOptions(spec: DriverInstanceSpec): JohnnyFiveOptions {
-  const o = spec.options;
+  const o = driverOptions(spec.options);
   const fail = (m: string): never => { throw new LlmosError('ERR_BOARD_PROFILE', `driver "${spec.name}" (johnny-five): ${m}`); };
-  const io = o['io'] ?? 'firmata';
+  const io = o.raw('io') ?? 'firmata';
   if (io !== 'firmata' && io !== 'mock') fail(`io must be "firmata" or "mock", got ${JSON.stringify(io)}`);
-  const port = o['port'];
+  const port = o.raw('port');
   if (port !== undefined && typeof port !== 'string') fail('port must be a string such as /dev/ttyACM0');
   if (io === 'firmata' && !port) fail('port is required with io: firmata (e.g. /dev/ttyACM0)');
   const out: JohnnyFiveOptions = {
     io: io as JohnnyFiveOptions['io'],
-    baudRate: typeof o['baud_rate'] === 'number' ? o['baud_rate'] : 57600,
-    timeoutMs: typeof o['timeout_ms'] === 'number' ? o['timeout_ms'] : 10000,
+    baudRate: o.number('baud_rate') ?? 57600,
+    timeoutMs: o.number('timeout_ms') ?? 10000,
   };
   if (typeof port === 'string') out.port = port;
-  if (o['mock_analog'] && typeof o['mock_analog'] === 'object') out.mockAnalog = o['mock_analog'] as Record<number, number>;
-  if (o['mock_silent'] === true) out.mockSilent = true;
+  const mockAnalog = o.raw('mock_analog');
+  if (mockAnalog && typeof mockAnalog === 'object') out.mockAnalog = mockAnalog as Record<number, number>;
+  if (o.raw('mock_silent') === true) out.mockSilent = true;
   return out;
 }
 

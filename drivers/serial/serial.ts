@@ -12,6 +12,7 @@
  * reply_timeout_ms (1000), reconnect_ms (250), max_reconnect_ms (5000), probe_line.
  */
 import { LlmosError } from '../../lib/errors.js';
+import { driverOptions, type DriverOptions } from '../options.js';
 import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
@@ -29,7 +30,6 @@ export interface SerialDriverOptions {
 }
 
 const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const int = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 /** Fills a channel's line template with a value: `GRIP {value}`. */
 export function formatLine(template: string, value: ActuatorValue): string {
@@ -38,6 +38,7 @@ export function formatLine(template: string, value: ActuatorValue): string {
 }
 
 export class SerialDriver implements Driver {
+  private readonly opt: DriverOptions;
   readonly name: string;
   readonly type = 'serial' as const;
   readonly capabilities: DriverCapabilities;
@@ -49,6 +50,7 @@ export class SerialDriver implements Driver {
 
   constructor(o: SerialDriverOptions) {
     this.o = o;
+    this.opt = driverOptions(o.options);
     this.name = o.name;
     this.capabilities = {
       actuatorTypes: ['serial_line', 'servo', 'motor', 'digital_out', 'pwm'],
@@ -58,13 +60,13 @@ export class SerialDriver implements Driver {
   }
 
   private settingsFor(a: ActuatorSpec): PortSettings {
-    const path = a.port ?? text(this.o.options['port']);
+    const path = a.port ?? this.opt.string('port');
     if (!path) throw new LlmosError('ERR_BOARD_PROFILE', `actuator ${a.name}: no serial port (set port on the actuator or the ${this.name} driver)`);
     return {
       path,
-      baudRate: a.baud_rate ?? int(this.o.options['baud_rate']) ?? 115200,
-      delimiter: a.delimiter ?? text(this.o.options['delimiter']) ?? '\n',
-      replyTimeoutMs: a.reply_timeout_ms ?? int(this.o.options['reply_timeout_ms']) ?? 1000,
+      baudRate: a.baud_rate ?? this.opt.number('baud_rate') ?? 115200,
+      delimiter: a.delimiter ?? this.opt.string('delimiter') ?? '\n',
+      replyTimeoutMs: a.reply_timeout_ms ?? this.opt.number('reply_timeout_ms') ?? 1000,
     };
   }
 
@@ -75,7 +77,7 @@ export class SerialDriver implements Driver {
       throw new LlmosError('ERR_BOARD_PROFILE', `actuator ${a.name}: port ${s.path} is shared with another actuator at ${c.settings.baudRate} baud and delimiter ${JSON.stringify(c.settings.delimiter)}, but it asks for ${s.baudRate} and ${JSON.stringify(s.delimiter)}`);
     }
     if (!c) {
-      c = new SerialConnection(s, this.o.binding, { minMs: int(this.o.options['reconnect_ms']) ?? 250, maxMs: int(this.o.options['max_reconnect_ms']) ?? 5000 });
+      c = new SerialConnection(s, this.o.binding, { minMs: this.opt.number('reconnect_ms') ?? 250, maxMs: this.opt.number('max_reconnect_ms') ?? 5000 });
       this.connections.set(s.path, c);
     }
     return c;
@@ -149,7 +151,7 @@ export class SerialDriver implements Driver {
   /** Opens each port (and sends probe_line when the driver names one), moving nothing. */
   async probe(actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): Promise<ProbeResult[]> {
     const rows: ProbeResult[] = [];
-    const probeLine = text(this.o.options['probe_line']);
+    const probeLine = this.opt.string('probe_line');
     const results = new Map<string, { ok: boolean; detail: string }>();
     for (const a of actuators) {
       let settings: PortSettings;
