@@ -13,7 +13,7 @@ import { LlmosError } from '../lib/errors.js';
 import { driverOptions } from './options.js';
 import { WriteRecorder } from './recorder.js';
 import { SimDriver, type SimFaults } from './sim/sim.js';
-import type { BoardProfile, Driver, DriverInstanceSpec } from './types.js';
+import type { ActuatorSpec, BoardProfile, Driver, DriverInstanceSpec, SensorSpec } from './types.js';
 
 export interface DriverContext {
   clock: Clock;
@@ -89,6 +89,18 @@ function unavailable(spec: DriverInstanceSpec): never {
   throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `driver "${spec.name}" of type ${spec.type} is not available in this build`);
 }
 
+/**
+ * What a driver declares it cannot drive: the profile's actuators and sensors whose type is not
+ * in its capabilities. Checked before the driver claims any hardware.
+ */
+export function capabilityProblems(driver: Driver, actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): string[] {
+  const { actuatorTypes, sensorTypes } = driver.capabilities;
+  return [
+    ...actuators.filter((a) => !actuatorTypes.includes(a.type)).map((a) => `actuator ${a.name}: a ${driver.type} driver cannot drive ${a.type} actuators (it drives ${actuatorTypes.join(', ')})`),
+    ...sensors.filter((x) => !sensorTypes.includes(x.type)).map((x) => `sensor ${x.name}: a ${driver.type} driver cannot read ${x.type} sensors (it reads ${sensorTypes.join(', ') || 'none'})`),
+  ];
+}
+
 /** Creates one driver without opening it (probes, tests). */
 export async function createDriver(spec: DriverInstanceSpec, ctx: DriverContext, profile: BoardProfile): Promise<Driver> {
   return factories[spec.type](spec, ctx, profile);
@@ -115,6 +127,8 @@ export async function openDrivers(profile: BoardProfile, ctx: DriverContext): Pr
         };
       }
       drivers.set(spec.name, driver);
+      const problems = capabilityProblems(driver, actuators, sensors);
+      if (problems.length > 0) throw new LlmosError('ERR_BOARD_PROFILE', `driver "${spec.name}": ${problems.join('; ')}`);
       await driver.open(actuators, sensors);
     }
   } catch (e) {

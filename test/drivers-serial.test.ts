@@ -212,3 +212,20 @@ actuators:
     pty.child.kill('SIGKILL');
   }
 });
+
+test('a driver\'s capabilities are checked before it opens: an analog sensor on a serial driver is refused, naming it', async () => {
+  const { parseBoardProfile } = await import('../safety/board-profile.js');
+  const { openDrivers } = await import('../drivers/index.js');
+  const path = port();
+  const profile = parseBoardProfile({
+    name: 'serial-caps',
+    drivers: { ctl: { type: 'serial', port: path } },
+    actuators: { uart: { type: 'serial_line', driver: 'ctl', allow: ['^PING$'] } },
+    sensors: { knob: { type: 'analog', driver: 'ctl', pin: 'A0' } },
+  }, 'test:serial-caps');
+  await assert.rejects(openDrivers(profile, { clock: new RealClock(), twins: true }), (e: unknown) => {
+    assert.ok(isLlmosError(e) && e.code === 'ERR_BOARD_PROFILE', String(e));
+    assert.match((e as Error).message, /driver "ctl": sensor knob: a serial driver cannot read analog sensors \(it reads serial_query\)/);
+    return true;
+  });
+});
