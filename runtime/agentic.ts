@@ -11,8 +11,8 @@ import type { SafetyGate, ToolCall } from '../safety/gate.js';
 import type { RuntimeConfig } from './config.js';
 import type { Decision } from './dispatcher.js';
 import { runLearner, runMixed, splitWithModel, type AgenticContext, type AgenticOutcome } from './executors/agentic.js';
-import { traceFromRun } from './learn.js';
-import { checkLearnedRun, isProvisional, withPromotion } from './learn-checks.js';
+import { traceFromRun } from './traces/learn.js';
+import { checkLearnedRun, isProvisional, withPromotion } from './traces/learn-checks.js';
 import type { Logger } from './logger.js';
 import type { Matcher } from './matcher/matcher.js';
 import { instantiate, type UnitLookup } from './matcher/params.js';
@@ -22,7 +22,7 @@ import { OllamaAdapter } from './ollama/client.js';
 import type { LlmAdapter } from './ollama/types.js';
 import { EmbeddingRecall, type RecallHit } from './ollama/recall.js';
 import type { StepResult } from './result.js';
-import type { TraceStore } from './trace-store.js';
+import type { TraceStore } from './traces/store.js';
 
 export interface AgenticDeps {
   config: RuntimeConfig;

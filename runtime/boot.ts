@@ -22,15 +22,15 @@ import { Crystallizer } from './crystallize/crystallizer.js';
 import { CrystallizedRegistry } from './crystallize/registry.js';
 import { trustPolicy } from './crystallize/trust.js';
 import { Dispatcher } from './dispatcher.js';
-import { isProvisional } from './learn-checks.js';
+import { isProvisional } from './traces/learn-checks.js';
 import type { Logger } from './logger.js';
 import { Matcher, type SerializedModel } from './matcher/matcher.js';
 import { SessionLog } from './memory/session-log.js';
 import { GoalReflexes } from './reflex-runs.js';
 import { SentienceEffects } from './sentience/effects.js';
 import { Sentience } from './sentience/sentience.js';
-import { TraceStore, type TraceLoadReport } from './trace-store.js';
-import { traceStatsFile } from './trace-stats.js';
+import { TraceStore, type TraceLoadReport } from './traces/store.js';
+import { traceStatsFile } from './traces/stats.js';
 
 /** The runtime's parts, created by boot(). */
 export interface BootParts {

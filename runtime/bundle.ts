@@ -21,11 +21,11 @@ import { assertValid } from '../lib/validate.js';
 import { parseYaml } from '../lib/yaml-file.js';
 import { checkCrystallizedSource } from './crystallize/registry.js';
 import { trustPolicy } from './crystallize/trust.js';
-import { parseTraceDocument, TraceStore } from './trace-store.js';
+import { parseTraceDocument, TraceStore } from './traces/store.js';
 import { findTrace, sameTrace } from './trace-import.js';
-import { withRunStats } from './trace-stats-export.js';
-import { TraceStatsJournal } from './trace-stats.js';
-import type { TraceRecord } from './trace-types.js';
+import { withRunStats } from './traces/stats-export.js';
+import { TraceStatsJournal } from './traces/stats.js';
+import type { TraceRecord } from './traces/types.js';
 
 export const BUNDLE_FORMAT = 'llmos-trace-bundle';
 export const BUNDLE_VERSION = 1;

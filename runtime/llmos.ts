@@ -28,7 +28,7 @@ import { createLogger, type Logger } from './logger.js';
 import type { SessionLog } from './memory/session-log.js';
 import type { Matcher } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
-import type { TraceStore, TraceLoadReport } from './trace-store.js';
+import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
 import { runStopWord, stopWordOf } from './stop-words.js';

@@ -13,8 +13,8 @@ import { extname } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { parseYaml } from '../lib/yaml-file.js';
 import { traceHash } from './crystallize/codegen.js';
-import { parseTraceDocument } from './trace-store.js';
-import type { Trace, TraceRecord } from './trace-types.js';
+import { parseTraceDocument } from './traces/store.js';
+import type { Trace, TraceRecord } from './traces/types.js';
 
 export type ImportFormat = 'core' | 'edge' | 'markdown';
 

@@ -13,7 +13,7 @@ import type { Decision, Dispatcher } from '../dispatcher.js';
 import type { Logger } from '../logger.js';
 import type { GoalBudget } from '../ollama/budget.js';
 import type { ExecutionResult, Mode, StepResult } from '../result.js';
-import type { TraceStore } from '../trace-store.js';
+import type { TraceStore } from '../traces/store.js';
 
 /** One top-level goal's context, shared by its parts. */
 export interface GoalContext {
