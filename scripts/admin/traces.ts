@@ -7,7 +7,7 @@ import type { RuntimeConfig } from '../../runtime/config.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { trustPolicy } from '../../runtime/crystallize/trust.js';
-import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
+import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../lib/trace-import.js';
 import { parseTraceDocument, slug, TraceStore } from '../../runtime/traces/store.js';
 import { traceStatsFile } from '../../runtime/traces/stats.js';
 import type { Trace, TraceRecord } from '../../runtime/traces/types.js';
