@@ -1,7 +1,7 @@
 /**
  * The kernel API:
  *
- *   const os = new LLMOS({ preset: 'development' });
+ *   const os = new LLMOS({ overrides: { preset: 'development' } });
  *   await os.boot();
  *   const r = await os.execute('drive forward 2 meters');   // r.mode, r.trace, r.params, r.steps ...
  *   await os.shutdown();
@@ -110,8 +110,7 @@ export class LLMOS implements ExecutorHost {
   /** L2 memory (undefined when logging.sessions is off). */
   sessionLog: SessionLog | undefined;
 
-  constructor(options: LLMOSOptions | ConfigInput = {}) {
-    const opts: LLMOSOptions = isOptions(options) ? options : { overrides: options };
+  constructor(opts: LLMOSOptions = {}) {
     this.config = opts.config ?? loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}) });
     this.clock = opts.clock ?? (this.config.sim.time === 'virtual' ? new VirtualClock({ auto: true, wallOrigin: new Date() }) : new RealClock());
     this.log = opts.logger ?? createLogger(this.config.logging.level, { json: this.config.logging.format === 'json' });
@@ -378,8 +377,4 @@ export class LLMOS implements ExecutorHost {
 
 function needsLlm(d: Decision): boolean {
   return d.mode === 'MIXED' || d.mode === 'LEARNER' || (d.parts ?? []).some(needsLlm);
-}
-
-function isOptions(o: LLMOSOptions | ConfigInput): o is LLMOSOptions {
-  return 'config' in o || 'configFile' in o || 'overrides' in o || 'clock' in o || 'logger' in o || 'simFaults' in o || 'llm' in o || 'onWatchdogBeat' in o;
 }
