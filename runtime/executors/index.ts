@@ -7,7 +7,7 @@ import { LlmosError } from '../../lib/errors.js';
 import type { ExecutionResult } from '../result.js';
 import type { ExecutorHost, ExecutorTable, RunContext } from './context.js';
 import { runLearned } from './learned.js';
-import { runModel } from './model.js';
+import { runAgentic } from './agentic/run.js';
 import { runOrchestrator } from './orchestrator.js';
 import { baseResult, errorInfo } from './results.js';
 
@@ -22,8 +22,8 @@ export const EXECUTORS: ExecutorTable = {
   FOLLOWER: runLearned,
   CRYSTALLIZED: runLearned,
   ORCHESTRATOR: runOrchestrator,
-  MIXED: runModel,
-  LEARNER: runModel,
+  MIXED: runAgentic,
+  LEARNER: runAgentic,
   REFUSED: refused,
   STOP: refused,
   ESTOP: refused,

@@ -1,16 +1,16 @@
 /**
  * MIXED and LEARNER: through the local model (the agentic follower). A multi-step LEARNER goal
- * may first be split by the model (orchestrator.ts). The goal's wall-time budget also ends a
+ * may first be split by the model (../orchestrator.ts). The goal's wall-time budget also ends a
  * tool call in progress.
  */
-import { RealClock } from '../../lib/clock.js';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
-import type { ExecutionResult } from '../result.js';
-import type { ExecutorHost, RunContext } from './context.js';
-import { splitByModel } from './orchestrator.js';
-import { baseResult, errorInfo } from './results.js';
+import { RealClock } from '../../../lib/clock.js';
+import { LlmosError, toLlmosError } from '../../../lib/errors.js';
+import type { ExecutionResult } from '../../result.js';
+import type { ExecutorHost, RunContext } from '../context.js';
+import { splitByModel } from '../orchestrator.js';
+import { baseResult, errorInfo } from '../results.js';
 
-export async function runModel(host: ExecutorHost, run: RunContext): Promise<ExecutionResult> {
+export async function runAgentic(host: ExecutorHost, run: RunContext): Promise<ExecutionResult> {
   const { decision, runId, started } = run;
   const agentic = host.agentic();
   const budget = run.budget ?? agentic.newBudget();
