@@ -9,6 +9,7 @@ import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { FactStore } from '../lib/facts.js';
 import { fastHash } from '../lib/hash.js';
+import { removeStaleTemps } from '../lib/stale-temps.js';
 import type { SimFaults } from '../drivers/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
@@ -67,10 +68,13 @@ export interface BootDeps {
 
 export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Promise<void> {
   const { config: cfg, clock, log } = deps;
+  // Temp files of writers killed between write and rename (their pid is gone).
+  removeStaleTemps([cfg.paths.traces], 0);
+  removeStaleTemps([cfg.paths.state, cfg.paths.crystallized], 2);
   const profile = parts.profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
   const catalog = parts.catalog = buildToolCatalog(profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
   if (cfg.logging.sessions) deps.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
-  parts.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
+  parts.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl'), 200, (m) => log.warn(m)) : new MemoryAudit();
   const gate = parts.gate = await openSafetyGate({
     ...(cfg.tools.facts ? { facts: new FactStore(join(cfg.paths.state, 'facts.json')) } : {}),
     profile,

@@ -9,6 +9,7 @@
  * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
+import { FailureStreak } from '../lib/line-log.js';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
@@ -140,6 +141,7 @@ export class LLMOS implements ExecutorHost {
   /** L2 memory: one line per finished run; a log that cannot be written never fails a run. */
   private recordSessions(log: SessionLog): void {
     this.sessionLog = log;
+    const streak = new FailureStreak(`session log ${log.file}`, (m) => this.log.warn(m));
     this.events.on('run_finished', ({ run, result }) => {
       try {
         log.append({
@@ -148,8 +150,9 @@ export class LLMOS implements ExecutorHost {
           ...(result.error ? { error: result.error } : {}),
           ...this.parts.reflexes?.sessionFields(run),
         });
+        streak.succeeded();
       } catch (e) {
-        this.log.warn(`session log: ${(e as Error).message}`);
+        streak.failed(e);
       }
     });
   }

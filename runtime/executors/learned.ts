@@ -35,7 +35,10 @@ export async function runLearned(host: ExecutorHost, run: RunContext): Promise<E
   r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: replayContext(run, 'trace') });
   try {
     const ok = r.ok && !signal.aborted;
-    await host.traces.recordRun(trace.goal_signature, ok, host.clock.wallNow());
+    // A run cut short (a stop, a shutdown, a closed output) says nothing about the trace; one a
+    // safety rule stopped (a reflex, an e-stop) still counts against it.
+    const aborted = (signal.aborted && toLlmosError(signal.reason).code === 'ERR_ABORTED') || r.error?.code === 'ERR_ABORTED';
+    if (!aborted) await host.traces.recordRun(trace.goal_signature, ok, host.clock.wallNow());
     if (ok && mode === 'FOLLOWER') {
       const made = await host.crystallizer.maybeAuto(trace.goal_signature);
       if (made) host.log.info(`crystallized "${trace.goal_text}" into ${made.fileName} (${made.name})`);
