@@ -11,7 +11,7 @@ import { assertValid } from '../lib/validate.js';
 import { validationMemo } from '../lib/validation-memo.js';
 import { readYamlFile } from '../lib/yaml-file.js';
 import type { HookRule } from '../safety/hooks.js';
-import { DEFAULT_LEARNING, type LearningConfig } from './learn-checks.js';
+import { DEFAULT_LEARNING, type LearningConfig } from './traces/learn-checks.js';
 
 export type Preset = 'development' | 'production';
 
@@ -127,7 +127,7 @@ export interface RuntimeConfig {
   budget: BudgetConfig;
   modes: ModesConfig;
   crystallization: CrystallizationConfig;
-  /** Checks on a model's run before it is saved as a trace (runtime/learn-checks.ts). */
+  /** Checks on a model's run before it is saved as a trace (runtime/traces/learn-checks.ts). */
   learning: LearningConfig;
   sentience: SentienceConfig;
   tools: { disabled: string[]; facts: boolean; system: SystemConfig };

@@ -18,7 +18,7 @@ import { classifyGoal } from './matcher/intent.js';
 import { instantiate } from './matcher/params.js';
 import { splitParts } from './matcher/split.js';
 import type { Mode, NearestTrace } from './result.js';
-import type { Trace } from './trace-types.js';
+import type { Trace } from './traces/types.js';
 
 export interface Decision {
   goal: string;

@@ -14,8 +14,8 @@ import { parseYaml } from '../lib/yaml-file.js';
 import { Dispatcher, type Decision } from '../runtime/dispatcher.js';
 import { goalSignature } from '../runtime/matcher/analyze.js';
 import { Matcher } from '../runtime/matcher/matcher.js';
-import { TraceStore } from '../runtime/trace-store.js';
-import type { TraceRecord } from '../runtime/trace-types.js';
+import { TraceStore } from '../runtime/traces/store.js';
+import type { TraceRecord } from '../runtime/traces/types.js';
 import { TOOL_UNITS } from '../safety/tools.js';
 
 export interface EvalCase { goal: string; expect?: string | string[] | null; not?: string; cat?: string; expect_mode?: string }

@@ -9,12 +9,12 @@ import { redactUrl } from '../lib/redact.js';
 import { assertUsableDir, assertUsableFile } from '../lib/usable-path.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
-import { installProcessGuards } from '../runtime/process-guard.js';
+import { installProcessGuards } from './lib/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import { showProgress } from './progress.js';
 import { watchStdout } from './stdout-closed.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
-import type { SdNotify } from '../runtime/sd-notify.js';
+import type { SdNotify } from './lib/sd-notify.js';
 import type { OwnerLock } from '../runtime/owner/lock.js';
 import { ownOrForward, serveControl } from './owner-start.js';
 import { announceConfirmations, COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type OptionSpec, type ParsedCli } from './cli.js';
@@ -75,7 +75,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     if ('code' in owner) return owner.code;
     lock = owner.lock;
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
-    sd = process.env['NOTIFY_SOCKET'] ? (await import('../runtime/sd-notify.js')).SdNotify.fromEnv() : undefined;
+    sd = process.env['NOTIFY_SOCKET'] ? (await import('./lib/sd-notify.js')).SdNotify.fromEnv() : undefined;
     const notifier = sd;
     os = new LLMOS({ config, ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
     await os.boot();

@@ -7,7 +7,7 @@ import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { readTar, writeTar } from '../lib/tar.js';
 import { check } from '../lib/validate.js';
-import { createBundle, importBundle, readBundle, sha256, totalChecksum, writeBundle, type BundleManifest } from '../runtime/bundle.js';
+import { createBundle, importBundle, readBundle, sha256, totalChecksum, writeBundle, type BundleManifest } from '../scripts/lib/bundle.js';
 import { runBin, tempDir , type CliRun } from './helpers.js';
 
 

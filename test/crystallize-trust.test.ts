@@ -9,7 +9,7 @@ import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { sha256, totalChecksum, type BundleManifest } from '../runtime/bundle.js';
+import { sha256, totalChecksum, type BundleManifest } from '../scripts/lib/bundle.js';
 import { runBin, simRobot, tempDir } from './helpers.js';
 
 const SQUARE = 'drive-in-a-square-2abd5f8e.ts';
@@ -122,7 +122,7 @@ test('llmos bundle import refuses hostile crystallized files (dry run too) and r
 });
 
 test('bundle export leaves out a crystallized file this board would not load, saying why', async () => {
-  const { createBundle } = await import('../runtime/bundle.js');
+  const { createBundle } = await import('../scripts/lib/bundle.js');
   const dir = tempDir('llmos-trust-export-');
   const traces = join(dir, 'traces');
   const crystallized = join(dir, 'crystallized');

@@ -13,7 +13,7 @@ import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
-import { installProcessGuards } from '../runtime/process-guard.js';
+import { installProcessGuards } from '../scripts/lib/process-guard.js';
 import { runControl } from '../scripts/cli.js';
 import { readSimLog, simRobot, tempDir } from './helpers.js';
 

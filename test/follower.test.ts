@@ -3,8 +3,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { goalSignature } from '../runtime/matcher/analyze.js';
-import { TraceStore } from '../runtime/trace-store.js';
-import { traceStatsFile } from '../runtime/trace-stats.js';
+import { TraceStore } from '../runtime/traces/store.js';
+import { traceStatsFile } from '../runtime/traces/stats.js';
 import { simRobot, simWorldFile, tempDir } from './helpers.js';
 
 test('a shipped goal runs as FOLLOWER with zero LLM calls and the sim log shows the writes', async () => {

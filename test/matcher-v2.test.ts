@@ -12,7 +12,7 @@ import { goalVector, Matcher, overlapOf } from '../runtime/matcher/matcher.js';
 import { splitParts } from '../runtime/matcher/split.js';
 import { SYNONYMS } from '../runtime/matcher/synonyms.generated.js';
 import { editDistance } from '../runtime/matcher/typos.js';
-import type { TraceRecord, TraceStep } from '../runtime/trace-types.js';
+import type { TraceRecord, TraceStep } from '../runtime/traces/types.js';
 import { TOOL_UNITS } from '../safety/tools.js';
 import { syntheticGoals, syntheticTraces } from '../scripts/bench/synthetic.js';
 

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { analyzeGoal, goalSignature } from '../runtime/matcher/analyze.js';
 import { Matcher } from '../runtime/matcher/matcher.js';
 import { instantiate } from '../runtime/matcher/params.js';
-import type { TraceRecord, TraceStep } from '../runtime/trace-types.js';
+import type { TraceRecord, TraceStep } from '../runtime/traces/types.js';
 import type { ArgUnit } from '../safety/tools.js';
 
 const UNITS: Record<string, Record<string, ArgUnit>> = {

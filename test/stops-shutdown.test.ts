@@ -126,7 +126,7 @@ test('a silent broker (Mosquitto frozen with SIGSTOP) stops motion within the lo
 });
 
 test('a crash during the stop writes the failsafe values at once and lets the stop go on (never "exiting now" halfway)', async () => {
-  const guard = packagePath('dist', 'runtime', 'process-guard.js');
+  const guard = packagePath('dist', 'scripts', 'lib', 'process-guard.js');
   const script = `
     const { installProcessGuards } = await import(${JSON.stringify(guard)});
     const said = (m) => process.stdout.write(m + '\\n');

@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { loadConfig } from '../runtime/config.js';
-import { SdNotify } from '../runtime/sd-notify.js';
+import { SdNotify } from '../scripts/lib/sd-notify.js';
 import { tempDir } from './helpers.js';
 
 const UNIT = packagePath('deploy', 'llmos.service');

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { goalSignature, normalizeGoal } from '../runtime/matcher/analyze.js';
-import { TraceStore } from '../runtime/trace-store.js';
+import { TraceStore } from '../runtime/traces/store.js';
 import { tempDir } from './helpers.js';
 
 test('goal_signature is the first 16 hex chars of sha256 of the normalized goal', () => {

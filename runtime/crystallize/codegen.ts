@@ -7,7 +7,7 @@ import { fastHash } from '../../lib/hash.js';
 import { TOOL_UNITS } from '../../safety/tools.js';
 import { analyzeGoal } from '../matcher/analyze.js';
 import { buildSlots, type ParamSlot } from '../matcher/params.js';
-import type { Trace } from '../trace-types.js';
+import type { Trace } from '../traces/types.js';
 
 /**
  * Recorded in every generated file. A file is trusted when it is exactly what this version

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { CrystallizationConfig } from '../config.js';
-import type { TraceStore } from '../trace-store.js';
-import type { Trace } from '../trace-types.js';
+import type { TraceStore } from '../traces/store.js';
+import type { Trace } from '../traces/types.js';
 import { fileNameFor, generateCrystallized, slotsFor, traceHash, type GeneratedFunction } from './codegen.js';
 import type { CrystallizedRegistry } from './registry.js';
 

@@ -11,7 +11,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LlmosError } from '../../lib/errors.js';
-import type { Trace } from '../trace-types.js';
+import type { Trace } from '../traces/types.js';
 import { FREE_HEADER_LINES, GENERATOR_VERSION, generateCrystallized, slotsFor } from './codegen.js';
 
 export interface TrustPolicy {

@@ -9,7 +9,7 @@ import { LlmosError } from '../../lib/errors.js';
 import type { CallContext, SafetyGate } from '../../safety/gate.js';
 import { confinePath } from '../../safety/system-tools.js';
 import { safeRegex } from '../safe-regex.js';
-import type { TraceCheck } from '../trace-types.js';
+import type { TraceCheck } from '../traces/types.js';
 
 export interface CheckEnv {
   gate: SafetyGate;

@@ -11,7 +11,7 @@
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
 import type { ToolApi } from '../crystallized-api.js';
 import type { CrystallizedFunction } from '../crystallize/registry.js';
-import type { TraceCheck } from '../trace-types.js';
+import type { TraceCheck } from '../traces/types.js';
 import type { ReplayResult } from './follower.js';
 import { StepRunner, type StepMeta, type StepRunnerOptions } from './steps.js';
 

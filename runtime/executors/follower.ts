@@ -7,7 +7,7 @@
 import { toLlmosError, type LlmosError } from '../../lib/errors.js';
 import type { ToolCall } from '../../safety/gate.js';
 import type { StepResult } from '../result.js';
-import type { TraceCheck } from '../trace-types.js';
+import type { TraceCheck } from '../traces/types.js';
 import { StepRunner, type StepMeta, type StepRunnerOptions } from './steps.js';
 
 export type ReplayOptions = StepRunnerOptions;

@@ -8,7 +8,7 @@ import type { Clock } from '../../lib/clock.js';
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
 import type { CallContext, SafetyGate, ToolCall } from '../../safety/gate.js';
 import type { StepResult } from '../result.js';
-import type { OnErrorPolicy, TraceCheck, TraceStep } from '../trace-types.js';
+import type { OnErrorPolicy, TraceCheck, TraceStep } from '../traces/types.js';
 import { runChecks } from './checks.js';
 
 export interface StepRunnerOptions {

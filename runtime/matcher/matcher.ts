@@ -13,7 +13,7 @@
  * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
 import { fastHash } from '../../lib/hash.js';
-import type { Trace, TraceRecord } from '../trace-types.js';
+import type { Trace, TraceRecord } from '../traces/types.js';
 import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
 import { isCommonWord, isEnglishWord } from './english.js';
 import { Speller } from './typos.js';

@@ -6,7 +6,7 @@
  * a goal with a different number never replays the trace.
  */
 import type { ArgUnit } from '../../safety/tools.js';
-import type { Trace } from '../trace-types.js';
+import type { Trace } from '../traces/types.js';
 import { analyzeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
 import { UNITS, type QuantityKind } from './lexicon.js';
 

@@ -9,7 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../lib/atomic-file.js';
 import { fastHash } from '../../lib/hash.js';
-import type { TraceRecord } from '../trace-types.js';
+import type { TraceRecord } from '../traces/types.js';
 
 export interface RecallHit {
   record: TraceRecord;

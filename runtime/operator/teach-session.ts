@@ -6,7 +6,7 @@
 import { LlmosError } from '../../lib/errors.js';
 import { unitLookup } from '../../safety/tools.js';
 import type { LLMOS } from '../llmos.js';
-import type { Trace, TraceRecord } from '../trace-types.js';
+import type { Trace, TraceRecord } from '../traces/types.js';
 import { assertGoalFree, TeachRecorder } from './teach.js';
 
 interface Session { recorder: TeachRecorder; stop: (() => void) | undefined }

@@ -8,11 +8,11 @@
  */
 import { LlmosError } from '../../lib/errors.js';
 import type { ToolCall } from '../../safety/gate.js';
-import { traceFromRun } from '../learn.js';
+import { traceFromRun } from '../traces/learn.js';
 import { goalSignature } from '../matcher/analyze.js';
-import type { TraceStore } from '../trace-store.js';
+import type { TraceStore } from '../traces/store.js';
 import type { UnitLookup } from '../matcher/params.js';
-import type { Trace } from '../trace-types.js';
+import type { Trace } from '../traces/types.js';
 
 export interface RecordedCall extends ToolCall {
   /** Part of a held key: merges with the call before it when both are the same motion. */

@@ -1,8 +1,8 @@
 /** `llmos bundle export|import`: copy traces and crystallized functions between boards. */
 import { existsSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
-import { traceStatsFile } from '../../runtime/trace-stats.js';
-import { containerOf, createBundle, importBundle, writeBundle } from '../../runtime/bundle.js';
+import { traceStatsFile } from '../../runtime/traces/stats.js';
+import { containerOf, createBundle, importBundle, writeBundle } from '../lib/bundle.js';
 import { COMMON_HELP, configFrom, parseSub, progress, shorten, table, usage, type Io } from './common.js';
 
 export const BUNDLE_HELP = `llmos bundle: export and import trace bundles (traces + crystallized functions + manifest).

@@ -60,7 +60,7 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   const os = new Runtime({ config });
   await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   // SIGTERM/SIGHUP while jogging: everything comes to rest as for any run.
-  const { installProcessGuards } = await import('../../runtime/process-guard.js');
+  const { installProcessGuards } = await import('../lib/process-guard.js');
   const unguard = installProcessGuards(os);
   try {
     if (goal !== undefined) assertGoalFree(os.traces, goal);

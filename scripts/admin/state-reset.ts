@@ -8,7 +8,7 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { LLMOS } from '../../runtime/llmos.js';
-import { traceStatsFile } from '../../runtime/trace-stats.js';
+import { traceStatsFile } from '../../runtime/traces/stats.js';
 import { ownOrForward } from '../owner-start.js';
 import { COMMON_HELP, configFrom, confirmOnTerminal, parseSub, usage, type Io } from './common.js';
 

@@ -7,8 +7,8 @@ import { CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { trustPolicy } from '../../runtime/crystallize/trust.js';
 import { Sentience } from '../../runtime/sentience/sentience.js';
 import { liveOwner } from '../../runtime/owner/status.js';
-import { TraceStore } from '../../runtime/trace-store.js';
-import { traceStatsFile } from '../../runtime/trace-stats.js';
+import { TraceStore } from '../../runtime/traces/store.js';
+import { traceStatsFile } from '../../runtime/traces/stats.js';
 import { checkBoard, formatBoardCheck } from '../check-board.js';
 import { COMMON_HELP, configFrom, fmtDate, parseSub, table, usage, type Io } from './common.js';
 

@@ -8,7 +8,7 @@ import { toLlmosError } from '../../lib/errors.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
-import { installProcessGuards } from '../../runtime/process-guard.js';
+import { installProcessGuards } from '../lib/process-guard.js';
 import { unitLookup } from '../../safety/tools.js';
 import { goalsFrom, runControl } from '../cli.js';
 import { ownOrForward } from '../owner-start.js';

@@ -7,10 +7,10 @@ import type { RuntimeConfig } from '../../runtime/config.js';
 import { traceHash } from '../../runtime/crystallize/codegen.js';
 import { checkCrystallizedSource, CrystallizedRegistry } from '../../runtime/crystallize/registry.js';
 import { trustPolicy } from '../../runtime/crystallize/trust.js';
-import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../../runtime/trace-import.js';
-import { parseTraceDocument, slug, TraceStore } from '../../runtime/trace-store.js';
-import { traceStatsFile } from '../../runtime/trace-stats.js';
-import type { Trace, TraceRecord } from '../../runtime/trace-types.js';
+import { findTrace, readImportFile, sameTrace, type ParsedImport } from '../lib/trace-import.js';
+import { parseTraceDocument, slug, TraceStore } from '../../runtime/traces/store.js';
+import { traceStatsFile } from '../../runtime/traces/stats.js';
+import type { Trace, TraceRecord } from '../../runtime/traces/types.js';
 import { COMMON_HELP, configFrom, fmtDate, fmtRate, parseSub, progress, shorten, table, usage, type Io } from './common.js';
 
 export const TRACES_HELP = `llmos traces: list, show, check, import and remove learned traces.

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { stringifyYaml } from '../../lib/yaml-file.js';
 import { goalSignature } from '../../runtime/matcher/analyze.js';
-import type { TraceRecord } from '../../runtime/trace-types.js';
+import type { TraceRecord } from '../../runtime/traces/types.js';
 
 const VERBS = ['drive', 'move', 'roll', 'go', 'turn', 'rotate', 'raise', 'lower', 'open', 'close', 'blink', 'flash', 'beep', 'check', 'read', 'wave', 'scan', 'park', 'inspect', 'patrol'];
 const OBJECTS = ['arm', 'gripper', 'led', 'buzzer', 'winch', 'base', 'camera', 'sensor', 'door', 'panel', 'valve', 'pump', 'fan', 'light', 'tray', 'lid', 'hatch', 'flap', 'crane', 'boom',

@@ -3,26 +3,26 @@
  * the model's split of multi-step goals, and learning: a clean successful run is saved as a new
  * trace, so the same goal is served next time by the follower with no LLM call.
  */
-import type { Clock } from '../lib/clock.js';
-import { LlmosError } from '../lib/errors.js';
-import { packagePath } from '../lib/paths.js';
+import type { Clock } from '../../../lib/clock.js';
+import { LlmosError } from '../../../lib/errors.js';
+import { packagePath } from '../../../lib/paths.js';
 import { join } from 'node:path';
-import type { SafetyGate, ToolCall } from '../safety/gate.js';
-import type { RuntimeConfig } from './config.js';
-import type { Decision } from './dispatcher.js';
-import { runLearner, runMixed, splitWithModel, type AgenticContext, type AgenticOutcome } from './executors/agentic.js';
-import { traceFromRun } from './learn.js';
-import { checkLearnedRun, isProvisional, withPromotion } from './learn-checks.js';
-import type { Logger } from './logger.js';
-import type { Matcher } from './matcher/matcher.js';
-import { instantiate, type UnitLookup } from './matcher/params.js';
-import { AgentLibrary, agentPrompt } from './ollama/agents.js';
-import { GoalBudget, HourlyLedger } from './ollama/budget.js';
-import { OllamaAdapter } from './ollama/client.js';
-import type { LlmAdapter } from './ollama/types.js';
-import { EmbeddingRecall, type RecallHit } from './ollama/recall.js';
-import type { StepResult } from './result.js';
-import type { TraceStore } from './trace-store.js';
+import type { SafetyGate, ToolCall } from '../../../safety/gate.js';
+import type { RuntimeConfig } from '../../config.js';
+import type { Decision } from '../../dispatcher.js';
+import { runLearner, runMixed, splitWithModel, type AgenticContext, type AgenticOutcome } from './calls.js';
+import { traceFromRun } from '../../traces/learn.js';
+import { checkLearnedRun, isProvisional, withPromotion } from '../../traces/learn-checks.js';
+import type { Logger } from '../../logger.js';
+import type { Matcher } from '../../matcher/matcher.js';
+import { instantiate, type UnitLookup } from '../../matcher/params.js';
+import { AgentLibrary, agentPrompt } from '../../ollama/agents.js';
+import { GoalBudget, HourlyLedger } from '../../ollama/budget.js';
+import { OllamaAdapter } from '../../ollama/client.js';
+import type { LlmAdapter } from '../../ollama/types.js';
+import { EmbeddingRecall, type RecallHit } from '../../ollama/recall.js';
+import type { StepResult } from '../../result.js';
+import type { TraceStore } from '../../traces/store.js';
 
 export interface AgenticDeps {
   config: RuntimeConfig;

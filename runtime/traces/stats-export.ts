@@ -3,10 +3,10 @@
  * fields, for a bundle: the receiving board starts from what this one learned. Only those fields
  * change; comments and layout stay. A trace with no counted runs is exported byte for byte.
  */
-import { LlmosError } from '../lib/errors.js';
-import { yamlLib } from '../lib/yaml-file.js';
-import { baseOf, mergeStats, type TraceRunStats } from './trace-stats.js';
-import type { TraceRecord } from './trace-types.js';
+import { LlmosError } from '../../lib/errors.js';
+import { yamlLib } from '../../lib/yaml-file.js';
+import { baseOf, mergeStats, type TraceRunStats } from './stats.js';
+import type { TraceRecord } from './types.js';
 
 export function withRunStats(r: TraceRecord & { data: Buffer }, journal: ReadonlyMap<string, TraceRunStats>): Buffer {
   const s = journal.get(r.trace.goal_signature);

@@ -10,11 +10,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
-import { LlmosError } from '../lib/errors.js';
-import { parseYaml } from '../lib/yaml-file.js';
-import { traceHash } from './crystallize/codegen.js';
-import { parseTraceDocument } from './trace-store.js';
-import type { Trace, TraceRecord } from './trace-types.js';
+import { LlmosError } from '../../lib/errors.js';
+import { parseYaml } from '../../lib/yaml-file.js';
+import { traceHash } from '../../runtime/crystallize/codegen.js';
+import { parseTraceDocument } from '../../runtime/traces/store.js';
+import type { Trace, TraceRecord } from '../../runtime/traces/types.js';
 
 export type ImportFormat = 'core' | 'edge' | 'markdown';
 

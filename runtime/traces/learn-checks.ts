@@ -11,13 +11,13 @@
  * tool's schema, and the sign the critical words demand); otherwise the trace is saved with the
  * literal values and no parameters.
  */
-import type { BoardProfile } from '../drivers/types.js';
-import type { ToolCall } from '../safety/gate.js';
-import type { ToolDefinition } from '../safety/tools.js';
-import { analyzeGoal, type GoalAnalysis } from './matcher/analyze.js';
-import type { StepResult } from './result.js';
-import { parseTemplate } from './matcher/params.js';
-import type { Trace, TraceParameter } from './trace-types.js';
+import type { BoardProfile } from '../../drivers/types.js';
+import type { ToolCall } from '../../safety/gate.js';
+import type { ToolDefinition } from '../../safety/tools.js';
+import { analyzeGoal, type GoalAnalysis } from '../matcher/analyze.js';
+import type { StepResult } from '../result.js';
+import { parseTemplate } from '../matcher/params.js';
+import type { Trace, TraceParameter } from './types.js';
 
 export interface LearningConfig {
   /** Most tool calls a learned run may have. */

@@ -3,7 +3,7 @@
  * exception, an unhandled rejection. Signals also drive the e-stop from a shell:
  * SIGUSR1 engages it, SIGUSR2 releases it (`kill -USR1 <pid>`).
  */
-import type { LLMOS } from './llmos.js';
+import type { LLMOS } from '../../runtime/llmos.js';
 
 export interface GuardOptions {
   /** Called after the orderly shutdown, with the exit code. */

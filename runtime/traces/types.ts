@@ -2,7 +2,7 @@
  * The in-memory shape of a trace (schemas/trace.schema.json). A trace file may also be in the
  * upstream edge format; the store converts it to this shape on load.
  */
-import type { QuantityKind } from './matcher/lexicon.js';
+import type { QuantityKind } from '../matcher/lexicon.js';
 
 export interface TraceCheck {
   description?: string;

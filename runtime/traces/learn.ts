@@ -4,11 +4,11 @@
  * unit, as arguments become declared parameters with "{{name}}" templates: a trace learned from
  * "drive forward 2 meters" serves "drive forward 3 meters".
  */
-import type { ToolCall } from '../safety/gate.js';
-import { analyzeGoal, goalSignature } from './matcher/analyze.js';
-import type { QuantityKind } from './matcher/lexicon.js';
-import { buildSlots, type UnitLookup } from './matcher/params.js';
-import type { Trace, TraceParameter } from './trace-types.js';
+import type { ToolCall } from '../../safety/gate.js';
+import { analyzeGoal, goalSignature } from '../matcher/analyze.js';
+import type { QuantityKind } from '../matcher/lexicon.js';
+import { buildSlots, type UnitLookup } from '../matcher/params.js';
+import type { Trace, TraceParameter } from './types.js';
 
 /** The unit name a parameter is declared with, from its kind and scale to base units. */
 function unitName(kind: QuantityKind, toBase: number): string | undefined {

@@ -13,8 +13,8 @@
  */
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { writeFileAtomicSync } from '../lib/atomic-file.js';
-import type { Trace } from './trace-types.js';
+import { writeFileAtomicSync } from '../../lib/atomic-file.js';
+import type { Trace } from './types.js';
 
 /** How many recent outcomes are kept per trace (newest last). */
 export const RECENT = 20;

@@ -8,17 +8,17 @@
  * Every tool call goes through the safety gate as source 'llm' with the goal's budget; iterations,
  * tokens and wall time are bounded. The run's successful tool calls are returned for learning.
  */
-import type { Clock } from '../../lib/clock.js';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
-import { check, describeIssues } from '../../lib/validate.js';
-import type { SafetyGate, ToolCall } from '../../safety/gate.js';
-import type { ToolDefinition } from '../../safety/tools.js';
-import type { GoalBudget } from '../ollama/budget.js';
-import { learnerPrompt, mixedPrompt, PLAN_FORMAT, splitPrompt, SPLIT_FORMAT, systemPrompt, type PromptContext } from '../ollama/prompts.js';
-import { parseTextToolCalls } from '../ollama/text-tool-calls.js';
-import type { ChatTurn, LlmAdapter, LlmTool } from '../ollama/types.js';
-import type { StepResult } from '../result.js';
-import { StepRunner } from './steps.js';
+import type { Clock } from '../../../lib/clock.js';
+import { LlmosError, toLlmosError } from '../../../lib/errors.js';
+import { check, describeIssues } from '../../../lib/validate.js';
+import type { SafetyGate, ToolCall } from '../../../safety/gate.js';
+import type { ToolDefinition } from '../../../safety/tools.js';
+import type { GoalBudget } from '../../ollama/budget.js';
+import { learnerPrompt, mixedPrompt, PLAN_FORMAT, splitPrompt, SPLIT_FORMAT, systemPrompt, type PromptContext } from '../../ollama/prompts.js';
+import { parseTextToolCalls } from '../../ollama/text-tool-calls.js';
+import type { ChatTurn, LlmAdapter, LlmTool } from '../../ollama/types.js';
+import type { StepResult } from '../../result.js';
+import { StepRunner } from '../steps.js';
 
 export interface AgenticContext {
   llm: LlmAdapter;

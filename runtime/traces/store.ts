@@ -2,7 +2,7 @@
  * Traces on disk (L3 memory): one YAML file per trace in traces/. Each file is validated against
  * schemas/trace.schema.json (or imported from the upstream edge format); a bad file is reported
  * by name and field and the rest load. Running a trace never writes its file: run statistics go
- * to a journal in the state directory (runtime/trace-stats.ts) and are merged on load. Writes
+ * to a journal in the state directory (runtime/traces/stats.ts) and are merged on load. Writes
  * (a new trace, crystallization metadata) are atomic (temp + rename) and keep the file's
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
@@ -10,15 +10,15 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../lib/atomic-file.js';
-import { fastHash } from '../lib/hash.js';
-import { LlmosError, toLlmosError } from '../lib/errors.js';
-import { check, describeIssues } from '../lib/validate.js';
-import { parseYaml, stringifyYaml, yamlLib } from '../lib/yaml-file.js';
-import { goalSignature } from './matcher/analyze.js';
-import { assertTracePatterns } from './trace-patterns.js';
-import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './trace-stats.js';
-import type { Trace, TraceCheck, TraceRecord, TraceStep } from './trace-types.js';
+import { writeFileAtomic, writeFileAtomicSync } from '../../lib/atomic-file.js';
+import { fastHash } from '../../lib/hash.js';
+import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { check, describeIssues } from '../../lib/validate.js';
+import { parseYaml, stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
+import { goalSignature } from '../matcher/analyze.js';
+import { assertTracePatterns } from './patterns.js';
+import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './stats.js';
+import type { Trace, TraceCheck, TraceRecord, TraceStep } from './types.js';
 
 /** Bump when the parsed shape changes, so old caches are ignored. */
 const CACHE_VERSION = 3;

@@ -4,9 +4,9 @@
  * pattern it cannot run (a backreference, lookaround, or one too large) is reported with its file
  * and field and not loaded, instead of failing, or hanging, when the step runs.
  */
-import { LlmosError } from '../lib/errors.js';
-import { compileSafeRegex } from './safe-regex.js';
-import type { Trace, TraceCheck } from './trace-types.js';
+import { LlmosError } from '../../lib/errors.js';
+import { compileSafeRegex } from '../safe-regex.js';
+import type { Trace, TraceCheck } from './types.js';
 
 function checksOf(raw: TraceCheck | TraceCheck[] | undefined, at: string): Array<[string, TraceCheck]> {
   if (!raw) return [];
