@@ -10,7 +10,7 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { FactStore } from '../lib/facts.js';
 import { fastHash } from '../lib/hash.js';
 import { removeStaleTemps } from '../lib/stale-temps.js';
-import type { SimFaults } from '../drivers/sim.js';
+import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
