@@ -155,6 +155,8 @@ const DRIVER_ERRORS = {
 const STATE_ERRORS = {
   ERR_STATE: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: false,
     description: 'a state file could not be read or written' },
+  ERR_PATH_UNUSABLE: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: false,
+    description: 'a path for state, logs, the sim log, a board or a config is not a usable file or directory (a device, /proc, unwritable)' },
   ERR_FACTS_FULL: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: false,
     description: 'the facts store is full' },
   ERR_OWNER_BUSY: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: true,

@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { needsV5 } from './mqtt-broker.js';
-import { useBroker, broker, seq, device, client, watch, until, request } from './mqtt-harness.js';
+import { useBroker, broker, seq, device, client, watch, until, request } from './mqtt-suite.js';
 
 useBroker();
 

@@ -8,7 +8,7 @@ import mqtt from 'mqtt';
 import { LlmosError } from '../lib/errors.js';
 import { planConnection } from '../runtime/mqtt/connection.js';
 import { topicsFor } from '../runtime/mqtt/topics.js';
-import { useBroker, broker, device, client, watch, until, request } from './mqtt-harness.js';
+import { useBroker, broker, device, client, watch, until, request } from './mqtt-suite.js';
 
 useBroker();
 

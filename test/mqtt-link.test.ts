@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import mqtt from 'mqtt';
 import { MqttBridge } from '../runtime/mqtt/bridge.js';
 import { simRobot } from './helpers.js';
-import { useBroker, broker, seq, type Device, device, client, watch, until, request } from './mqtt-harness.js';
+import { useBroker, broker, seq, type Device, device, client, watch, until, request } from './mqtt-suite.js';
 
 useBroker();
 
