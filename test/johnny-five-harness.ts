@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { VirtualClock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
-import { JohnnyFiveDriver } from '../drivers/johnny-five.js';
-import type { MockIoWrite } from '../drivers/twins/j5-mock-io.js';
+import { JohnnyFiveDriver } from '../drivers/johnny-five/johnny-five.js';
+import { MockFirmataIo, type MockIoWrite } from '../drivers/johnny-five/twins/j5-mock-io.js';
 import type { ActuatorSpec, BoardProfile, SensorSpec } from '../drivers/types.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
 
@@ -45,7 +45,7 @@ export interface Rig {
 
 export async function rig(driverOptions: Record<string, unknown> = {}): Promise<Rig> {
   const p = profile(driverOptions);
-  const driver = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock() });
+  const driver = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock(), twin: (o) => new MockFirmataIo(o) });
   await driver.open([...p.actuators.values()], [...p.sensors.values()]);
   const writes = (): MockIoWrite[] => driver.mockIo!.writes;
   return {

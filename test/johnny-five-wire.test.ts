@@ -9,7 +9,7 @@ import { createRequire } from 'node:module';
 import { test } from 'node:test';
 import { SerialPortMock } from 'serialport';
 import { VirtualClock } from '../lib/clock.js';
-import { JohnnyFiveDriver, type SerialPortClass } from '../drivers/johnny-five.js';
+import { JohnnyFiveDriver, type SerialPortClass } from '../drivers/johnny-five/johnny-five.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
 import { profile, rejectsWith } from './johnny-five-harness.js';
 

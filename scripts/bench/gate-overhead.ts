@@ -4,7 +4,7 @@
  * (test/architecture.test.ts); everything else reaches drivers through safety/.
  */
 import { VirtualClock } from '../../lib/clock.js';
-import { SimDriver } from '../../drivers/sim.js';
+import { SimDriver } from '../../drivers/sim/sim.js';
 import { MemoryAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
 import { SafetyGate } from '../../safety/gate.js';
