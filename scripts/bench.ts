@@ -4,7 +4,8 @@
  * Each section lives in scripts/bench/ and is listed in SECTIONS; `npm run bench -- match` runs
  * only the named sections.
  */
-import { firstWriteBench, gateBench } from './bench/core.js';
+import { firstWriteBench } from './bench/core.js';
+import { gateBench } from './bench/gate-overhead.js';
 import { matchBench } from './bench/match.js';
 import { startupBench } from './bench/startup.js';
 import { decisionBench, gateAuditBench } from './bench/decision.js';

@@ -11,7 +11,7 @@ import { resolve } from 'node:path';
 import { parse, parseDocument } from 'yaml';
 import { assertValid } from '../lib/validate.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
-import { LlmosError, toLlmosError } from '../lib/errors.js';
+import { exitStatusOf, LlmosError, toLlmosError } from '../lib/errors.js';
 import { loadConfig } from '../runtime/config.js';
 import { checkCrystallizedSource } from '../runtime/crystallize/registry.js';
 import { sha256Hex } from '../runtime/crystallize/trust.js';
@@ -52,7 +52,7 @@ export async function crystallizeIn(os: LLMOS, values: ParsedCli['values'], goal
 }
 
 export function crystallizeExitCode(code: string): number {
-  return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE', 'ERR_OWNER_BUSY', 'ERR_OWNER_MISMATCH'].includes(code) ? 2 : 1;
+  return exitStatusOf(code);
 }
 
 export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {

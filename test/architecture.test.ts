@@ -1,7 +1,8 @@
 /**
- * Imports point one way: runtime -> safety -> drivers. Nothing but safety/ may import a driver
- * module for anything but types, so the safety gate is the only path to hardware; crystallized
- * functions import nothing but types.
+ * Imports point one way: scripts -> runtime -> safety -> drivers. Nothing but safety/ may import a
+ * driver module for anything but types, so the safety gate is the only path to hardware (two
+ * benches that measure against a bare driver are the named exception); crystallized functions
+ * import nothing but types.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -42,6 +43,29 @@ test('runtime/ never imports a driver module except for types', () => {
   assert.deepEqual(bad, []);
 });
 
+/** Bench modules whose measurement needs a bare driver: the gate's overhead over the driver write, and a sim driver whose range reading the reflex bench steps. */
+const SCRIPTS_ALLOWED_DRIVER_IMPORTS = new Set(['scripts/bench/gate-overhead.ts', 'scripts/bench/reflex.ts']);
+
+test('scripts/ never import a driver module except for types (but the two bare-driver benches)', () => {
+  const bad = sources('scripts').flatMap(importsOf)
+    .filter((i) => top(i.target) === 'drivers' && !i.typeOnly && !SCRIPTS_ALLOWED_DRIVER_IMPORTS.has(i.file));
+  assert.deepEqual(bad, []);
+  // The exceptions are real (each still imports a driver), so the list cannot outlive its reason.
+  for (const file of SCRIPTS_ALLOWED_DRIVER_IMPORTS) {
+    assert.ok(importsOf(join(packageRoot, file)).some((i) => top(i.target) === 'drivers' && !i.typeOnly), `${file} no longer imports a driver: drop it from the list`);
+  }
+});
+
+test('lib/ imports nothing from drivers/, safety/, runtime/ or scripts/', () => {
+  const bad = sources('lib').flatMap(importsOf).filter((i) => ['drivers', 'safety', 'runtime', 'scripts'].includes(top(i.target)));
+  assert.deepEqual(bad, []);
+});
+
+test('drivers/, safety/ and runtime/ import nothing from scripts/', () => {
+  const bad = ['drivers', 'safety', 'runtime'].flatMap((d) => sources(d).flatMap(importsOf)).filter((i) => top(i.target) === 'scripts');
+  assert.deepEqual(bad, []);
+});
+
 test('drivers/ import nothing from safety/ or runtime/', () => {
   const bad = sources('drivers').flatMap(importsOf).filter((i) => ['safety', 'runtime'].includes(top(i.target)));
   assert.deepEqual(bad, []);
@@ -66,4 +90,6 @@ test('the import scanner sees real imports (it cannot pass vacuously)', () => {
   assert.ok(gate.some((i) => i.target === 'safety/actuators.js'));
   const llmos = importsOf(join(packageRoot, 'runtime', 'llmos.ts'));
   assert.ok(llmos.some((i) => i.target.startsWith('drivers/') && i.typeOnly), 'llmos imports driver types');
+  const bench = importsOf(join(packageRoot, 'scripts', 'bench', 'decision.ts'));
+  assert.ok(bench.some((i) => i.target === 'safety/open.js'), 'the scanner reads scripts/ too');
 });

@@ -1,8 +1,8 @@
 /**
  * The crystallized functions of crystallized/*.ts, loaded at run time without a compiler. A file
  * is loaded only when it is trusted (trust.ts: exactly the generator's output for its trace, or
- * pinned by sha256); then types are stripped (Node's own stripper on Node >= 22.13, the `amaro`
- * package it is built on before), the result is checked to import nothing (acorn, a guard
+ * pinned by sha256); then types are stripped (Node's own stripper on Node >= 22.13, sucrase's
+ * TypeScript transform before: pure JavaScript, and it supports Node 20), the result is checked to import nothing (acorn, a guard
  * against mistakes, not a sandbox), and imported from memory. Boot reads each file and checks
  * its trust; the code itself loads on first use (or in the background). A refused file
  * (ERR_CRYSTALLIZED_UNTRUSTED or ERR_CRYSTALLIZED_INVALID) is never imported, and its trace keeps
@@ -39,7 +39,11 @@ const require = createRequire(import.meta.url);
 type Stripper = (source: string) => string;
 let stripper: Stripper | undefined;
 
-/** Type stripping: Node's built-in when present, else amaro (the same engine), loaded once. */
+/**
+ * Type stripping: Node's built-in when present, else sucrase (loaded once, on first use: boot pays
+ * nothing for it). Sucrase keeps imports as written (keepUnusedImports), so the isolation check
+ * sees what the file imports, as it does after Node's stripper; ES syntax is left alone.
+ */
 function stripTypes(source: string): string {
   if (!stripper) {
     const builtin = (process as unknown as { getBuiltinModule?: (m: string) => { stripTypeScriptTypes?: (s: string, o?: { mode?: string }) => string } | undefined })
@@ -47,8 +51,8 @@ function stripTypes(source: string): string {
     if (builtin) {
       stripper = (s) => builtin(s, { mode: 'strip' });
     } else {
-      const amaro = require('amaro') as { transformSync: (s: string, o: { mode: string }) => { code: string } };
-      stripper = (s) => amaro.transformSync(s, { mode: 'strip-only' }).code;
+      const sucrase = require('sucrase') as { transform: (s: string, o: { transforms: string[]; disableESTransforms: boolean; keepUnusedImports: boolean }) => { code: string } };
+      stripper = (s) => sucrase.transform(s, { transforms: ['typescript'], disableESTransforms: true, keepUnusedImports: true }).code;
     }
   }
   return stripper(source);

@@ -5,7 +5,7 @@
  * it comes from a trace file or from generated code.
  */
 import type { Clock } from '../../lib/clock.js';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { isRetryable, LlmosError, toLlmosError } from '../../lib/errors.js';
 import type { CallContext, SafetyGate, ToolCall } from '../../safety/gate.js';
 import type { StepResult } from '../result.js';
 import type { OnErrorPolicy, TraceCheck, TraceStep } from '../traces/types.js';
@@ -36,8 +36,7 @@ function policyOf(step: StepMeta): Policy {
 
 /** Errors that retrying cannot fix: the safety layer said no, or the run was stopped. */
 function retryable(e: LlmosError): boolean {
-  return !(e.code.startsWith('ERR_SAFETY') || ['ERR_ESTOP_ENGAGED', 'ERR_ABORTED', 'ERR_TOOL_UNKNOWN', 'ERR_TOOL_ARGS', 'ERR_TOOL_DISABLED',
-    'ERR_ACTUATOR_UNKNOWN', 'ERR_SENSOR_UNKNOWN', 'ERR_HOOK_BLOCKED', 'ERR_CONFIRM_DENIED', 'ERR_BUDGET_EXCEEDED'].includes(e.code));
+  return isRetryable(e.code);
 }
 
 export class StepRunner {

@@ -10,7 +10,7 @@
  */
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { isRefusal, LlmosError, toLlmosError } from '../../lib/errors.js';
 import { packagePath } from '../../lib/paths.js';
 import { redactUrl } from '../../lib/redact.js';
 import { check, describeIssues } from '../../lib/validate.js';
@@ -190,7 +190,7 @@ export class MqttBridge {
     this.off.push(os.events.on('suggestion', (s) => event('suggestion', s)));
     this.off.push(os.events.on('learn_rejected', (s) => event('learn_rejected', s)));
     this.off.push(os.gate.events.on('decision', (d) => {
-      if (d.decision === 'reject' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_ESTOP_ENGAGED' || d.code === 'ERR_HOOK_BLOCKED')) {
+      if (d.decision === 'reject' && isRefusal(d.code)) {
         event('safety_rejection', { source: d.source, run: d.run, tool: d.tool, args: d.args, code: d.code, reason: d.reason });
       }
     }));

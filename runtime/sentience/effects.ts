@@ -8,6 +8,7 @@
  * It also feeds the state: run outcomes, repetition, novelty, LLM cost, safety rejections, e-stops,
  * and, when the board has a battery sensor, the measured charge as energy.
  */
+import { isRefusal } from '../../lib/errors.js';
 import type { BoardProfile } from '../../drivers/types.js';
 import type { SafetyGate } from '../../safety/gate.js';
 import type { SentienceConfig } from '../config.js';
@@ -50,8 +51,9 @@ export class SentienceEffects {
       return { decision: 'ASK', reason: `CAUTIOUS mode (safety ${safety}): confirm this motion` };
     }));
     this.off.push(this.gate.events.on('decision', (d) => {
-      // Reflexes count once per event below, not again for the call they failed.
-      if (d.decision === 'reject' && d.code !== 'ERR_SAFETY_REFLEX' && (d.code?.startsWith('ERR_SAFETY') || d.code === 'ERR_HOOK_BLOCKED')) this.sentience.trigger('safety_rejection');
+      // Reflexes count once per event below, not again for the call they failed; an engaged
+      // e-stop counts once as 'estop', not again for every call it refuses.
+      if (d.decision === 'reject' && isRefusal(d.code) && d.code !== 'ERR_SAFETY_REFLEX' && d.code !== 'ERR_ESTOP_ENGAGED') this.sentience.trigger('safety_rejection');
     }));
     this.off.push(this.gate.events.on('reflex', () => this.sentience.trigger('safety_rejection')));
     this.off.push(this.gate.events.on('estop', (e) => { if (e.engaged) this.sentience.trigger('estop'); }));

@@ -4,7 +4,7 @@
  * standard error, and exit codes (0 ok, 1 failure, 2 usage or configuration).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { exitStatusOf, LlmosError, toLlmosError } from '../../lib/errors.js';
 import { loadConfig, type RuntimeConfig } from '../../runtime/config.js';
 import { overridesFrom } from '../cli.js';
 
@@ -107,7 +107,7 @@ export function progress(io: Io, label: string, min = 50): (done: number, total:
 /** Exit status for an error: 2 usage or configuration, 1 everything else. */
 export function exitCodeOf(e: unknown): number {
   const code = toLlmosError(e).code;
-  return ['ERR_USAGE', 'ERR_CONFIG_INVALID', 'ERR_CONFIG_NOT_FOUND', 'ERR_BOARD_PROFILE', 'ERR_OWNER_BUSY', 'ERR_OWNER_MISMATCH'].includes(code) ? 2 : 1;
+  return exitStatusOf(code);
 }
 
 export function usage(message: string): LlmosError {

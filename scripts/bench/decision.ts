@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../lib/clock.js';
 import { packagePath } from '../../lib/paths.js';
-import { SimDriver } from '../../drivers/sim/sim.js';
 import { FileAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
-import { SafetyGate } from '../../safety/gate.js';
+import { openSafetyGate } from '../../safety/open.js';
 import { buildToolCatalog } from '../../safety/tools.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -22,13 +21,12 @@ export async function gateAuditBench(): Promise<Record<string, unknown>> {
   const dir = mkdtempSync(join(tmpdir(), 'llmos-bench-gate-'));
   const profile = loadBoardProfile('sim');
   const clock = new VirtualClock();
-  const driver = new SimDriver({ clock });
-  await driver.open([...profile.actuators.values()], [...profile.sensors.values()]);
   const led = profile.actuators.get('led');
   if (!led) throw new Error('sim board has no led');
   profile.actuators.set('led', { ...led, max_commands_per_s: 10000 });
   const audit = new FileAudit(join(dir, 'audit.jsonl'));
-  const gate = new SafetyGate({ profile, drivers: new Map([['sim', driver]]), clock, catalog: buildToolCatalog(profile, { systemTools: false }), audit, deadmanMs: 500 });
+  // Through the same door as the runtime: the gate opens the sim board's driver itself.
+  const gate = await openSafetyGate({ profile, clock, catalog: buildToolCatalog(profile, { systemTools: false }), audit, deadmanMs: 500 });
   const ctx = { source: 'api' as const, runId: 'bench' };
   const N = 20000;
   const per: number[] = [];
@@ -53,7 +51,7 @@ export async function gateAuditBench(): Promise<Record<string, unknown>> {
       note: 'digital_write through the full gate with the audit log written to a file (batched appends); amortised = wall time of the whole loop per call, the log\'s writes included',
     };
   } finally {
-    await driver.close();
+    await gate.close('bench done');
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -9,7 +9,7 @@
  * tokens and wall time are bounded. The run's successful tool calls are returned for learning.
  */
 import type { Clock } from '../../../lib/clock.js';
-import { LlmosError, toLlmosError } from '../../../lib/errors.js';
+import { endsRun, LlmosError, toLlmosError } from '../../../lib/errors.js';
 import { check, describeIssues } from '../../../lib/validate.js';
 import type { SafetyGate, ToolCall } from '../../../safety/gate.js';
 import type { ToolDefinition } from '../../../safety/tools.js';
@@ -45,8 +45,6 @@ export interface AgenticOutcome {
   finalText?: string;
   error?: LlmosError;
 }
-
-const STOPPING = new Set(['ERR_ESTOP_ENGAGED', 'ERR_ABORTED', 'ERR_BUDGET_EXCEEDED', 'ERR_SAFETY_WATCHDOG']);
 
 function toLlmTool(def: ToolDefinition): LlmTool {
   return { name: def.name, description: def.description, parameters: def.parameters as unknown as Record<string, unknown> };
@@ -160,7 +158,7 @@ export async function runLearner(ctx: AgenticContext, goal: string): Promise<Age
             content = JSON.stringify({ result: value });
           } catch (e) {
             const err = toLlmosError(e, 'ERR_STEP_FAILED');
-            if (STOPPING.has(err.code)) throw err;
+            if (endsRun(err.code)) throw err;
             unresolved = err;
             failed ??= err;
             content = JSON.stringify({ error: { code: err.code, message: err.message } });
