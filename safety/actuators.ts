@@ -1,8 +1,9 @@
 /**
- * Where a pin is written. The ActuatorBank owns the drivers and every channel's last value, and
- * is the only code that calls `driver.write`. Each write passes `writeChecked`: latch (e-stop or
- * watchdog), declared range, maximum rate of change. Ramps, deadman windows, maximum run time
- * and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled ramp, then cut) live here.
+ * The motion controller. The ActuatorBank holds the board's drivers only as GuardedDrivers
+ * (guarded-driver.ts: latch, range, rate, write tickets, the check just before bytes go out), so
+ * it cannot reach a pin around the gate. Here live who owns a motion, ramps, holds, deadman
+ * windows, maximum run time and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled
+ * ramp, then cut); `command(...)` is the one claim-move-hold-settle sequence the tools use.
  */
 import type { Clock, TimerHandle } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
@@ -11,25 +12,8 @@ import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget,
 import { isMotion } from './board-profile.js';
 import { RELEASED, servoStop } from './servo-stop.js';
 import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
-import { checkRate, rampStep } from './rate-bound.js';
-
-type Side = 'left' | 'right';
-
-interface ChannelState {
-  key: string;
-  spec: ActuatorSpec;
-  channel: Side | undefined;
-  /** Last value written; undefined until the first write for servos that `hold`. */
-  value: number | boolean | undefined;
-  /**
-   * The value of the newest write handed to the driver, finished or not. Stops decide from it:
-   * a write still in flight has (or will have) reached the hardware, so it must be undone too.
-   */
-  commanded?: number | boolean;
-  /** A write to this channel failed: where the hardware stands is unknown, so a stop must write. */
-  uncertain?: boolean;
-  lastWriteAt: number | undefined;
-}
+import { rampStep } from './rate-bound.js';
+import { EPS, GuardedDriver, initialChannels, numeric, type ChannelState, type Side } from './guarded-driver.js';
 
 interface MotionState {
   /** Bumped by every new command, stop and e-stop: a ramp or hold whose token is stale quits. */
@@ -58,20 +42,28 @@ export interface BankOptions {
   emit: <K extends keyof BankEvents>(event: K, payload: BankEvents[K]) => void;
 }
 
-const EPS = 1e-9;
-
 /** Where a command's abort signal comes from; read only by ramps and holds, which can wait. */
 export interface AbortSource {
   readonly signal: AbortSignal;
 }
 
-function numeric(v: number | boolean | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+/** One step of `command`: where the channels go, how fast, and what follows. */
+export interface Command {
+  owner: string;
+  abort: AbortSource | undefined;
+  targets: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>;
+  rate: number | undefined;
+  /** Hold the targets this long, then move to `rest` (a timed motion). */
+  holdMs?: number;
+  rest?: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>;
+  /** An open-ended motion: arm the deadman; the owner must refresh it. */
+  openEnded?: boolean;
 }
 
 export class ActuatorBank {
   private readonly channels = new Map<string, ChannelState>();
+  /** Every driver of the board, wrapped: the controller never sees an unguarded one. */
+  private readonly guarded = new Map<string, GuardedDriver>();
   private readonly motion = new Map<string, MotionState>();
   private latchReason: LlmosError | undefined;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
@@ -89,21 +81,26 @@ export class ActuatorBank {
     this.drivers = drivers;
     this.clock = clock;
     this.options = options;
-    for (const spec of profile.actuators.values()) {
-      const sides: Array<Side | undefined> = spec.type === 'differential_drive' ? ['left', 'right'] : [undefined];
-      for (const channel of sides) {
-        const key = channel ? `${spec.name}.${channel}` : spec.name;
-        const safe = spec.safe_value;
-        // After open, drivers leave outputs at their safe state; a `hold` servo's position is unknown.
-        const value = safe === 'hold' ? undefined : spec.type === 'serial_line' ? undefined : safe;
-        this.channels.set(key, { key, spec, channel, value, lastWriteAt: undefined });
-      }
+    const ctx = {
+      clock,
+      rampTickMs: options.rampTickMs,
+      latched: () => this.latchReason,
+      aliveCheck: () => this.aliveCheck,
+      inflight: this.inflightWrites,
+      onWrite: (p: BankEvents['write']) => options.emit('write', p),
+      onDriverError: (p: BankEvents['driverError']) => options.emit('driverError', p),
+    };
+    const all = [...profile.actuators.values()];
+    for (const [name, driver] of drivers) this.guarded.set(name, new GuardedDriver(driver, all.filter((a) => a.driver === name), ctx));
+    for (const spec of all) {
+      const g = this.guarded.get(spec.driver);
+      for (const s of g ? initialChannels(spec).map((c) => g.channel(spec, c.channel)) : initialChannels(spec)) this.channels.set(s.key, s);
       this.motion.set(spec.name, { token: 0, owner: undefined, activeSince: undefined, deadline: undefined, deadmanTimer: undefined, runLimitTimer: undefined });
     }
   }
 
-  driverFor(spec: { driver: string; name: string }): Driver {
-    const d = this.drivers.get(spec.driver);
+  driverFor(spec: { driver: string; name: string }): GuardedDriver {
+    const d = this.guarded.get(spec.driver);
     if (!d) throw new LlmosError('ERR_DRIVER', `no open driver "${spec.driver}" for ${spec.name}`);
     return d;
   }
@@ -137,7 +134,7 @@ export class ActuatorBank {
   /** For each driver that can be reached from another process: what to write to make it safe. */
   failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> {
     const plan: Array<{ target: FailsafeTarget; safe: SafeWrite[] }> = [];
-    for (const [name, driver] of this.drivers) {
+    for (const [name, driver] of this.guarded) {
       const target = driver.failsafeTarget?.();
       if (!target) continue;
       const safe: SafeWrite[] = [];
@@ -210,6 +207,24 @@ export class ActuatorBank {
     m.token += 1;
     m.owner = owner;
     return m.token;
+  }
+
+  /**
+   * One command on one actuator: claim it, move (ramping at `rate`), then either return, arm the
+   * deadman (open-ended) or hold and move to rest; a timed or open-ended motion always settles.
+   */
+  async command(spec: ActuatorSpec, c: Command): Promise<void> {
+    const token = this.claim(spec, c.owner);
+    const move = { token, rate: c.rate, abort: c.abort, owner: c.owner };
+    if (c.holdMs === undefined && !c.openEnded) { await this.moveTo(spec, c.targets, move); return; }
+    try {
+      await this.moveTo(spec, c.targets, move);
+      if (c.openEnded) { this.armDeadman(spec); return; }
+      await this.hold(spec, c.holdMs as number, { token, abort: c.abort });
+      await this.moveTo(spec, c.rest ?? [], move);
+    } finally {
+      this.settle(spec);
+    }
   }
 
   isCurrent(spec: ActuatorSpec, token: number): boolean {
@@ -299,7 +314,7 @@ export class ActuatorBank {
       const driver = spec.type === 'servo' ? this.driverFor(spec) : undefined;
       const way = driver ? servoStop(spec, category, driver.release !== undefined, this.channelsOf(spec).every((c) => !c.uncertain && c.value !== undefined)) : undefined;
       if (way === 'leave') return;
-      if (way === 'release') { await this.releaseServo(spec, driver as Driver); return; }
+      if (way === 'release') { await this.releaseServo(spec, driver as GuardedDriver); return; }
       if ((category === 1 || way === 'ramp') && spec.max_rate !== undefined && typeof safe === 'number') {
         try {
           await this.rampToSafe(spec, m, token, safe);
@@ -331,15 +346,12 @@ export class ActuatorBank {
   }
 
   /** A servo's category-0 stop: no more pulses; where it stands is unknown from now on. */
-  private async releaseServo(spec: ActuatorSpec, driver: Driver): Promise<void> {
+  private async releaseServo(spec: ActuatorSpec, driver: GuardedDriver): Promise<void> {
     const state = this.channelOf(spec, undefined);
     const cur = state.commanded ?? state.value;
     // Resting at its safe angle (or already released): nothing to cut.
     if (!state.uncertain && (cur === undefined || numeric(cur) === numeric(spec.safe_value as number))) return;
-    state.commanded = undefined;
     await (driver.release as NonNullable<Driver['release']>)({ actuator: spec });
-    Object.assign(state, { value: undefined, uncertain: false, lastWriteAt: this.clock.now() });
-    this.options.emit('write', { actuator: spec.name, value: RELEASED });
   }
 
   /** Category 1: decelerate every channel at max_rate to the safe value; returns if superseded. */
@@ -464,63 +476,20 @@ export class ActuatorBank {
   }
 
   /**
-   * The last check before hardware: latch, declared range, maximum rate of change. Stops
-   * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed. The rate
-   * bound holds for every write (rate-bound.ts): the first after boot is measured from the safe
-   * value the outputs were left at, and an idle pause does not earn a bigger jump.
+   * Hands one write to the channel's guarded driver (which checks latch, range and rate). A
+   * command superseded (by a stop, the deadman or a newer command) between two of its writes,
+   * e.g. between a drive base's two wheels, must not write again: the newer one owns the
+   * outputs, and a late write would set a stopped wheel turning. Stops (`safe`) always write.
    */
   private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean; token?: number }): Promise<void> {
     const { spec } = state;
-    // A command superseded (by a stop, the deadman or a newer command) between two of its
-    // writes, e.g. between a drive base's two wheels, must not write again: the newer one owns
-    // the outputs, and a late write would set a stopped wheel turning.
-    if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
-    if (!opts.safe && this.latchReason) throw this.latchReason;
-    if (!opts.safe) this.aliveCheck?.(isMotion(spec));
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
-      const [lo, hi] = spec.range;
-      if (value < lo - EPS || value > hi + EPS) {
-        throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is outside the declared range [${lo}, ${hi}]`);
-      }
-      value = Math.min(hi, Math.max(lo, value));
-      if (!opts.safe && spec.max_rate !== undefined) {
-        checkRate(state.key, spec.max_rate, numeric(state.value), value, state.lastWriteAt, this.clock.now(), this.options.rampTickMs);
-      }
-    }
-    const before = state.commanded;
-    let refused: LlmosError | undefined;
-    state.commanded = value;
+    const superseded = (): LlmosError => new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
+    const token = opts.token;
+    if (token !== undefined && this.motionOf(spec).token !== token) throw superseded();
     const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
-    const ticket = { started: this.clock.now() };
-    this.inflightWrites.add(ticket);
-    try {
-      // A driver that queues (serial) checks again right before the bytes go out.
-      const guard = opts.safe ? undefined : (): void => {
-        const no = this.latchReason ?? (opts.token !== undefined && this.motionOf(spec).token !== opts.token ? new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`) : undefined);
-        if (no) { refused = no; throw no; }
-      };
-      await this.driverFor(spec).write(target, value, guard);
-    } catch (e) {
-      if (refused !== undefined && e === refused) {
-        // Refused before anything went out: not a driver fault, and the output did not change.
-        if (state.commanded === value) state.commanded = before;
-        throw e;
-      }
-      state.uncertain = true;
-      const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
-      this.options.emit('driverError', { actuator: spec.name, error });
-      throw error;
-    } finally {
-      this.inflightWrites.delete(ticket);
-    }
-    // Writes can complete out of order on an async driver: the newest one handed over wins.
-    if (state.commanded === value) {
-      state.value = value;
-      state.uncertain = false;
-    }
-    state.lastWriteAt = this.clock.now();
-    this.options.emit('write', { actuator: spec.name, ...(state.channel ? { channel: state.channel } : {}), value });
+    const driver = this.driverFor(spec);
+    if (opts.safe) { await driver.writeSafe(target, value); return; }
+    await driver.write(target, value, token === undefined ? undefined : () => { if (this.motionOf(spec).token !== token) throw superseded(); });
   }
 
   private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState {
@@ -542,23 +511,14 @@ export class ActuatorBank {
     return m;
   }
 
-  /** Writes a serial line; serial devices have no range, but the latch still applies. */
+  /** Writes a serial line through its guarded driver (the latch applies). */
   async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
     if (this.latchReason) throw this.latchReason;
-    const driver = this.driverFor(spec);
-    if (!driver.request) throw new LlmosError('ERR_DRIVER', `driver "${driver.name}" cannot send serial lines`);
-    try {
-      const guard = (): void => { if (this.latchReason) throw this.latchReason; };
-      const reply = await driver.request(spec, line, { awaitReply, guard, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-      this.options.emit('write', { actuator: spec.name, value: line });
-      return reply;
-    } catch (e) {
-      throw e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: serial request failed: ${(e as Error).message}`, undefined, { cause: e });
-    }
+    return this.driverFor(spec).request(spec, line, { awaitReply, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
   async closeDrivers(): Promise<void> {
     for (const spec of this.profile.actuators.values()) this.clearMotion(spec);
-    await Promise.allSettled([...this.drivers.values()].map((d) => d.close()));
+    await Promise.allSettled([...this.guarded.values()].map((d) => d.close()));
   }
 }
