@@ -5,25 +5,17 @@
  * windows, maximum run time and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled
  * ramp, then cut); `command(...)` is the one claim-move-hold-settle sequence the tools use.
  */
-import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type { SafeWrite } from '../drivers/failsafe.js';
 import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, WriteTarget } from '../drivers/types.js';
 import { isMotion } from './board-profile.js';
-import { RELEASED, servoStop } from './servo-stop.js';
+import { servoStop } from './servo-stop.js';
 import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
 import { rampStep } from './rate-bound.js';
 import { EPS, GuardedDriver, initialChannels, numeric, type ChannelState, type Side } from './guarded-driver.js';
-
-interface MotionState {
-  /** Bumped by every new command, stop and e-stop: a ramp or hold whose token is stale quits. */
-  token: number;
-  owner: string | undefined;
-  activeSince: number | undefined;
-  deadline: number | undefined;
-  deadmanTimer: TimerHandle | undefined;
-  runLimitTimer: TimerHandle | undefined;
-}
+import { Channels, type ActuatorSnapshot } from './channels.js';
+import { MotionTimers, type MotionState } from './motion-timers.js';
 
 export interface BankEvents {
   write: { actuator: string; channel?: Side; value: ActuatorValue };
@@ -61,10 +53,10 @@ export interface Command {
 }
 
 export class ActuatorBank {
-  private readonly channels = new Map<string, ChannelState>();
+  private readonly channels: Channels;
+  private readonly timers: MotionTimers;
   /** Every driver of the board, wrapped: the controller never sees an unguarded one. */
   private readonly guarded = new Map<string, GuardedDriver>();
-  private readonly motion = new Map<string, MotionState>();
   private latchReason: LlmosError | undefined;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
   private aliveCheck: ((motion: boolean) => void) | undefined;
@@ -82,21 +74,20 @@ export class ActuatorBank {
     this.clock = clock;
     this.options = options;
     const ctx = {
-      clock,
-      rampTickMs: options.rampTickMs,
-      latched: () => this.latchReason,
-      aliveCheck: () => this.aliveCheck,
-      inflight: this.inflightWrites,
-      onWrite: (p: BankEvents['write']) => options.emit('write', p),
-      onDriverError: (p: BankEvents['driverError']) => options.emit('driverError', p),
+      clock, rampTickMs: options.rampTickMs, latched: () => this.latchReason, aliveCheck: () => this.aliveCheck, inflight: this.inflightWrites,
+      onWrite: (p: BankEvents['write']) => options.emit('write', p), onDriverError: (p: BankEvents['driverError']) => options.emit('driverError', p),
     };
     const all = [...profile.actuators.values()];
     for (const [name, driver] of drivers) this.guarded.set(name, new GuardedDriver(driver, all.filter((a) => a.driver === name), ctx));
-    for (const spec of all) {
+    // An actuator whose driver is not open keeps a channel state too (its writes fail in driverFor).
+    this.channels = new Channels(profile, all.flatMap((spec) => {
       const g = this.guarded.get(spec.driver);
-      for (const s of g ? initialChannels(spec).map((c) => g.channel(spec, c.channel)) : initialChannels(spec)) this.channels.set(s.key, s);
-      this.motion.set(spec.name, { token: 0, owner: undefined, activeSince: undefined, deadline: undefined, deadmanTimer: undefined, runLimitTimer: undefined });
-    }
+      return g ? initialChannels(spec).map((c) => g.channel(spec, c.channel)) : initialChannels(spec);
+    }));
+    this.timers = new MotionTimers(all, {
+      clock, deadmanMs: options.deadmanMs, isActive: (name) => this.channels.isActive(name), stop: (spec, reason) => this.stop(spec, reason),
+      deadman: (p) => options.emit('deadman', p), runLimit: (p) => options.emit('runLimit', p), driverError: (p) => options.emit('driverError', p),
+    });
   }
 
   driverFor(spec: { driver: string; name: string }): GuardedDriver {
@@ -126,77 +117,24 @@ export class ActuatorBank {
   }
 
   /** True while any motion actuator (drive base, motor) is away from its safe value. */
-  motionActive(): boolean {
-    for (const spec of this.profile.actuators.values()) if (isMotion(spec) && this.isActive(spec.name)) return true;
-    return false;
-  }
+  motionActive(): boolean { return this.channels.motionActive(); }
 
   /** For each driver that can be reached from another process: what to write to make it safe. */
-  failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> {
-    const plan: Array<{ target: FailsafeTarget; safe: SafeWrite[] }> = [];
-    for (const [name, driver] of this.guarded) {
-      const target = driver.failsafeTarget?.();
-      if (!target) continue;
-      const safe: SafeWrite[] = [];
-      for (const spec of this.profile.actuators.values()) {
-        if (spec.driver !== name || spec.safe_value === 'hold' || spec.type === 'serial_line') continue;
-        // A servo is released (no pulses), never sent to an angle at full speed.
-        for (const ch of this.channelsOf(spec)) safe.push({ actuator: spec.name, ...(ch.channel ? { channel: ch.channel } : {}), value: spec.type === 'servo' ? RELEASED : spec.safe_value });
-      }
-      plan.push({ target, safe });
-    }
-    return plan;
-  }
+  failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> { return this.channels.failsafePlan(this.guarded); }
 
   get latched(): LlmosError | undefined {
     return this.latchReason;
   }
 
-  channelValue(key: string): number | boolean | undefined {
-    return this.channels.get(key)?.value;
-  }
+  channelValue(key: string): number | boolean | undefined { return this.channels.value(key); }
 
   /** Numeric magnitude used by interlocks: the largest |value| over an actuator's channels. */
-  level(name: string): number | undefined {
-    const spec = this.profile.actuators.get(name);
-    if (!spec) return undefined;
-    if (spec.type === 'differential_drive') {
-      const l = numeric(this.channels.get(`${name}.left`)?.value) ?? 0;
-      const r = numeric(this.channels.get(`${name}.right`)?.value) ?? 0;
-      return Math.abs(l) >= Math.abs(r) ? l : r;
-    }
-    return numeric(this.channels.get(name)?.value);
-  }
+  level(name: string): number | undefined { return this.channels.level(name); }
 
   /** Away from its safe value (for motion actuators: moving). */
-  isActive(name: string): boolean {
-    const spec = this.profile.actuators.get(name);
-    if (!spec || spec.safe_value === 'hold' || spec.type === 'serial_line') return false;
-    const safe = numeric(spec.safe_value as number | boolean) ?? 0;
-    for (const ch of this.channelsOf(spec)) {
-      // Unknown after a failed write, or commanded away from rest: it may be moving.
-      if (ch.uncertain) return true;
-      const v = numeric(ch.commanded ?? ch.value);
-      if (v !== undefined && Math.abs(v - safe) > EPS) return true;
-    }
-    return false;
-  }
+  isActive(name: string): boolean { return this.channels.isActive(name); }
 
-  snapshot(): Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> {
-    const out: Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> = {};
-    for (const spec of this.profile.actuators.values()) {
-      if (spec.type === 'serial_line') continue;
-      if (spec.type === 'differential_drive') {
-        out[spec.name] = {
-          left: this.channels.get(`${spec.name}.left`)?.value ?? null,
-          right: this.channels.get(`${spec.name}.right`)?.value ?? null,
-        };
-      } else {
-        out[spec.name] = this.channels.get(spec.name)?.value ?? null;
-      }
-    }
-    return out;
-  }
+  snapshot(): ActuatorSnapshot { return this.channels.snapshot(); }
 
   /** Starts a new command on an actuator: earlier ramps and holds on it stop at their next tick. */
   claim(spec: ActuatorSpec, owner: string): number {
@@ -245,7 +183,7 @@ export class ActuatorBank {
     const ramp = opts.rate !== undefined && spec.on_rate === 'ramp';
     if (!ramp) {
       for (const { state, target } of states) await this.writeChecked(state, target, { safe: false, token: opts.token });
-      this.afterMotionWrite(spec, opts.owner);
+      this.timers.afterWrite(spec, opts.owner);
       return;
     }
     const rate = opts.rate as number;
@@ -269,7 +207,7 @@ export class ActuatorBank {
         await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false, token: opts.token });
         if (Math.abs(goal - next) > EPS) done = false;
       }
-      this.afterMotionWrite(spec, opts.owner);
+      this.timers.afterWrite(spec, opts.owner);
       if (done) return;
       await this.clock.sleep(this.options.rampTickMs, opts.abort?.signal);
     }
@@ -282,7 +220,7 @@ export class ActuatorBank {
     const window = this.deadmanMsOf(spec);
     for (;;) {
       this.assertLive(spec, opts.token, opts.abort?.signal);
-      this.refreshActuator(spec);
+      this.timers.refresh(spec);
       const left = end - this.clock.now();
       if (left <= EPS) return;
       await this.clock.sleep(Math.min(left, Math.max(5, window / 3)), opts.abort?.signal);
@@ -293,7 +231,7 @@ export class ActuatorBank {
   refreshOwner(owner: string): void {
     for (const spec of this.profile.actuators.values()) {
       const m = this.motionOf(spec);
-      if (m.owner === owner && m.deadline !== undefined) this.refreshActuator(spec);
+      if (m.owner === owner && m.deadline !== undefined) this.timers.refresh(spec);
     }
   }
 
@@ -386,59 +324,19 @@ export class ActuatorBank {
       .map((r) => (r.reason instanceof LlmosError ? r.reason : new LlmosError('ERR_DRIVER', String(r.reason))));
   }
 
-  deadmanMsOf(spec: ActuatorSpec): number {
-    return spec.deadman_ms ?? this.options.deadmanMs;
-  }
+  deadmanMsOf(spec: ActuatorSpec): number { return this.timers.deadmanMsOf(spec); }
+
+  /** Milliseconds this actuator has been away from its safe value (0 when at rest). */
+  runningFor(spec: ActuatorSpec): number { return this.timers.runningFor(spec); }
 
   /** Arms the deadman for an open-ended motion: it stops unless its owner refreshes it. */
   armDeadman(spec: ActuatorSpec): void {
-    this.refreshActuator(spec);
+    this.timers.refresh(spec);
   }
 
   /** A command that ended (or never started) motion releases its deadman and run-time timers. */
   settle(spec: ActuatorSpec): void {
     if (!this.isActive(spec.name)) this.clearMotion(spec);
-  }
-
-  private refreshActuator(spec: ActuatorSpec): void {
-    const m = this.motionOf(spec);
-    if (!this.isActive(spec.name)) return;
-    m.deadline = this.clock.now() + this.deadmanMsOf(spec);
-    this.clock.clearTimeout(m.deadmanTimer);
-    const token = m.token;
-    m.deadmanTimer = this.clock.setTimeout(() => {
-      if (m.token !== token || m.deadline === undefined || this.clock.now() + EPS < m.deadline) return;
-      this.options.emit('deadman', { actuator: spec.name, owner: m.owner });
-      void this.stop(spec, 'deadman').catch((e: unknown) => this.reportDriverError(spec, e));
-    }, this.deadmanMsOf(spec));
-  }
-
-  private afterMotionWrite(spec: ActuatorSpec, owner: string): void {
-    if (!isMotion(spec)) return;
-    const m = this.motionOf(spec);
-    m.owner = owner;
-    if (this.isActive(spec.name)) {
-      if (m.activeSince === undefined) {
-        m.activeSince = this.clock.now();
-        const limit = spec.max_run_ms;
-        if (limit !== undefined) {
-          m.runLimitTimer = this.clock.setTimeout(() => {
-            if (!this.isActive(spec.name)) return;
-            this.options.emit('runLimit', { actuator: spec.name, max_run_ms: limit });
-            void this.stop(spec, 'max_run_ms').catch((e: unknown) => this.reportDriverError(spec, e));
-          }, limit);
-        }
-      }
-      this.refreshActuator(spec);
-    } else {
-      this.clearMotion(spec);
-    }
-  }
-
-  /** Milliseconds this actuator has been away from its safe value (0 when at rest). */
-  runningFor(spec: ActuatorSpec): number {
-    const since = this.motionOf(spec).activeSince;
-    return since === undefined ? 0 : this.clock.now() - since;
   }
 
   /**
@@ -451,20 +349,7 @@ export class ActuatorBank {
     return Math.min(Math.max(0, (now - state.lastWriteAt) / 1000), 2 * tick);
   }
 
-  private clearMotion(spec: ActuatorSpec): void {
-    const m = this.motionOf(spec);
-    this.clock.clearTimeout(m.deadmanTimer);
-    this.clock.clearTimeout(m.runLimitTimer);
-    m.deadmanTimer = undefined;
-    m.runLimitTimer = undefined;
-    m.deadline = undefined;
-    m.activeSince = undefined;
-  }
-
-  private reportDriverError(spec: ActuatorSpec, e: unknown): void {
-    const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: ${String(e)}`);
-    this.options.emit('driverError', { actuator: spec.name, error });
-  }
+  private clearMotion(spec: ActuatorSpec): void { this.timers.clear(spec); }
 
   private assertLive(spec: ActuatorSpec, token: number, signal: AbortSignal | undefined): void {
     if (this.latchReason) throw this.latchReason;
@@ -492,24 +377,11 @@ export class ActuatorBank {
     await driver.write(target, value, token === undefined ? undefined : () => { if (this.motionOf(spec).token !== token) throw superseded(); });
   }
 
-  private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState {
-    const key = channel ? `${spec.name}.${channel}` : spec.name;
-    const s = this.channels.get(key);
-    if (!s) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no channel ${key}`);
-    return s;
-  }
+  private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState { return this.channels.of(spec, channel); }
 
-  private channelsOf(spec: ActuatorSpec): ChannelState[] {
-    return spec.type === 'differential_drive'
-      ? [this.channelOf(spec, 'left'), this.channelOf(spec, 'right')]
-      : [this.channelOf(spec, undefined)];
-  }
+  private channelsOf(spec: ActuatorSpec): ChannelState[] { return this.channels.all(spec); }
 
-  private motionOf(spec: ActuatorSpec): MotionState {
-    const m = this.motion.get(spec.name);
-    if (!m) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no actuator ${spec.name}`);
-    return m;
-  }
+  private motionOf(spec: ActuatorSpec): MotionState { return this.timers.of(spec); }
 
   /** Writes a serial line through its guarded driver (the latch applies). */
   async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
