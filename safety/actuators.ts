@@ -16,6 +16,7 @@ import { rampStep } from './rate-bound.js';
 import { EPS, GuardedDriver, initialChannels, numeric, type ChannelState, type Side } from './guarded-driver.js';
 import { Channels, type ActuatorSnapshot } from './channels.js';
 import { MotionTimers, type MotionState } from './motion-timers.js';
+import type { SafetyLatch } from './latch.js';
 
 export interface BankEvents {
   write: { actuator: string; channel?: Side; value: ActuatorValue };
@@ -31,6 +32,7 @@ export interface BankOptions {
   rampTickMs: number;
   /** The longest one ramp or hold may take; longer is refused (ERR_TIME_LIMIT). */
   maxStepMs?: number;
+  latch: SafetyLatch;
   emit: <K extends keyof BankEvents>(event: K, payload: BankEvents[K]) => void;
 }
 
@@ -57,7 +59,8 @@ export class ActuatorBank {
   private readonly timers: MotionTimers;
   /** Every driver of the board, wrapped: the controller never sees an unguarded one. */
   private readonly guarded = new Map<string, GuardedDriver>();
-  private latchReason: LlmosError | undefined;
+  /** Shared with the gate: the e-stop (or a halt); every write but a stop is refused while set. */
+  private readonly latch: SafetyLatch;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
   private aliveCheck: ((motion: boolean) => void) | undefined;
   /** Writes handed to a driver and not yet returned (one entry each, even at the same instant). */
@@ -73,8 +76,9 @@ export class ActuatorBank {
     this.drivers = drivers;
     this.clock = clock;
     this.options = options;
+    this.latch = options.latch;
     const ctx = {
-      clock, rampTickMs: options.rampTickMs, latched: () => this.latchReason, aliveCheck: () => this.aliveCheck, inflight: this.inflightWrites,
+      clock, rampTickMs: options.rampTickMs, latched: () => this.latch.refusal, aliveCheck: () => this.aliveCheck, inflight: this.inflightWrites,
       onWrite: (p: BankEvents['write']) => options.emit('write', p), onDriverError: (p: BankEvents['driverError']) => options.emit('driverError', p),
     };
     const all = [...profile.actuators.values()];
@@ -96,15 +100,6 @@ export class ActuatorBank {
     return d;
   }
 
-  /** Latched: every write except a stop is refused until `unlatch()`. */
-  latch(reason: LlmosError): void {
-    this.latchReason = reason;
-  }
-
-  unlatch(): void {
-    this.latchReason = undefined;
-  }
-
   setAliveCheck(check: ((motion: boolean) => void) | undefined): void {
     this.aliveCheck = check;
   }
@@ -122,10 +117,6 @@ export class ActuatorBank {
   /** For each driver that can be reached from another process: what to write to make it safe. */
   failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> { return this.channels.failsafePlan(this.guarded); }
 
-  get latched(): LlmosError | undefined {
-    return this.latchReason;
-  }
-
   channelValue(key: string): number | boolean | undefined { return this.channels.value(key); }
 
   /** Numeric magnitude used by interlocks: the largest |value| over an actuator's channels. */
@@ -140,7 +131,7 @@ export class ActuatorBank {
   claim(spec: ActuatorSpec, owner: string): number {
     // A command that got past the gate's e-stop check (e.g. while its hooks ran) must not take
     // the outputs from the e-stop's stop.
-    if (this.latchReason) throw this.latchReason;
+    if (this.latch.refusal) throw this.latch.refusal;
     const m = this.motionOf(spec);
     m.token += 1;
     m.owner = owner;
@@ -352,7 +343,7 @@ export class ActuatorBank {
   private clearMotion(spec: ActuatorSpec): void { this.timers.clear(spec); }
 
   private assertLive(spec: ActuatorSpec, token: number, signal: AbortSignal | undefined): void {
-    if (this.latchReason) throw this.latchReason;
+    if (this.latch.refusal) throw this.latch.refusal;
     if (signal?.aborted) {
       const r: unknown = signal.reason;
       throw r instanceof LlmosError ? r : new LlmosError('ERR_ABORTED', `${spec.name}: command aborted`);
@@ -385,7 +376,7 @@ export class ActuatorBank {
 
   /** Writes a serial line through its guarded driver (the latch applies). */
   async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
-    if (this.latchReason) throw this.latchReason;
+    if (this.latch.refusal) throw this.latch.refusal;
     return this.driverFor(spec).request(spec, line, { awaitReply, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 

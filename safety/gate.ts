@@ -18,6 +18,7 @@ import { handlers, readSensor, type HandlerEnv } from './handlers.js';
 import type { CallSource, HookInput, HookRule, PostToolUseHook, PreToolUseHook } from './hooks.js';
 import { HookRunner } from './hook-runner.js';
 import { Flight } from './flight.js';
+import { SafetyLatch } from './latch.js';
 import { CommandRateLimiter } from './interlocks.js';
 import { plainArgs } from './plain-args.js';
 import { ReflexEngine, type ReflexEvent } from './reflex-engine.js';
@@ -106,7 +107,8 @@ export class SafetyGate {
   private readonly system: SystemToolsOptions | undefined;
   private readonly baseSpeedScale: number;
   private dynamicSpeedScale = 1;
-  private estopReason: string | undefined;
+  /** The one e-stop state, shared with the motion controller (latch.ts). */
+  private readonly latch = new SafetyLatch();
   private watchdog: SafetyWatchdog | undefined;
   private readonly reflexes: ReflexEngine;
   private closed = false;
@@ -126,20 +128,21 @@ export class SafetyGate {
       deadmanMs: options.deadmanMs,
       rampTickMs: options.rampTickMs ?? 20,
       ...(options.maxStepMs !== undefined ? { maxStepMs: options.maxStepMs } : {}),
+      latch: this.latch,
       emit: (event, payload) => this.events.emit(event, payload as never),
     });
     // An output that could not be brought to rest is a fault: latch, so nothing else moves and
     // the e-stop's safe-state pass retries every channel whose state is unknown.
     this.events.on('stopFailed', ({ actuator, error }) => {
-      if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
+      if (this.latch.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
     });
     this.latchFile = options.estopFile ? new EstopLatchFile(options.estopFile) : undefined;
     const kept = this.latchFile?.load();
     if (kept) this.engagements = kept.engagement;
     if (kept?.engaged) {
       // Engaged when the last process stopped or died: it stays engaged until a release.
-      this.estopReason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
-      this.bank.latch(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${this.estopReason}`));
+      const reason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
+      this.latch.engage(reason, new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${reason}`));
     }
     this.reflexes = new ReflexEngine({
       profile: options.profile, bank: this.bank, clock: options.clock, rampTickMs: options.rampTickMs ?? 20,
@@ -172,7 +175,7 @@ export class SafetyGate {
   }
 
   get estopEngaged(): boolean {
-    return this.estopReason !== undefined;
+    return this.latch.estopReason !== undefined;
   }
 
   /**
@@ -180,7 +183,7 @@ export class SafetyGate {
    * release sent before a newer e-stop (and delivered late) cannot clear that newer one.
    */
   get estopStatus(): { engaged: boolean; reason?: string; engagement: number } {
-    return this.estopReason === undefined ? { engaged: false, engagement: this.engagements } : { engaged: true, reason: this.estopReason, engagement: this.engagements };
+    return this.latch.estopReason === undefined ? { engaged: false, engagement: this.engagements } : { engaged: true, reason: this.latch.estopReason, engagement: this.engagements };
   }
 
   private engagements = 0;
@@ -196,9 +199,9 @@ export class SafetyGate {
   private persistLatch(source: string): void {
     if (!this.latchFile) return;
     try {
-      this.latchFile.save(this.estopReason === undefined
+      this.latchFile.save(this.latch.estopReason === undefined
         ? { engaged: false, engagement: this.engagements }
-        : { engaged: true, reason: this.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
+        : { engaged: true, reason: this.latch.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
     } catch (e) {
       this.record({ source: 'api', runId: 'estop' }, 'estop', {}, 'reject', toLlmosError(e).message, 'ERR_STATE');
     }
@@ -235,10 +238,10 @@ export class SafetyGate {
       // Hooks, audit and handler see the resolved call (the drive base filled in, ...).
       args = resolveImplicit(def, args);
       if (ctx.source === 'llm') ctx.budget?.check();
-      if (this.estopReason !== undefined && def.kind === 'actuation') {
-        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${name}`);
+      if (this.latch.estopReason !== undefined && def.kind === 'actuation') {
+        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.latch.estopReason}); release it explicitly before ${name}`);
       }
-      const watchdog = this.bank.latched;
+      const watchdog = this.latch.refusal;
       if (watchdog && def.kind === 'actuation') throw watchdog;
       // Nothing moves before the watchdog process holds the outputs and watches.
       if (def.kind === 'actuation' && this.watchdog && !this.watchdog.watching) await this.watchdog.whenWatching(WATCHDOG_WAIT_MS);
@@ -293,9 +296,8 @@ export class SafetyGate {
   async engageEstop(reason: string, source: string, category?: 0 | 1): Promise<void> {
     // Every engage is a new engagement: a release naming an earlier one must not clear it.
     this.engagements++;
-    this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
-    this.bank.latch(err);
+    this.latch.engage(reason, err);
     // On disk before anyone hears of it: an engage reported is an engage that survives a crash.
     this.persistLatch(source);
     for (const c of this.inflight) c.abort(err);
@@ -311,11 +313,10 @@ export class SafetyGate {
    * engaged; throws ERR_ESTOP_INPUT_ACTIVE (and stays engaged) while an e-stop input is active.
    */
   releaseEstop(source: string): boolean {
-    if (this.estopReason === undefined) return false;
+    if (this.latch.estopReason === undefined) return false;
     this.estopInputs.assertReleasable();
-    this.estopReason = undefined;
+    this.latch.release();
     this.persistLatch(source);
-    this.bank.unlatch();
     this.watchdog?.rearm();
     this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');
     this.events.emit('estop', { engaged: false, reason: 'released', source });
@@ -354,7 +355,7 @@ export class SafetyGate {
    * synchronously, before the process may exit. Never throws.
    */
   failsafeSync(reason: string): number {
-    this.bank.latch(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
+    this.latch.halt(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
     let wrote = 0;
     for (const { target, safe } of this.bank.failsafePlan()) wrote += writeFailsafe(target, safe, reason).length;
     return wrote;
@@ -363,7 +364,7 @@ export class SafetyGate {
   /** Shutdown has begun: no new actuation call is accepted, and nothing but stops writes. */
   refuseNewCalls(reason: string): void {
     this.refusing = reason;
-    if (!this.bank.latched) this.bank.latch(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`));
+    this.latch.halt(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`), true);
   }
 
   private refusing: string | undefined;
