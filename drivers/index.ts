@@ -44,7 +44,7 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     if (!ctx.twins) return new GpioDriver({ name: spec.name, options: spec.options, clock: ctx.clock });
     const { FakeSysfs, LAYOUTS } = await import('./twins/fake-sysfs.js');
     const wanted = str(spec.options['twin_layout']) ?? 'pi4-6.6';
-    if (!(wanted in LAYOUTS)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
+    if (!Object.hasOwn(LAYOUTS, wanted)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
     const fake = new FakeSysfs({ layout: wanted as keyof typeof LAYOUTS, pwmChips: 3 });
     const driver = new GpioDriver({
       name: spec.name,

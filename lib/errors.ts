@@ -44,6 +44,7 @@ export const ERROR_CODES = {
   ERR_DRIVER: 'a driver failed to open, read or write',
   ERR_DRIVER_UNAVAILABLE: 'the driver\'s hardware or library is not present on this machine',
   ERR_STATE: 'a state file could not be read or written',
+  ERR_PATH_UNUSABLE: 'a path for state, logs, the sim log, a board or a config is not a usable file or directory (a device, /proc, unwritable)',
   ERR_OWNER_BUSY: 'another runtime process owns this state directory (its lock is held); stop it, send goals to it (leave out --standalone), or use another --state',
   ERR_OWNER_MISMATCH: 'a command sent to the running owner asks for another board, traces directory or setting than the owner runs with',
   ERR_OWNER_LOST: 'the runtime that owns the state directory stopped before answering a forwarded command',

@@ -44,7 +44,7 @@ export function getValidator(name: string): CompiledValidator {
   const cached = loaded.get(name);
   if (cached) return cached;
   index ??= JSON.parse(readFileSync(join(validatorDir, 'index.json'), 'utf8')) as Record<string, string>;
-  const file = index[name];
+  const file = Object.hasOwn(index, name) ? index[name] : undefined;
   if (!file) throw new LlmosError('ERR_INTERNAL', `no compiled validator named "${name}"; run npm run build`);
   const mod = require(join(validatorDir, file)) as Record<string, CompiledValidator>;
   const v = mod[name.startsWith('tool_') ? name : 'validate'];

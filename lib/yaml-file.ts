@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { LlmosError, type ErrorCode } from './errors.js';
+import { regularFileProblem } from './usable-path.js';
 
 export type YamlLib = typeof import('yaml');
 
@@ -33,6 +34,9 @@ export function parseYaml(text: string, where: string, code: ErrorCode): unknown
 }
 
 export function readYamlFile(path: string, code: ErrorCode): unknown {
+  // Read whole: /dev/zero or a FIFO would never end.
+  const problem = regularFileProblem(path);
+  if (problem) throw new LlmosError('ERR_PATH_UNUSABLE', `${path}: ${problem}; give the path of a YAML file`);
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

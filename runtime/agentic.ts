@@ -78,7 +78,7 @@ export class AgenticFollower {
 
   private llm(): LlmAdapter {
     const o = this.deps.config.ollama;
-    this.adapter ??= new OllamaAdapter({ host: o.host, model: this.agents.get()?.model ?? o.model, embedModel: o.embed_model, timeoutMs: o.timeout_ms });
+    this.adapter ??= new OllamaAdapter({ host: o.host, model: this.agents.get()?.model ?? o.model, embedModel: o.embed_model, timeoutMs: o.timeout_ms, ...(o.max_response_bytes !== undefined ? { maxResponseBytes: o.max_response_bytes } : {}) });
     return this.adapter;
   }
 

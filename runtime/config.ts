@@ -4,6 +4,7 @@
  * merged result is validated against schemas/config.schema.json (so a bad flag is reported like
  * a bad file: by field), paths are resolved, and the object is frozen.
  */
+import { prefixProblem } from './mqtt/topics.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
 import { assertValid } from '../lib/validate.js';
@@ -101,12 +102,18 @@ export interface MqttConfig {
   reconnect_ms: number;
   max_reconnect_ms: number;
   persistent_session?: boolean;
+  /** When set, v5 response topics must lie under it. */
+  reply_prefix?: string;
+  /** How long a command's answer is remembered (a repeat within it is not run again). */
+  dedupe_window_ms?: number;
 }
 export interface OllamaConfig {
   host: string;
   model: string;
   embed_model: string;
   timeout_ms: number;
+  /** The largest answer read from Ollama; more is refused (ERR_LLM_BAD_OUTPUT) without being buffered. */
+  max_response_bytes?: number;
   max_iterations: number;
   learn_requires: 'tool_success' | 'sensor_check' | 'operator_confirm';
 }
@@ -156,7 +163,7 @@ const COMMON: ConfigInput & { ollama: Partial<OllamaConfig>; logging: Partial<Lo
   sim: { time: 'real' },
   mqtt: {
     base_topic: 'llmos', protocol_version: 5, keepalive_s: 30,
-    home_assistant: { enabled: false, prefix: 'homeassistant' }, telemetry: { interval_ms: 0 }, reconnect_ms: 500, max_reconnect_ms: 30000,
+    home_assistant: { enabled: false, prefix: 'homeassistant' }, telemetry: { interval_ms: 0 }, reconnect_ms: 500, max_reconnect_ms: 30000, dedupe_window_ms: 600000,
   },
   ollama: { host: 'http://127.0.0.1:11434', model: 'qwen2.5:1.5b', embed_model: 'nomic-embed-text', max_iterations: 8, learn_requires: 'tool_success' },
 };
@@ -281,6 +288,12 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
         throw new LlmosError('ERR_CONFIG_INVALID', `${source ?? 'configuration'}: /safety/hooks/${i}/${key}: not a valid regular expression: ${(e as Error).message}`);
       }
     }
+  }
+  // A prefix with a wildcard or a leading $ would connect and never serve (or serve others' topics).
+  const prefixes: Array<[string, string | undefined]> = [['base_topic', cfg.mqtt.base_topic], ['home_assistant/prefix', cfg.mqtt.home_assistant.prefix], ['reply_prefix', cfg.mqtt.reply_prefix]];
+  for (const [field, value] of prefixes) {
+    const problem = value === undefined ? undefined : prefixProblem(value);
+    if (problem) throw new LlmosError('ERR_CONFIG_INVALID', `${source ?? 'configuration'}: /mqtt/${field}: ${JSON.stringify(value)} ${problem}; use plain topic levels such as "llmos" or "site/robots"`);
   }
   if (source) cfg.source = source;
   return deepFreeze(cfg);

@@ -9,6 +9,8 @@
  * boot() loads the board profile, opens the drivers behind the safety gate, loads the traces and
  * builds the matcher. execute() decides the mode and runs it; goals run one at a time.
  */
+import { FailureStreak } from '../lib/line-log.js';
+import { removeStaleTemps } from '../lib/stale-temps.js';
 import { join } from 'node:path';
 import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
@@ -161,6 +163,7 @@ export class LLMOS {
   /** L2 memory: one line per finished run; a log that cannot be written never fails a run. */
   private recordSessions(log: SessionLog): void {
     this.sessionLog = log;
+    const streak = new FailureStreak(`session log ${log.file}`, (m) => this.log.warn(m));
     this.events.on('run_finished', ({ run, result }) => {
       try {
         log.append({
@@ -169,8 +172,9 @@ export class LLMOS {
           ...(result.error ? { error: result.error } : {}),
           ...this.reflexes?.sessionFields(run),
         });
+        streak.succeeded();
       } catch (e) {
-        this.log.warn(`session log: ${(e as Error).message}`);
+        streak.failed(e);
       }
     });
   }
@@ -190,10 +194,13 @@ export class LLMOS {
   async boot(): Promise<this> {
     if (this.booted) return this;
     const cfg = this.config;
+    // Temp files of writers killed between write and rename (their pid is gone).
+    removeStaleTemps([cfg.paths.traces], 0);
+    removeStaleTemps([cfg.paths.state, cfg.paths.crystallized], 2);
     this._profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
     this._catalog = buildToolCatalog(this._profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
     if (cfg.logging.sessions) this.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
-    this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl')) : new MemoryAudit();
+    this.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl'), 200, (m) => this.log.warn(m)) : new MemoryAudit();
     this._gate = await openSafetyGate({
       ...(cfg.tools.facts ? { facts: new FactStore(join(cfg.paths.state, 'facts.json')) } : {}),
       profile: this._profile,
@@ -490,7 +497,10 @@ export class LLMOS {
     r ??= await replay(decision.calls, trace.tool_calls, trace.preconditions, { ...base, ctx: { source: modelBudget ? 'llm' : 'trace', runId, signal, replay: true, ...(modelBudget ? { budget: modelBudget } : {}) } });
     try {
       const ok = r.ok && !signal.aborted;
-      await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
+      // A run cut short (a stop, a shutdown, a closed output) says nothing about the trace; one a
+      // safety rule stopped (a reflex, an e-stop) still counts against it.
+      const aborted = (signal.aborted && toLlmosError(signal.reason).code === 'ERR_ABORTED') || r.error?.code === 'ERR_ABORTED';
+      if (!aborted) await this.traces.recordRun(trace.goal_signature, ok, this.clock.wallNow());
       if (ok && mode === 'FOLLOWER') {
         const made = await this.crystallizer.maybeAuto(trace.goal_signature);
         if (made) this.log.info(`crystallized "${trace.goal_text}" into ${made.fileName} (${made.name})`);

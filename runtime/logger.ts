@@ -3,6 +3,7 @@
  * nothing at start-up; `--serve` may swap in pino through the same interface.
  */
 import { createRequire } from 'node:module';
+import { redactCredentials } from '../lib/redact.js';
 import type { LogLevel } from './config.js';
 
 export interface Logger {
@@ -33,10 +34,10 @@ export function pinoLogger(level: LogLevel): Logger {
   // Synchronous writes: the line about a crash is on disk before the process dies.
   const p = pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));
   return {
-    debug: (m, f) => p.debug(f ?? {}, m),
-    info: (m, f) => p.info(f ?? {}, m),
-    warn: (m, f) => p.warn(f ?? {}, m),
-    error: (m, f) => p.error(f ?? {}, m),
+    debug: (m, f) => p.debug(f ?? {}, redactCredentials(m)),
+    info: (m, f) => p.info(f ?? {}, redactCredentials(m)),
+    warn: (m, f) => p.warn(f ?? {}, redactCredentials(m)),
+    error: (m, f) => p.error(f ?? {}, redactCredentials(m)),
   };
 }
 
@@ -46,6 +47,8 @@ export function createLogger(level: LogLevel, options: { json?: boolean; write?:
   const write = options.write ?? ((line: string) => process.stderr.write(line));
   const emit = (lvl: LogLevel, msg: string, fields?: Record<string, unknown>): void => {
     if (ORDER[lvl] < min) return;
+    // A broker URL with user:password must never reach the journal.
+    msg = redactCredentials(msg);
     if (options.json) {
       write(`${JSON.stringify({ level: lvl, time: new Date().toISOString(), msg, ...fields })}\n`);
     } else {

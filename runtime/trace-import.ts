@@ -46,7 +46,7 @@ export function parseMarkdownTrace(text: string, file: string): Record<string, u
     const fields = Array.isArray(block) ? { [key]: block } : block;
     if (!isMap(fields)) throw new LlmosError('ERR_TRACE_INVALID', `${file}: the yaml block must be a list of tool calls or a mapping with ${key}`);
     for (const [k, v] of Object.entries(fields)) {
-      if (k in doc) throw new LlmosError('ERR_TRACE_INVALID', `${file}: /${k} is given both in the front matter and in the yaml block`);
+      if (Object.hasOwn(doc, k)) throw new LlmosError('ERR_TRACE_INVALID', `${file}: /${k} is given both in the front matter and in the yaml block`);
       doc[k] = v;
     }
   }

@@ -3,9 +3,9 @@
  * reason), append-only. Lines are buffered and flushed on the next turn of the event loop so the
  * gate's hot path pays only for JSON.stringify; `flushSync()` runs on every exit path.
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
-import { appendFile } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { FailureStreak, LineAppender } from '../lib/line-log.js';
 
 export type Decision = 'allow' | 'reject' | 'clamp' | 'ask' | 'confirmed' | 'denied' | 'estop' | 'release' | 'stop';
 
@@ -47,12 +47,15 @@ export class FileAudit implements AuditSink {
   /** Recent entries, for tests and `state show`. */
   readonly recent: AuditEntry[] = [];
 
-  private readonly path: string;
+  private readonly lines: LineAppender;
   private readonly keepRecent: number;
+  private readonly streak: FailureStreak;
 
-  constructor(path: string, keepRecent = 200) {
-    this.path = path;
+  /** `warn` hears once when writes start failing (a full disk) and once when they work again. */
+  constructor(path: string, keepRecent = 200, warn: (message: string) => void = () => undefined) {
+    this.lines = new LineAppender(path);
     this.keepRecent = keepRecent;
+    this.streak = new FailureStreak(`audit log ${path}`, warn);
     mkdirSync(dirname(path), { recursive: true });
   }
 
@@ -70,7 +73,7 @@ export class FileAudit implements AuditSink {
     if (this.buffer.length > 0) {
       const chunk = this.buffer.join('');
       this.buffer = [];
-      this.writing = this.writing.then(() => appendFile(this.path, chunk)).catch(() => undefined);
+      this.writing = this.writing.then(() => this.lines.append(chunk)).then(() => this.streak.succeeded(), (e: unknown) => this.streak.failed(e));
     }
     await this.writing;
   }
@@ -79,6 +82,11 @@ export class FileAudit implements AuditSink {
     if (this.buffer.length === 0) return;
     const chunk = this.buffer.join('');
     this.buffer = [];
-    try { appendFileSync(this.path, chunk); } catch { /* exit path: nothing more to do */ }
+    try {
+      this.lines.appendSync(chunk);
+      this.streak.succeeded();
+    } catch (e) {
+      this.streak.failed(e);
+    }
   }
 }

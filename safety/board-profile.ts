@@ -10,6 +10,7 @@ import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { assertValid } from '../lib/validate.js';
 import { readYamlFile } from '../lib/yaml-file.js';
+import { actuatorPinUses, findDoubleUse, sensorPinUses } from './pin-map.js';
 import { parseReflexes, type RawReflex } from './reflexes.js';
 import type {
   ActuatorSpec, ActuatorType, BoardProfile, ChannelSpec, DriverInstanceSpec, InterlockSpec, SafeValue, SensorSpec,
@@ -223,17 +224,12 @@ export function parseBoardProfile(raw: unknown, source: string, options: { valid
     profile.estop = { driver: driverOf('/estop', doc.estop.driver), pin: doc.estop.pin };
     if (doc.estop.active_low !== undefined) profile.estop.active_low = doc.estop.active_low;
     if (doc.estop.debounce_ms !== undefined) profile.estop.debounce_ms = doc.estop.debounce_ms;
-    // Watching a pin makes it an input: the e-stop must not share a pin with anything else.
-    const estopPin = String(doc.estop.pin);
-    for (const a of actuators.values()) {
-      if (a.driver !== profile.estop.driver) continue;
-      const pins = [a.channel, a.left, a.right].flatMap((c) => (c ? [c.pin, c.dir_pin, c.cdir_pin] : [])).filter((p) => p !== undefined).map(String);
-      if (pins.includes(estopPin)) fail('/estop/pin', `pin ${estopPin} is also used by actuator ${a.name}`);
-    }
-    for (const s of sensors.values()) {
-      if (s.driver === profile.estop.driver && s.channel.pin !== undefined && String(s.channel.pin) === estopPin) fail('/estop/pin', `pin ${estopPin} is also used by sensor ${s.name}`);
-    }
   }
+  // One use per physical pin, however it is spelled and whichever driver instance names it.
+  const uses = [...[...actuators.values()].flatMap(actuatorPinUses), ...[...sensors.values()].flatMap(sensorPinUses)];
+  if (profile.estop) uses.push({ device: 'the e-stop', field: '/estop/pin', driver: profile.estop.driver, pin: profile.estop.pin });
+  const double = findDoubleUse(uses, drivers);
+  if (double) fail(double[0], double[1]);
   return profile;
 }
 

@@ -6,43 +6,20 @@
 import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
+import { commandProblem } from './shell-policy.js';
 
 export interface SystemToolsOptions {
   workspace: string;
   bashTimeoutMs: number;
 }
 
-/** Patterns of commands that destroy data, devices or the running system. */
-const DESTRUCTIVE: ReadonlyArray<{ pattern: RegExp; why: string }> = [
-  { pattern: /\bmkfs(\.[a-z0-9]+)?\b/, why: 'filesystem creation (mkfs)' },
-  { pattern: /\bdd\b[^|;&]*\bof=\/dev\//, why: 'dd onto a device' },
-  { pattern: /\b(shutdown|reboot|poweroff|halt)\b|\binit\s+[06]\b|\bsystemctl\s+(poweroff|reboot|halt|kexec)\b/, why: 'shutdown or reboot' },
-  { pattern: /:\s*\(\s*\)\s*\{[^}]*:\s*\|\s*:\s*&[^}]*\}|\bfork\s*bomb\b/, why: 'fork bomb' },
-  { pattern: />{1,2}\s*\/(dev|sys|boot|proc)\//, why: 'write redirected to /dev, /sys, /boot or /proc' },
-  { pattern: /\btee\s+(-a\s+)?\/(dev|sys|boot|proc)\//, why: 'tee to /dev, /sys, /boot or /proc' },
-  { pattern: /\b(cp|mv|install|ln)\b[^|;&]*\s\/(dev|sys|boot|proc)(\/|\s|$)/, why: 'copy or move into /dev, /sys, /boot or /proc' },
-  { pattern: /\bchmod\s+(-[a-zA-Z]+\s+)*[0-7]*7{2,}\s+\/(\s|$)|\bchown\s+-R\s+\S+\s+\/(\s|$)/, why: 'permission change of the root directory' },
-  { pattern: /\b(wipefs|shred|fdisk|parted|sfdisk)\b/, why: 'disk partitioning or wiping' },
-  { pattern: /\bkill\s+-9\s+(-1|1)\b|\bkillall5\b/, why: 'killing every process' },
-];
-
-/** rm with both a recursive and a force flag, in any spelling (-rf, -r -f, --recursive --force). */
-function recursiveForcedRm(segment: string): boolean {
-  const words = segment.trim().split(/\s+/);
-  const at = words.findIndex((w) => w === 'rm' || w.endsWith('/rm'));
-  if (at < 0) return false;
-  const flags = words.slice(at + 1).filter((w) => w.startsWith('-'));
-  const recursive = flags.some((f) => f === '--recursive' || (/^-[a-zA-Z]+$/.test(f) && /[rR]/.test(f)));
-  const force = flags.some((f) => f === '--force' || (/^-[a-zA-Z]+$/.test(f) && f.includes('f')));
-  const rootTarget = words.slice(at + 1).some((w) => w === '/' || w === '/*');
-  return (recursive && force) || (recursive && rootTarget);
-}
-
-export function destructiveReason(command: string): string | undefined {
-  const normalized = command.replace(/\\\n/g, ' ');
-  if (normalized.split(/;|&&|\|\||\||\n|`|\$\(/).some(recursiveForcedRm)) return 'recursive forced delete (rm -rf)';
-  for (const { pattern, why } of DESTRUCTIVE) if (pattern.test(normalized)) return why;
-  return undefined;
+/**
+ * Why a shell command is refused (undefined: it may run). The command is parsed as a shell
+ * would parse it and every word and redirection is checked (safety/shell-policy.ts); quoting
+ * (`r""m -rf /`) changes nothing.
+ */
+export function destructiveReason(command: string, workspace?: string): string | undefined {
+  return commandProblem(command, workspace);
 }
 
 /** Resolves a path inside the workspace or throws; symlinks that lead outside are refused too. */
@@ -90,7 +67,7 @@ export async function systemRead(opts: SystemToolsOptions, filePath: string): Pr
 export interface BashResult { exit_code: number; stdout: string; stderr: string }
 
 export async function systemBash(opts: SystemToolsOptions, command: string, timeoutS: number | undefined, signal?: AbortSignal): Promise<BashResult> {
-  const why = destructiveReason(command);
+  const why = destructiveReason(command, opts.workspace);
   if (why) throw new LlmosError('ERR_SAFETY_SYSTEM_TOOL', `command blocked: ${why}: ${command.slice(0, 120)}`);
   await mkdir(opts.workspace, { recursive: true });
   const timeout = timeoutS !== undefined ? Math.min(timeoutS * 1000, opts.bashTimeoutMs) : opts.bashTimeoutMs;

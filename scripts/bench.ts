@@ -37,7 +37,7 @@ if (process.argv.includes('--help') || process.argv.includes('-h')) {
   process.stdout.write(`bench (npm run bench, llmos bench): prints performance figures as JSON.\n\nUsage:\n  bench [section...]\nSections: ${Object.keys(SECTIONS).join(', ')}\n`);
   process.exit(0);
 }
-const unknown = wanted.filter((w) => !(w in SECTIONS));
+const unknown = wanted.filter((w) => !Object.hasOwn(SECTIONS, w));
 if (unknown.length > 0) {
   process.stderr.write(`bench: ERR_USAGE: unknown section ${unknown.map((u) => `"${u}"`).join(', ')} (sections: ${Object.keys(SECTIONS).join(', ')})\n`);
   process.exit(2);

@@ -5,6 +5,7 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { LlmosError, isLlmosError, toLlmosError } from '../lib/errors.js';
+import { redactCredentials } from '../lib/redact.js';
 import type { ConfigInput } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
 import type { ExecutionResult } from '../runtime/result.js';
@@ -174,6 +175,6 @@ export function formatResult(r: ExecutionResult, json: boolean): string {
 }
 
 export function usageError(e: unknown): { code: number; message: string } {
-  if (isLlmosError(e)) return { code: 2, message: `${e.code}: ${e.message}` };
-  return { code: 2, message: `ERR_INTERNAL: ${e instanceof Error ? e.message : String(e)}` };
+  if (isLlmosError(e)) return { code: 2, message: redactCredentials(`${e.code}: ${e.message}`) };
+  return { code: 2, message: redactCredentials(`ERR_INTERNAL: ${e instanceof Error ? e.message : String(e)}`) };
 }

@@ -74,7 +74,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       io.out(`${(JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version}\n`);
       return 0;
     }
-    const run = COMMANDS[cmd];
+    const run = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
     if (!run) throw usage(cmd.startsWith('-') ? `unknown option '${cmd}' before the command (see --help)` : `unknown command "${cmd}" (traces, board, state, crystallize, bench, bundle, jog, teach, export, plot)`);
     return await run(rest, io);
   } catch (e) {

@@ -5,11 +5,14 @@
 import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { isLlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
+import { redactUrl } from '../lib/redact.js';
+import { assertUsableDir, assertUsableFile } from '../lib/usable-path.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import { showProgress } from './progress.js';
+import { watchStdout } from './stdout-closed.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from '../runtime/sd-notify.js';
 import type { OwnerLock } from '../runtime/owner/lock.js';
@@ -52,6 +55,8 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   try {
     const overrides = mergeOverrides(overridesFrom(values), spec.extraOverrides?.(values) ?? {});
     const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides });
+    // Checked before anything is made in it (the owner lock, caches): /proc or a file is refused.
+    assertUsableDir(config.paths.state, 'state directory (--state, paths.state)');
     if (values['check-board']) {
       // Probing opens the devices: not while a runtime owns them.
       const probe = await ownOrForward(name, argv, config.paths.state, 'standalone');
@@ -59,8 +64,11 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       const report = await checkBoard(config.board, { twins: config.sim.twins === true });
       process.stdout.write(`${json ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
       lock?.release();
-      return report.ok ? 0 : 1;
+      // A profile that does not load is a configuration error (2); devices not found are 1.
+      return report.error ? 2 : report.ok ? 0 : 1;
     }
+    if (config.logging.sessions) assertUsableDir(config.paths.logs, 'log directory (paths.logs)');
+    if (config.sim.log) assertUsableFile(config.sim.log, 'sim log (--sim-log, sim.log)');
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
     // One owner per state directory: send the goals to it, or become it before opening hardware.
     const owner = await ownOrForward(name, argv, config.paths.state, values['serve'] ? 'serve' : values['standalone'] ? 'standalone' : 'auto');
@@ -98,7 +106,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       const b = bridge;
       os.onShutdown(() => b.stop());
       await bridge.start();
-      process.stderr.write(`${name}: serving ${bridge.topics.base}/cmd/+ on ${os.config.mqtt.url}\n`);
+      process.stderr.write(`${name}: serving ${bridge.topics.base}/cmd/+ on ${redactUrl(os.config.mqtt.url)}\n`);
     } catch (e) {
       const u = usageError(e);
       process.stderr.write(`${name}: ${u.message}\n`);
@@ -116,6 +124,12 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
   if (idle) process.stderr.write(`${name}: standard input is /dev/null: idle until stopped\n`);
   await sd?.ready(`${os.traceReport.loaded} traces; ${bridge ? `serving ${bridge.topics.base}/cmd/+` : idle ? 'idle (no MQTT broker configured)' : 'reading goals from standard input'}`);
   const perGoal = { allowLlm: spec.allowLlm, ...spec.executeOptions?.(values) };
+  // The reader of our output went away: stop motion and goals, then end quietly.
+  const stdout = watchStdout(() => {
+    // stopMotion first: it also discards the goals still queued, so none starts after this.
+    void os.stopMotion('standard output closed').catch(() => undefined).finally(() => os.shutdown('standard output closed'));
+    process.stdin.destroy();
+  });
   try {
     const source = values['serve'] ? goalsFrom(['-']) : goalsFrom(goals);
     const offConfirm = announceConfirmations(os);
@@ -124,12 +138,14 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
+      if (stdout.closed) break;
       if (line === ':call' || line.startsWith(':call ')) {
         const outcome = operatorCall(os, line.slice(5), json);
         printing = printing.then(async () => {
           const r = await outcome;
+          if (stdout.closed) return;
           if (!r.ok) failed = true;
-          process.stdout.write(`${r.text}\n`);
+          stdout.write(`${r.text}\n`);
         });
         continue;
       }
@@ -140,8 +156,10 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       const result = os.execute(line, { source: 'cli', explain: values['explain'] === true, ...perGoal });
       printing = printing.then(async () => {
         const r = await result;
+        // Goals cut short because no one reads the answer are not failures of this run.
+        if (stdout.closed) return;
         if (!r.ok) failed = true;
-        process.stdout.write(`${formatResult(r, json)}\n`);
+        stdout.write(`${formatResult(r, json)}\n`);
       });
     }
     await printing;
@@ -167,6 +185,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
   }
   await os.shutdown('done');
+  stdout.off();
   unguard();
   lock?.release();
   return failed ? 1 : 0;

@@ -8,6 +8,8 @@
  * generic verbs and nouns ("make", "tool", "robot").
  */
 
+import { dict } from '../../lib/dict.js';
+
 export interface ConceptGroup {
   id: string;
   weight: number;
@@ -194,7 +196,7 @@ export const PHRASES: ReadonlyArray<readonly [string, readonly string[]]> = [
 ];
 
 /** Concepts a polarity word implies besides its pole ("raise" moves something; "grab" uses the gripper). */
-export const POLARITY_ALSO: Readonly<Record<string, readonly string[]>> = {
+export const POLARITY_ALSO: Readonly<Record<string, readonly string[]>> = dict({
   raise: ['MOVE'], raised: ['MOVE'], lift: ['MOVE'], lifted: ['MOVE'], elevate: ['MOVE'], hoist: ['MOVE'], ascend: ['MOVE'], rise: ['MOVE'],
   lower: ['MOVE'], lowered: ['MOVE'], descend: ['MOVE'], sink: ['MOVE'],
   advance: ['MOVE'], advancing: ['MOVE'], retreat: ['MOVE'], reverse: ['MOVE'], reversing: ['MOVE'], backup: ['MOVE'],
@@ -202,21 +204,21 @@ export const POLARITY_ALSO: Readonly<Record<string, readonly string[]>> = {
   release: ['GRIPPER'], unclamp: ['GRIPPER'], ungrip: ['GRIPPER'], unclench: ['GRIPPER'], drop: ['GRIPPER'],
   silence: ['BEEP'], mute: ['BEEP'], extinguish: ['LED'], illuminate: ['LED'], douse: ['LED'],
   reel_in: ['WINCH'], reel_out: ['WINCH'], pull_in: ['WINCH'], wind_in: ['WINCH'], let_out: ['WINCH'], pay_out: ['WINCH'], unreel: ['WINCH'], unspool: ['WINCH'],
-};
+});
 
 /** Words whose meaning changes when they lead the goal as its verb ("charge the battery"). */
-export const LEADING_VERB: Readonly<Record<string, string>> = { charge: 'charge_verb' };
+export const LEADING_VERB: Readonly<Record<string, string>> = dict({ charge: 'charge_verb' });
 
 /** Number words. "a"/"an" count as 1 only directly before a unit ("a meter"). */
-export const NUMBER_WORDS: Readonly<Record<string, number>> = {
+export const NUMBER_WORDS: Readonly<Record<string, number>> = dict({
   zero: 0, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
   eleven: 11, twelve: 12, thirteen: 13, fourteen: 14, fifteen: 15, sixteen: 16, seventeen: 17, eighteen: 18,
   nineteen: 19, twenty: 20, thirty: 30, forty: 40, fifty: 50, sixty: 60, seventy: 70, eighty: 80, ninety: 90,
   hundred: 100, dozen: 12, half: 0.5, quarter: 0.25,
-};
+});
 
 /** Repetition words that carry their own count. */
-export const COUNT_WORDS: Readonly<Record<string, number>> = { once: 1, twice: 2, thrice: 3 };
+export const COUNT_WORDS: Readonly<Record<string, number>> = dict({ once: 1, twice: 2, thrice: 3 });
 
 export type QuantityKind = 'length' | 'angle' | 'time' | 'fraction' | 'count' | 'number';
 
@@ -226,7 +228,7 @@ export interface UnitInfo {
   toBase: number;
 }
 
-export const UNITS: Readonly<Record<string, UnitInfo>> = {
+export const UNITS: Readonly<Record<string, UnitInfo>> = dict({
   m: { kind: 'length', toBase: 1 }, meter: { kind: 'length', toBase: 1 }, meters: { kind: 'length', toBase: 1 },
   metre: { kind: 'length', toBase: 1 }, metres: { kind: 'length', toBase: 1 }, mtr: { kind: 'length', toBase: 1 },
   cm: { kind: 'length', toBase: 0.01 }, centimeter: { kind: 'length', toBase: 0.01 }, centimeters: { kind: 'length', toBase: 0.01 },
@@ -250,7 +252,7 @@ export const UNITS: Readonly<Record<string, UnitInfo>> = {
   percent: { kind: 'fraction', toBase: 0.01 }, pct: { kind: 'fraction', toBase: 0.01 }, percentage: { kind: 'fraction', toBase: 0.01 },
   times: { kind: 'count', toBase: 1 }, time: { kind: 'count', toBase: 1 }, x: { kind: 'count', toBase: 1 }, reps: { kind: 'count', toBase: 1 },
   repetitions: { kind: 'count', toBase: 1 }, cycles: { kind: 'count', toBase: 1 }, rounds: { kind: 'count', toBase: 1 },
-};
+});
 
 /** Concepts implied by an actuator or sensor a trace touches (the goal may name them or not). */
 export const IMPLIED_BY_TOOL: Readonly<Record<string, readonly string[]>> = {

@@ -200,7 +200,7 @@ export function bindQuantities(goal: GoalAnalysis, quantities: readonly TraceQua
     if (!used.has(i)) issues.push(`the number ${fmt(g)} has no place in this trace`);
   });
   for (const slot of slots.values()) {
-    if (params[slot.name] !== undefined || quantities.some((tq) => tq.slot === slot.name)) continue;
+    if (Object.hasOwn(params, slot.name) || quantities.some((tq) => tq.slot === slot.name)) continue;
     if (slot.default !== undefined) params[slot.name] = slot.default;
     else if (slot.occurrences.length > 0) issues.push(`parameter ${slot.name} has no value and no default`);
   }
@@ -211,7 +211,8 @@ export function bindQuantities(goal: GoalAnalysis, quantities: readonly TraceQua
 export function instantiate(trace: Trace, slots: ReadonlyMap<string, ParamSlot>, params: Readonly<Record<string, number>>): Array<{ name: string; args: Record<string, unknown> }> {
   const calls = trace.tool_calls.map((s) => ({ name: s.name, args: { ...(s.args ?? {}) } }));
   for (const slot of slots.values()) {
-    const value = params[slot.name];
+    // Own properties only: a parameter named "constructor" must not find Object.prototype's.
+    const value = Object.hasOwn(params, slot.name) ? params[slot.name] : undefined;
     if (value === undefined) continue;
     for (const o of slot.occurrences) {
       const call = calls[o.step];

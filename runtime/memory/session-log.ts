@@ -5,8 +5,9 @@
  * renamed to `runs.<UTC time>.<n>.jsonl` (rename is atomic; the next append starts a new file)
  * and the oldest rotated files beyond `keep` are deleted.
  */
-import { appendFileSync, mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { LineAppender } from '../../lib/line-log.js';
 
 export interface SessionLogOptions {
   dir: string;
@@ -20,12 +21,15 @@ let rotations = 0;
 export class SessionLog {
   readonly file: string;
   private size: number | undefined;
+  /** Starts a record on a fresh line after a torn one (a write that failed half-way). */
+  private readonly lines: LineAppender;
 
   private readonly options: SessionLogOptions;
 
   constructor(options: SessionLogOptions) {
     this.options = options;
     this.file = join(options.dir, 'runs.jsonl');
+    this.lines = new LineAppender(this.file);
   }
 
   append(record: Record<string, unknown>): void {
@@ -40,8 +44,7 @@ export class SessionLog {
       try { this.size = statSync(this.file).size; } catch { this.size = 0; }
       if (this.size > 0 && this.size + bytes > this.options.maxBytes) this.rotate();
     }
-    appendFileSync(this.file, line);
-    this.size += bytes;
+    this.size += this.lines.appendSync(line);
   }
 
   /** Rotated files, oldest first, then the current one: the whole history in order. */
@@ -62,6 +65,7 @@ export class SessionLog {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
     this.size = 0;
+    this.lines.reset();
     const rotated = this.files().filter((f) => !f.endsWith('runs.jsonl'));
     for (const old of rotated.slice(0, Math.max(0, rotated.length - this.options.keep))) {
       try { unlinkSync(old); } catch { /* already gone */ }

@@ -12,15 +12,18 @@ import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { readFileSync } from 'node:fs';
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
 import { packagePath } from '../../lib/paths.js';
+import { redactUrl } from '../../lib/redact.js';
 import { check, describeIssues } from '../../lib/validate.js';
 import type { LLMOS } from '../llmos.js';
 import type { Logger } from '../logger.js';
 import { Backoff, planConnection } from './connection.js';
-import { COMMANDS, type CommandContext } from './handlers/index.js';
+import { commandHandler, COMMAND_NAMES, type CommandContext } from './handlers/index.js';
 import { announceDelay, discoveryMessages, discoveryTopics } from './home-assistant.js';
 import { LinkLiveness } from './liveness.js';
+import { commandKey, ReplyMemory } from './reply-memory.js';
+import { responseTopicProblem } from './reply-topic.js';
 import { SensorTelemetry } from './telemetry.js';
-import { topicsFor, type Topics } from './topics.js';
+import { isCommandId, topicProblem, topicsFor, type Topics } from './topics.js';
 
 export interface BridgeOptions {
   os: LLMOS;
@@ -32,21 +35,6 @@ export interface BridgeOptions {
 interface Origin {
   responseTopic?: string;
   correlationData?: Buffer;
-}
-
-/** Remembers replies by command id, so a repeated id is answered without running again. */
-class ReplyMemory {
-  private readonly map = new Map<string, unknown>();
-  private readonly capacity: number;
-  constructor(capacity: number) { this.capacity = capacity; }
-  has(id: string): boolean { return this.map.has(id); }
-  get(id: string): unknown { return this.map.get(id); }
-  delete(id: string): void { this.map.delete(id); }
-  set(id: string, reply: unknown): void {
-    this.map.delete(id);
-    this.map.set(id, reply);
-    if (this.map.size > this.capacity) this.map.delete(this.map.keys().next().value as string);
-  }
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
@@ -61,7 +49,7 @@ export class MqttBridge {
   private readonly options: BridgeOptions;
   private readonly log: Logger;
   private client: MqttClient | undefined;
-  private readonly seen = new ReplyMemory(10000);
+  private readonly seen: ReplyMemory;
   private readonly off: Array<() => void> = [];
   private activeGoal: { run: string; goal: string; mode: string } | null = null;
   private stateTimer: NodeJS.Timeout | undefined;
@@ -84,6 +72,7 @@ export class MqttBridge {
     this.log = options.log;
     const cfg = this.os.config;
     this.topics = topicsFor(cfg.mqtt.base_topic, cfg.device_id);
+    this.seen = new ReplyMemory(10000, cfg.mqtt.dedupe_window_ms ?? 600000);
     this.backoff = new Backoff(cfg.mqtt.reconnect_ms, cfg.mqtt.max_reconnect_ms);
     this.allowGoals = (cfg.mqtt.allow_goals ?? []).map((p) => {
       try { return new RegExp(`^(?:${p})$`, 'i'); } catch (e) {
@@ -142,7 +131,7 @@ export class MqttBridge {
   waitConnected(timeoutMs = 10000): Promise<void> {
     if (this.connected) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { off(); reject(new LlmosError('ERR_MQTT', `not connected to ${this.os.config.mqtt.url} within ${timeoutMs} ms`)); }, timeoutMs);
+      const timer = setTimeout(() => { off(); reject(new LlmosError('ERR_MQTT', `not connected to ${redactUrl(this.os.config.mqtt.url ?? '')} within ${timeoutMs} ms`)); }, timeoutMs);
       const onConnect = (): void => { off(); resolve(); };
       const off = (): void => { clearTimeout(timer); this.client?.off('connect', onConnect); };
       this.client?.on('connect', onConnect);
@@ -158,14 +147,16 @@ export class MqttBridge {
     this.lossTimer = undefined;
     this.lossStopped = false;
     const client = this.client as MqttClient;
-    client.subscribe(this.topics.commands, { qos: 1 });
+    // v5 retain-as-published: a retained publish keeps its flag even on a live subscription, so
+    // it is recognised and refused (3.1.1 brokers clear the flag on live delivery; see README).
+    client.subscribe(this.topics.commands, { qos: 1, ...(this.os.config.mqtt.protocol_version === 5 ? { rap: true } : {}) });
     const ha = this.os.config.mqtt.home_assistant;
     if (ha.enabled) client.subscribe(`${ha.prefix}/status`, { qos: 1 });
     else client.subscribe(discoveryTopics(ha.prefix, this.os.config.device_id), { qos: 1 }); // to clear what an earlier run left
     this.publish(this.topics.status, 'online', { qos: 1, retain: true });
     this.publishDiscovery();
     this.publishState(true);
-    this.log.info(`mqtt: connected to ${this.os.config.mqtt.url} as ${this.topics.base}`);
+    this.log.info(`mqtt: connected to ${redactUrl(this.os.config.mqtt.url ?? '')} as ${this.topics.base}`);
   }
 
   /** Link-loss failsafe: without the broker for too long, motion stops. */
@@ -254,6 +245,10 @@ export class MqttBridge {
    */
   private publish(topic: string, payload: string, options: IClientPublishOptions, queue = false): void {
     if (!this.client || this.closing || (!this.connected && !queue)) return;
+    // The broker drops a client that publishes to a malformed topic, and a queued publish would
+    // do it again at every reconnect: such a publish is never handed to the client.
+    const problem = topicProblem(topic);
+    if (problem) { this.log.warn(`mqtt: not publishing to ${JSON.stringify(topic)}: the topic ${problem}`); return; }
     this.client.publish(topic, payload, options, (e) => { if (e) this.log.warn(`mqtt: publish to ${topic} failed: ${e.message}`); });
   }
 
@@ -272,26 +267,30 @@ export class MqttBridge {
       }
       return;
     }
-    // A response topic must be one we can publish to: a wildcard or a $SYS topic makes the broker
-    // drop the connection (and the queued reply would do it again at every reconnect), and our own
-    // topics are not for replies. Such a command is answered on reply/<id> instead.
+    // A response topic must be one we can publish to, and not one where a message acts (any
+    // device's commands, the discovery prefix, our own topics): such a command is answered on
+    // reply/<id> instead.
     const responseTopic = packet.properties?.responseTopic;
-    const badResponseTopic = responseTopic !== undefined && (/[+#\u0000]/.test(responseTopic) || responseTopic.startsWith('$') || responseTopic === '' || (responseTopic.startsWith(`${this.topics.base}/`) && !responseTopic.startsWith(`${this.topics.base}/reply/`)));
+    const badResponse = responseTopic === undefined ? undefined : responseTopicProblem(responseTopic, this.os.config.mqtt, this.topics);
     const origin: Origin = {
-      ...(responseTopic && !badResponseTopic ? { responseTopic } : {}),
-      ...(packet.properties?.correlationData && !badResponseTopic ? { correlationData: packet.properties.correlationData } : {}),
+      ...(responseTopic && !badResponse ? { responseTopic } : {}),
+      ...(packet.properties?.correlationData && !badResponse ? { correlationData: packet.properties.correlationData } : {}),
     };
     const expiry = packet.properties?.messageExpiryInterval;
     const name = topic.slice(this.topics.command('').length);
     let id: string | undefined;
+    let key: string | undefined;
     try {
       let body: unknown;
       try { body = JSON.parse(payload.toString('utf8')); } catch {
         throw new LlmosError('ERR_MQTT', `cmd/${name}: the payload is not JSON`);
       }
-      id = typeof (body as { id?: unknown })?.id === 'string' ? (body as { id: string }).id : undefined;
-      const handler = COMMANDS[name];
-      if (!handler) throw new LlmosError('ERR_MQTT', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+      const rawId = (body as { id?: unknown } | null)?.id;
+      // Only an id that can be a topic level gets an answer on reply/<id>; any other is refused
+      // by the schema and answered on the response topic or as an event.
+      id = isCommandId(rawId) ? rawId : undefined;
+      const handler = commandHandler(name);
+      if (!handler) throw new LlmosError('ERR_MQTT', `unknown command ${JSON.stringify(name)}; commands: ${COMMAND_NAMES.join(', ')}`);
       if (packet.retain) throw new LlmosError('ERR_MQTT', `cmd/${name}: retained commands are not executed (they would replay at every reconnect)`);
       const issues = check(handler.schema, body);
       if (issues.length > 0) throw new LlmosError('ERR_MQTT', `cmd/${name}: ${describeIssues(issues)}`);
@@ -299,33 +298,35 @@ export class MqttBridge {
       const engage = name === 'estop' && p['action'] === 'engage';
       // Engaging the e-stop is always done; anything else with a response topic that cannot carry
       // its reply is refused (the answer goes to reply/<id>).
-      if (badResponseTopic && !engage) throw new LlmosError('ERR_MQTT', `cmd/${name}: response topic ${JSON.stringify(responseTopic)} cannot carry a reply (no wildcards, no $ topics, none of this device's own topics but ${this.topics.base}/reply/...); not executed`);
-      if (handler.dedupe && id !== undefined && !engage && this.seen.has(id)) {
-        this.send(origin, id, { ...(this.seen.get(id) as Record<string, unknown>), duplicate: true });
-        return;
+      if (badResponse && !engage) throw new LlmosError('ERR_MQTT', `cmd/${name}: response topic ${JSON.stringify(responseTopic)} cannot carry a reply: it ${badResponse}; not executed`);
+      if (handler.dedupe && id !== undefined && !engage) {
+        const k = commandKey(name, id, payload);
+        const replyTo = origin;
+        const seen = this.seen.claim(k, (reply) => this.send(replyTo, id, { ...reply, duplicate: true }, undefined, name));
+        if (seen !== 'new') return;
+        key = k;
       }
-      if (handler.dedupe && id !== undefined) this.seen.set(id, { id, ok: false, pending: true });
+      const settle = (reply: Record<string, unknown>): void => {
+        if (key !== undefined) this.seen.settle(key, reply);
+        this.send(origin, id, reply, undefined, name);
+      };
       const ctx: CommandContext = {
         os: this.os, payload: p, allowLlm: this.options.allowLlm,
         goalAllowed: (goal) => this.allowGoals.length === 0 || this.allowGoals.some((r) => r.test(goal.trim())),
         state: () => this.stateSnapshot(),
-        reply: (result) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }, name),
-        fail: (error) => this.answer(origin, id, handler.dedupe, { id: id ?? null, ok: false, error: error.toJSON() }, name),
+        reply: (result) => settle({ id: id ?? null, ok: (result as { ok?: boolean })?.ok ?? true, result }),
+        fail: (error) => settle({ id: id ?? null, ok: false, error: error.toJSON() }),
         ...(typeof expiry === 'number' ? { expiresAt: Date.now() + expiry * 1000 } : {}),
       };
       await handler.handle(ctx);
     } catch (e) {
       const err = toLlmosError(e, 'ERR_MQTT');
       this.log.warn(`mqtt: ${topic}: ${err.message}`);
-      if (id !== undefined && (this.seen.get(id) as { pending?: boolean } | undefined)?.pending) this.seen.delete(id);
-      // A refused command is remembered only when it really ran; a bad payload may be sent again fixed.
-      this.send(origin, id, { id: id ?? null, ok: false, error: err.toJSON() }, topic);
+      const reply = { id: id ?? null, ok: false, error: err.toJSON() };
+      // A command that did not run is not remembered: a bad payload may be sent again, fixed.
+      if (key !== undefined) this.seen.forget(key, { ...reply });
+      this.send(origin, id, reply, topic);
     }
-  }
-
-  private answer(origin: Origin, id: string | undefined, remember: boolean, reply: Record<string, unknown>, command: string): void {
-    if (remember && id !== undefined) this.seen.set(id, reply);
-    this.send(origin, id, reply, undefined, command);
   }
 
   /** Replies go to the v5 response topic (with correlation data), else to reply/<id>. */

@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LlmosError } from '../../lib/errors.js';
+import { redactUrl } from '../../lib/redact.js';
 import type { MqttConfig, Preset } from '../config.js';
 import type { Topics } from './topics.js';
 
@@ -36,7 +37,7 @@ export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset
   try {
     url = new URL(cfg.url);
   } catch {
-    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: "${cfg.url}" is not a URL (e.g. mqtt://broker.local:1883 or mqtts://broker:8883)`);
+    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: "${redactUrl(cfg.url)}" is not a URL (e.g. mqtt://broker.local:1883 or mqtts://broker:8883)`);
   }
   const scheme = url.protocol.replace(/:$/, '');
   if (!['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss'].includes(scheme)) {
@@ -44,7 +45,7 @@ export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset
   }
   const secure = ['mqtts', 'tls', 'wss'].includes(scheme);
   if (preset === 'production' && !secure && !LOOPBACK.has(url.hostname)) {
-    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: the production preset refuses a plaintext broker that is not on loopback (${cfg.url}); use mqtts:// with mqtt.tls, or a broker on localhost`);
+    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: the production preset refuses a plaintext broker that is not on loopback (${redactUrl(cfg.url)}); use mqtts:// with mqtt.tls, or a broker on localhost`);
   }
   const read = (what: string, path: string | undefined): Buffer | undefined => {
     if (!path) return undefined;

@@ -13,7 +13,12 @@ export interface OllamaOptions {
   model: string;
   embedModel?: string;
   timeoutMs: number;
+  /** Default DEFAULT_MAX_RESPONSE_BYTES. */
+  maxResponseBytes?: number;
 }
+
+/** Answers are a few KiB; a model that rambles (or a hostile server) must not fill the memory. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
 
 export class OllamaAdapter implements LlmAdapter {
   readonly model: string;
@@ -29,11 +34,7 @@ export class OllamaAdapter implements LlmAdapter {
     this.client ??= import('ollama').then(({ Ollama }) => new Ollama({
       host: this.options.host,
       // ollama-js sends no abort signal for non-streamed requests: the timeout is added here.
-      fetch: (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
-        const timeout = AbortSignal.timeout(this.options.timeoutMs);
-        const signal = init?.signal ? AbortSignal.any([init.signal, timeout]) : timeout;
-        return fetch(input, { ...init, signal });
-      },
+      fetch: (input: Parameters<typeof fetch>[0], init?: RequestInit) => cappedFetch(input, init, this.options.timeoutMs, this.options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES, this.options.host),
     }));
     return this.client;
   }
@@ -82,6 +83,8 @@ export class OllamaAdapter implements LlmAdapter {
   /** Turns transport failures into errors a person can act on. */
   private explain(e: unknown, started: number): LlmosError {
     if (e instanceof LlmosError) return e;
+    const capped = causeOf(e);
+    if (capped) return capped;
     const err = e as { name?: string; message?: string; cause?: { code?: string }; status_code?: number };
     const host = this.options.host;
     if (err.name === 'TimeoutError' || err.name === 'AbortError') {
@@ -99,6 +102,38 @@ export class OllamaAdapter implements LlmAdapter {
     if (e instanceof SyntaxError) return new LlmosError('ERR_LLM_BAD_OUTPUT', `Ollama at ${host} answered with something that is not JSON`, undefined, { cause: e });
     return new LlmosError('ERR_LLM_UNAVAILABLE', `Ollama request failed: ${err.message ?? String(e)}`, undefined, { cause: e });
   }
+}
+
+/**
+ * fetch with the request timeout and a cap on the answer's size: the body is counted as it
+ * arrives, and past the cap the connection is aborted and reading fails with ERR_LLM_BAD_OUTPUT,
+ * so no more than the cap (plus one chunk) is ever held.
+ */
+async function cappedFetch(input: Parameters<typeof fetch>[0], init: RequestInit | undefined, timeoutMs: number, cap: number, host: string): Promise<Response> {
+  const cut = new AbortController();
+  const signals = [cut.signal, AbortSignal.timeout(timeoutMs), ...(init?.signal ? [init.signal] : [])];
+  const res = await fetch(input, { ...init, signal: AbortSignal.any(signals) });
+  const tooBig = (): LlmosError => new LlmosError('ERR_LLM_BAD_OUTPUT', `Ollama at ${host} sent an answer larger than ${cap} bytes (ollama.max_response_bytes); refused without reading the rest`);
+  const declared = Number(res.headers.get('content-length') ?? NaN);
+  if (Number.isFinite(declared) && declared > cap) {
+    cut.abort(tooBig());
+    throw tooBig();
+  }
+  if (!res.body) return res;
+  let seen = 0;
+  const counted = res.body.pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
+    transform(chunk, out) {
+      seen += chunk.byteLength;
+      if (seen > cap) {
+        const e = tooBig();
+        out.error(e);
+        cut.abort(e);
+        return;
+      }
+      out.enqueue(chunk);
+    },
+  }));
+  return new Response(counted, { status: res.status, statusText: res.statusText, headers: res.headers });
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -124,6 +159,14 @@ function toolCallsOf(raw: unknown): LlmToolCall[] {
     out.push({ name: fn.name, arguments: (args && typeof args === 'object' && !Array.isArray(args) ? args : {}) as Record<string, unknown> });
   }
   return out;
+}
+
+/** An LlmosError in the cause chain (a stream error wrapped by fetch or ollama-js). */
+function causeOf(e: unknown): LlmosError | undefined {
+  for (let c: unknown = e, i = 0; c && i < 5; c = (c as { cause?: unknown }).cause, i++) {
+    if (c instanceof LlmosError) return c;
+  }
+  return undefined;
 }
 
 function numberOr0(x: unknown): number {

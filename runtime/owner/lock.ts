@@ -17,9 +17,10 @@
  * The lock file also tells clients where the control socket is: `{"pid": ..., "socket": ...}`,
  * written in place (never renamed: a new inode would be a new, unlocked lock file).
  */
-import { closeSync, constants, ftruncateSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { LlmosError } from '../../lib/errors.js';
+import { makeDirs } from '../../lib/usable-path.js';
 
 export const LOCK_FILE = 'owner.lock';
 
@@ -61,7 +62,8 @@ async function startAttempt(stateDir: string): Promise<Attempt> {
   const file = join(stateDir, LOCK_FILE);
   let fd: number;
   try {
-    mkdirSync(stateDir, { recursive: true });
+    // Not mkdirSync's recursive mode: it spins forever under /proc (ENOENT for every child).
+    makeDirs(stateDir);
     fd = openSync(file, constants.O_RDWR | constants.O_CREAT, 0o660);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;

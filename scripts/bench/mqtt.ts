@@ -56,6 +56,28 @@ export async function mqttBench(): Promise<Record<string, unknown>> {
     }
     return samples.slice(Math.floor(n / 10));
   };
+  // Issue 18: an e-stop engage right behind a hostile message (an id no topic can hold, a
+  // response topic aimed at another device's commands) is still answered; goal: p99 < 100 ms.
+  const hostile = [
+    { topic: 'state', body: '{"id":"\u0000x"}', properties: {} },
+    { topic: 'execute', body: '{"id":"a/b","goal":"beep"}', properties: {} },
+    { topic: 'state', body: '{"id":"h"}', properties: broker.v5 ? { responseTopic: 'llmos/other/cmd/estop' } : {} },
+  ];
+  const estopBehindHostile = async (n: number): Promise<number[]> => {
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const h = hostile[i % hostile.length] as (typeof hostile)[number];
+      await c.publishAsync(`llmos/bench/cmd/${h.topic}`, h.body, { qos: 1, properties: h.properties });
+      const id = `estop-${i}`;
+      const t0 = performance.now();
+      const done = new Promise<void>((resolve) => waiting.set(id, resolve));
+      await c.publishAsync('llmos/bench/cmd/estop', JSON.stringify({ id, action: 'engage' }), { qos: 1 });
+      await done;
+      samples.push(performance.now() - t0);
+      os.releaseEstop('bench');
+    }
+    return samples.slice(Math.floor(n / 10));
+  };
   try {
     // Interleaved in blocks, so load on the machine hits the floor and the runtime alike.
     const floor: number[] = [];
@@ -68,9 +90,11 @@ export async function mqttBench(): Promise<Record<string, unknown>> {
     }
     const f = percentiles(floor);
     const e = percentiles(exec);
+    const estop = percentiles(await estopBehindHostile(200));
     return {
       broker: broker.kind, protocol: broker.v5 ? 5 : 4, unit: 'ms', echo_floor: f, cmd_state: percentiles(state), cmd_execute_sensor_read: e,
       execute_p50_x_echo: Math.round((e.p50 / f.p50) * 100) / 100, target: 'execute p50 <= 2x the echo floor',
+      estop_behind_hostile: estop, estop_goal_ms: 100, estop_within_goal: estop.p99 < 100,
       note: 'publish (QoS 1) to the reply arriving at the requesting client, loopback; echo_floor = a bare client answering through the same broker',
     };
   } finally {

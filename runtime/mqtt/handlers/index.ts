@@ -8,5 +8,12 @@ import { teach } from './teach.js';
 import { traces } from './traces.js';
 import type { CommandHandler } from './types.js';
 
-export const COMMANDS: Readonly<Record<string, CommandHandler>> = { execute, estop, confirm, state, traces, call, teach };
+// A Map: the name is a topic level anyone may publish to (cmd/__proto__, cmd/constructor).
+const COMMANDS: ReadonlyMap<string, CommandHandler> = new Map([['execute', execute], ['estop', estop], ['confirm', confirm], ['state', state], ['traces', traces], ['call', call], ['teach', teach]]);
+
+export const COMMAND_NAMES: readonly string[] = [...COMMANDS.keys()];
+
+export function commandHandler(name: string): CommandHandler | undefined {
+  return COMMANDS.get(name);
+}
 export type { CommandContext, CommandHandler } from './types.js';
