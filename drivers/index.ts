@@ -10,16 +10,17 @@
  */
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
+import { driverOptions } from './options.js';
 import { WriteRecorder } from './recorder.js';
-import { SimDriver, type SimFaults } from './sim.js';
-import type { BoardProfile, Driver, DriverInstanceSpec } from './types.js';
+import { SimDriver, type SimFaults } from './sim/sim.js';
+import type { ActuatorSpec, BoardProfile, Driver, DriverInstanceSpec, SensorSpec } from './types.js';
 
 export interface DriverContext {
   clock: Clock;
   /** --sim-log FILE: JSON lines of every simulated write. */
   simLogFile?: string;
   simFaults?: SimFaults;
-  /** --sim-world FILE for the sim driver's room (drivers/sim-world.ts). */
+  /** --sim-world FILE for the sim driver's room (drivers/sim/sim-world.ts). */
   simWorldFile?: string;
   /** Run real drivers against simulated twins of their hardware. */
   twins?: boolean;
@@ -29,21 +30,19 @@ export interface DriverContext {
 
 type DriverFactory = (spec: DriverInstanceSpec, ctx: DriverContext, profile: BoardProfile) => Promise<Driver>;
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-
 const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   sim: async (spec, ctx) => new SimDriver({
     name: spec.name,
     clock: ctx.clock,
     ...(ctx.recorder ? { recorder: ctx.recorder } : ctx.simLogFile ? { logFile: ctx.simLogFile } : {}),
     ...(ctx.simFaults ? { faults: ctx.simFaults } : {}),
-    ...(ctx.simWorldFile ? { world: (await import('./sim-world.js')).loadSimWorld(ctx.simWorldFile) } : {}),
+    ...(ctx.simWorldFile ? { world: (await import('./sim/sim-world.js')).loadSimWorld(ctx.simWorldFile) } : {}),
   }),
   gpio: async (spec, ctx) => {
-    const { GpioDriver } = await import('./gpio.js');
+    const { GpioDriver } = await import('./gpio/gpio.js');
     if (!ctx.twins) return new GpioDriver({ name: spec.name, options: spec.options, clock: ctx.clock });
-    const { FakeSysfs, LAYOUTS } = await import('./twins/fake-sysfs.js');
-    const wanted = str(spec.options['twin_layout']) ?? 'pi4-6.6';
+    const { FakeSysfs, LAYOUTS } = await import('./gpio/twins/fake-sysfs.js');
+    const wanted = driverOptions(spec.options).string('twin_layout') ?? 'pi4-6.6';
     if (!Object.hasOwn(LAYOUTS, wanted)) throw new LlmosError('ERR_BOARD_PROFILE', `driver ${spec.name}: twin_layout "${wanted}" is not one of ${Object.keys(LAYOUTS).join(', ')}`);
     const fake = new FakeSysfs({ layout: wanted as keyof typeof LAYOUTS, pwmChips: 3 });
     const driver = new GpioDriver({
@@ -58,14 +57,14 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
     return driver;
   },
   serial: async (spec, ctx, profile) => {
-    const { SerialDriver } = await import('./serial.js');
+    const { SerialDriver } = await import('./serial/serial.js');
     if (!ctx.twins) return new SerialDriver({ name: spec.name, options: spec.options });
-    const { SerialTwin } = await import('./twins/serial-device.js');
+    const { SerialTwin } = await import('./serial/twins/serial-device.js');
     const paths = new Set<string>();
-    let delimiter = str(spec.options['delimiter']) ?? '\n';
+    let delimiter = driverOptions(spec.options).string('delimiter') ?? '\n';
     for (const a of profile.actuators.values()) {
       if (a.driver !== spec.name) continue;
-      const p = a.port ?? str(spec.options['port']);
+      const p = a.port ?? driverOptions(spec.options).string('port');
       if (p) paths.add(p);
       if (a.delimiter) delimiter = a.delimiter;
     }
@@ -74,15 +73,32 @@ const factories: Record<DriverInstanceSpec['type'], DriverFactory> = {
   },
   // Imported here, not above: johnny-five and firmata-io load only for a board that uses them.
   'johnny-five': async (spec, ctx) => {
-    const { JohnnyFiveDriver } = await import('./johnny-five.js');
-    // --twins: the same driver against the mock Firmata IO (every pin write recorded).
-    const s = ctx.twins ? { ...spec, options: { ...spec.options, io: 'mock' } } : spec;
-    return new JohnnyFiveDriver(s, { clock: ctx.clock, ...(ctx.simLogFile ? { simLogFile: ctx.simLogFile } : {}), ...(ctx.recorder ? { recorder: ctx.recorder } : {}) });
+    const { JohnnyFiveDriver } = await import('./johnny-five/johnny-five.js');
+    if (!ctx.twins && driverOptions(spec.options).raw('io') !== 'mock') return new JohnnyFiveDriver(spec, { clock: ctx.clock });
+    // --twins or io: mock: the same driver against the mock Firmata IO (every pin call recorded).
+    const { MockFirmataIo } = await import('./johnny-five/twins/j5-mock-io.js');
+    return new JohnnyFiveDriver({ ...spec, options: { ...spec.options, io: 'mock' } }, {
+      clock: ctx.clock,
+      twin: (o) => new MockFirmataIo(o),
+      ...(ctx.recorder ? { recorder: ctx.recorder } : {}),
+    });
   },
 };
 
 function unavailable(spec: DriverInstanceSpec): never {
   throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `driver "${spec.name}" of type ${spec.type} is not available in this build`);
+}
+
+/**
+ * What a driver declares it cannot drive: the profile's actuators and sensors whose type is not
+ * in its capabilities. Checked before the driver claims any hardware.
+ */
+export function capabilityProblems(driver: Driver, actuators: readonly ActuatorSpec[], sensors: readonly SensorSpec[]): string[] {
+  const { actuatorTypes, sensorTypes } = driver.capabilities;
+  return [
+    ...actuators.filter((a) => !actuatorTypes.includes(a.type)).map((a) => `actuator ${a.name}: a ${driver.type} driver cannot drive ${a.type} actuators (it drives ${actuatorTypes.join(', ')})`),
+    ...sensors.filter((x) => !sensorTypes.includes(x.type)).map((x) => `sensor ${x.name}: a ${driver.type} driver cannot read ${x.type} sensors (it reads ${sensorTypes.join(', ') || 'none'})`),
+  ];
 }
 
 /** Creates one driver without opening it (probes, tests). */
@@ -111,6 +127,8 @@ export async function openDrivers(profile: BoardProfile, ctx: DriverContext): Pr
         };
       }
       drivers.set(spec.name, driver);
+      const problems = capabilityProblems(driver, actuators, sensors);
+      if (problems.length > 0) throw new LlmosError('ERR_BOARD_PROFILE', `driver "${spec.name}": ${problems.join('; ')}`);
       await driver.open(actuators, sensors);
     }
   } catch (e) {

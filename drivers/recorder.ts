@@ -46,7 +46,7 @@ export class WriteRecorder {
   }
 
   record(entry: Omit<RecordedWrite, 't'>): RecordedWrite {
-    const w: RecordedWrite = { t: Math.round((this.clock.now() - this.origin) * 1000) / 1000, ...entry };
+    const w: RecordedWrite = { t: this.now(), ...entry };
     this.writes.push(w);
     // writeSync: the line is on disk before the call returns, so a killed process loses nothing.
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(w)}\n`);
@@ -55,12 +55,27 @@ export class WriteRecorder {
 
   /** Logs an event on the same timeline as the writes (viewers show it as a marker). */
   recordEvent(event: string, details: Record<string, unknown>): RecordedEvent {
-    const e: RecordedEvent = { t: Math.round((this.clock.now() - this.origin) * 1000) / 1000, event, ...details };
+    const e: RecordedEvent = { t: this.now(), event, ...details };
     this.events.push(e);
     if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(e)}\n`);
     return e;
   }
 
+
+  /**
+   * A twin's lower-level line (a Firmata pin call) on the same timeline and in the same file:
+   * `{t, ...fields}`. Kept out of `writes`, which hold what each actuator was commanded.
+   */
+  recordLine<T extends Record<string, unknown>>(fields: T): { t: number } & T {
+    const l = { t: this.now(), ...fields };
+    if (this.fd !== undefined) writeSync(this.fd, `${JSON.stringify(l)}\n`);
+    return l;
+  }
+
+  /** Milliseconds since the recorder opened, to the microsecond. */
+  private now(): number {
+    return Math.round((this.clock.now() - this.origin) * 1000) / 1000;
+  }
 
   failsafeTarget(): FailsafeTarget | undefined {
     if (!this.logFile) return undefined;

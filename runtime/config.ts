@@ -83,7 +83,7 @@ export interface SafetyConfig {
   /** The longest one step may take (a ramp at a tiny rate, a long wait); longer is refused. */
   max_step_ms: number;
 }
-export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim-world.ts). */ world?: string }
+export interface SimConfig { time: 'real' | 'virtual'; log?: string; twins?: boolean; /** World file of the sim board (drivers/sim/sim-world.ts). */ world?: string }
 export interface MqttConfig {
   url?: string;
   base_topic: string;

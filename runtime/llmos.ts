@@ -16,7 +16,7 @@ import { RealClock, VirtualClock, type Clock } from '../lib/clock.js';
 import { Emitter } from '../lib/emitter.js';
 import { fastHash } from '../lib/hash.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
-import type { SimFaults } from '../drivers/sim.js';
+import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';

@@ -5,7 +5,7 @@
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { openDrivers } from '../drivers/index.js';
-import type { SimFaults } from '../drivers/sim.js';
+import type { SimFaults } from '../drivers/sim/sim.js';
 import { SafetyGate, type GateOptions } from './gate.js';
 
 export interface OpenGateOptions extends Omit<GateOptions, 'drivers'> {

@@ -9,8 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isLlmosError } from '../lib/errors.js';
-import { SerialDriver, formatLine } from '../drivers/serial.js';
-import { SerialTwin, type SerialTwinOptions } from '../drivers/twins/serial-device.js';
+import { SerialDriver, formatLine } from '../drivers/serial/serial.js';
+import { SerialTwin, type SerialTwinOptions } from '../drivers/serial/twins/serial-device.js';
 import { WriteRecorder } from '../drivers/recorder.js';
 import { RealClock } from '../lib/clock.js';
 import type { ActuatorSpec } from '../drivers/types.js';
@@ -211,4 +211,21 @@ actuators:
     far.close(() => undefined);
     pty.child.kill('SIGKILL');
   }
+});
+
+test('a driver\'s capabilities are checked before it opens: an analog sensor on a serial driver is refused, naming it', async () => {
+  const { parseBoardProfile } = await import('../safety/board-profile.js');
+  const { openDrivers } = await import('../drivers/index.js');
+  const path = port();
+  const profile = parseBoardProfile({
+    name: 'serial-caps',
+    drivers: { ctl: { type: 'serial', port: path } },
+    actuators: { uart: { type: 'serial_line', driver: 'ctl', allow: ['^PING$'] } },
+    sensors: { knob: { type: 'analog', driver: 'ctl', pin: 'A0' } },
+  }, 'test:serial-caps');
+  await assert.rejects(openDrivers(profile, { clock: new RealClock(), twins: true }), (e: unknown) => {
+    assert.ok(isLlmosError(e) && e.code === 'ERR_BOARD_PROFILE', String(e));
+    assert.match((e as Error).message, /driver "ctl": sensor knob: a serial driver cannot read analog sensors \(it reads serial_query\)/);
+    return true;
+  });
 });

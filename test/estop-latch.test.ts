@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
-import { FakeSysfs } from '../drivers/twins/fake-sysfs.js';
+import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
 import { installProcessGuards } from '../runtime/process-guard.js';
 import { runControl } from '../scripts/cli.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test, type TestContext } from 'node:test';
 import { RealClock } from '../lib/clock.js';
-import { JohnnyFiveDriver } from '../drivers/johnny-five.js';
+import { JohnnyFiveDriver } from '../drivers/johnny-five/johnny-five.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
 import { EmulatedUno, firmataHex, unavailable } from './real/uno.js';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../lib/clock.js';
 import { packagePath } from '../lib/paths.js';
-import type { SimFaults } from '../drivers/sim.js';
+import type { SimFaults } from '../drivers/sim/sim.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { silentLogger } from '../runtime/logger.js';
@@ -87,7 +87,7 @@ export async function simRobot(options: SimRobotOptions = {}): Promise<SimRobot>
   };
 }
 
-/** A world file for the sim board (drivers/sim-world.ts), e.g. a room big enough for long drives. */
+/** A world file for the sim board (drivers/sim/sim-world.ts), e.g. a room big enough for long drives. */
 export function simWorldFile(world: Record<string, unknown>): string {
   const file = join(tempDir('llmos-world-'), 'world.json');
   writeFileSync(file, JSON.stringify(world));

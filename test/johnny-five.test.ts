@@ -16,8 +16,8 @@ import { parse, stringify } from 'yaml';
 import { VirtualClock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
-import { JohnnyFiveDriver, type SerialPortClass } from '../drivers/johnny-five.js';
-import type { MockIoWrite } from '../drivers/twins/j5-mock-io.js';
+import { JohnnyFiveDriver, type SerialPortClass } from '../drivers/johnny-five/johnny-five.js';
+import { MockFirmataIo, type MockIoWrite } from '../drivers/johnny-five/twins/j5-mock-io.js';
 import type { ActuatorSpec, BoardProfile, SensorSpec } from '../drivers/types.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
 import { checkBoard } from '../safety/board-check.js';
@@ -59,7 +59,7 @@ interface Rig {
 
 async function rig(driverOptions: Record<string, unknown> = {}): Promise<Rig> {
   const p = profile(driverOptions);
-  const driver = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock() });
+  const driver = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock(), twin: (o) => new MockFirmataIo(o) });
   await driver.open([...p.actuators.values()], [...p.sensors.values()]);
   const writes = (): MockIoWrite[] => driver.mockIo!.writes;
   return {
@@ -196,7 +196,7 @@ test('probe reports each device without moving anything; a bad pin is named with
     actuators: { arm: { type: 'servo', pin: 0, safe_value: 90 }, fan: { type: 'pwm', pin: 13 }, ok: { type: 'servo', pin: 9, safe_value: 90 } },
     sensors: { knob: { type: 'analog', pin: 'A9' } },
   }, 'test:bad');
-  const d = new JohnnyFiveDriver(bad.drivers.get('uno')!, { clock: new VirtualClock() });
+  const d = new JohnnyFiveDriver(bad.drivers.get('uno')!, { clock: new VirtualClock(), twin: (o) => new MockFirmataIo(o) });
   await rejectsWith(d.open([...bad.actuators.values()], [...bad.sensors.values()]), 'ERR_BOARD_PROFILE',
     /arm: pin 0 does not support SERVO.*fan: pin 13 does not support PWM.*knob: pin A9: the board has no analog channel 9/);
   const rows = await d.probe([...bad.actuators.values()], []);
@@ -230,7 +230,7 @@ test('close brings commanded outputs to safe values, leaves "hold" servos, stops
 
 test('a board that never answers Firmata fails open with a clear timeout, and leaves nothing running', async () => {
   const p = profile({ mock_silent: true, timeout_ms: 30 });
-  const d = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock() });
+  const d = new JohnnyFiveDriver(p.drivers.get('uno')!, { clock: new VirtualClock(), twin: (o) => new MockFirmataIo(o) });
   await rejectsWith(d.open([...p.actuators.values()], []), 'ERR_DRIVER_UNAVAILABLE', /did not answer Firmata within 30 ms: is StandardFirmata flashed/);
   await d.close();
 });

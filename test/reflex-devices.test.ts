@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
-import { JohnnyFiveDriver } from '../drivers/johnny-five.js';
-import { SerialDriver } from '../drivers/serial.js';
-import { SimDriver } from '../drivers/sim.js';
-import { SerialTwin } from '../drivers/twins/serial-device.js';
+import { JohnnyFiveDriver } from '../drivers/johnny-five/johnny-five.js';
+import { SerialDriver } from '../drivers/serial/serial.js';
+import { SimDriver } from '../drivers/sim/sim.js';
+import { SerialTwin } from '../drivers/serial/twins/serial-device.js';
+import { MockFirmataIo } from '../drivers/johnny-five/twins/j5-mock-io.js';
 import type { BoardProfile, Driver } from '../drivers/types.js';
 import { MemoryAudit } from '../safety/audit.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
@@ -65,7 +66,7 @@ test('a Firmata analog range sensor on A0 (johnny-five, mock IO) stops the drive
     reflexes: [{ id: 'ir-range', sensor: 'ir', below: 0.3, action: 'forbid', actuators: ['base'], direction: 'forward', timeout_ms: 2000 }],
   }, 'test:j5-rover');
   const clock = new RealClock();
-  const driver = new JohnnyFiveDriver(profile.drivers.get('uno')!, { clock });
+  const driver = new JohnnyFiveDriver(profile.drivers.get('uno')!, { clock, twin: (o) => new MockFirmataIo(o) });
   await driver.open([...profile.actuators.values()], [...profile.sensors.values()]);
   const io = driver.mockIo!;
   const { gate, events } = gateFor(profile, new Map([['uno', driver]]), clock);

@@ -12,7 +12,7 @@ import mqtt from 'mqtt';
 import { parse, stringify } from 'yaml';
 import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
-import { FakeSysfs } from '../drivers/twins/fake-sysfs.js';
+import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { ReflexEvent } from '../safety/reflex-engine.js';
 import { simRobot, simWorldFile, tempDir } from './helpers.js';

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { VirtualClock } from '../lib/clock.js';
-import { SimDriver } from '../drivers/sim.js';
+import { SimDriver } from '../drivers/sim/sim.js';
 import type { ActuatorSpec, BoardProfile } from '../drivers/types.js';
 import { MemoryAudit } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FakeSysfs } from '../drivers/twins/fake-sysfs.js';
+import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { packagePath } from '../lib/paths.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
 import { runBin, tempDir } from './helpers.js';

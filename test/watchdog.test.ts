@@ -18,7 +18,7 @@ import { loadConfig } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { silentLogger } from '../runtime/logger.js';
 import { readSimLog, tempDir, type SimLogLine } from './helpers.js';
-import type { SimFaults } from '../drivers/sim.js';
+import type { SimFaults } from '../drivers/sim/sim.js';
 
 interface WatchdogLine extends SimLogLine { source?: string }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { VirtualClock } from '../../lib/clock.js';
 import { packagePath } from '../../lib/paths.js';
-import { SimDriver } from '../../drivers/sim.js';
+import { SimDriver } from '../../drivers/sim/sim.js';
 import { MemoryAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
 import { SafetyGate } from '../../safety/gate.js';

@@ -6,7 +6,7 @@
  * (how busy this machine is).
  */
 import { RealClock } from '../../lib/clock.js';
-import { SimDriver } from '../../drivers/sim.js';
+import { SimDriver } from '../../drivers/sim/sim.js';
 import type { SensorReading, SensorSpec } from '../../drivers/types.js';
 import { MemoryAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';

@@ -6,7 +6,7 @@
  * Two simulated chips stand in for a Raspberry Pi 5: one labelled like a brcmstb bank and the
  * header pins' `pinctrl-rp1`, each at the non-zero sysfs base the kernel gives it. Lines go
  * through onoff (epoll edge interrupts) exactly as on a board. PWM has no simulator in the kernel:
- * the motors' speed and the servo stay on the fake sysfs PWM twin (drivers/twins/fake-sysfs.ts).
+ * the motors' speed and the servo stay on the fake sysfs PWM twin (drivers/gpio/twins/fake-sysfs.ts).
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,9 +17,9 @@ import { parse, stringify } from 'yaml';
 import { RealClock } from '../../lib/clock.js';
 import { isLlmosError } from '../../lib/errors.js';
 import { packagePath } from '../../lib/paths.js';
-import { GpioDriver } from '../../drivers/gpio.js';
+import { GpioDriver } from '../../drivers/gpio/gpio.js';
 import { mainChip, sysfsNumber } from '../../drivers/gpio/chips.js';
-import { FakeSysfs } from '../../drivers/twins/fake-sysfs.js';
+import { FakeSysfs } from '../../drivers/gpio/twins/fake-sysfs.js';
 import type { ActuatorSpec, SensorSpec } from '../../drivers/types.js';
 import { runBin, simRobot, tempDir } from '../helpers.js';
 import { GpioTrace, createSimChip, exportedLines, until, type SimChip } from './gpio-sim.js';

@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # /init of the gpio-sim test guest (built into the initramfs by setup.sh). Loads the modules,
 # mounts the host's root read-only over virtio-9p with the guest's own /proc, /sys, /dev, a tmpfs
-# /tmp and the host's writable result directory at /tmp/out, runs the command the host left in
+# /tmp, the host's writable result directory at /tmp/out and the project at its own path, runs the command the host left in
 # /tmp/out/run.sh inside it, records its exit status and powers off.
 /bin/busybox --install -s /bin
 export PATH=/bin
@@ -19,6 +19,13 @@ if mount -t 9p -o "$p9,ro,cache=loose" hostroot /newroot; then
   mount -t tmpfs -o mode=1777 tmp /newroot/tmp
   mkdir /newroot/tmp/out
   if mount -t 9p -o "$p9" out /newroot/tmp/out; then
+    # The project itself, at its own path: a checkout under /tmp (CI's clone) is hidden by the
+    # guest's tmpfs /tmp otherwise.
+    if [ -f /newroot/tmp/out/repo-path ]; then
+      repo=$(cat /newroot/tmp/out/repo-path)
+      mkdir -p "/newroot$repo"
+      mount -t 9p -o "$p9,ro,cache=loose" repo "/newroot$repo" || say "cannot mount the project at $repo"
+    fi
     say "running /tmp/out/run.sh"
     chroot /newroot /bin/sh /tmp/out/run.sh
     echo $? > /newroot/tmp/out/exit-code

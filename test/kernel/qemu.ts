@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packagePath } from '../../lib/paths.js';
+import { packagePath, packageRoot } from '../../lib/paths.js';
 
 export interface GuestImage { kernel: string; initrd: string; kver: string }
 
@@ -62,11 +62,13 @@ process.once('exit', () => { for (const q of running) q.kill('SIGTERM'); });
 export function runInGuest(image: GuestImage, script: string, options: { timeoutMs: number; memoryMb?: number }): Promise<GuestRun> {
   const outDir = mkdtempSync(join(tmpdir(), 'llmos-guest-'));
   writeFileSync(join(outDir, 'run.sh'), script);
+  writeFileSync(join(outDir, 'repo-path'), packageRoot);
   const args = [
     '-accel', 'tcg', '-m', String(options.memoryMb ?? 1024), '-smp', '1', '-nographic', '-no-reboot', '-nic', 'none',
     '-kernel', image.kernel, '-initrd', image.initrd, '-append', 'console=ttyS0 panic=-1 quiet',
     '-virtfs', 'local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap',
     '-virtfs', `local,path=${outDir},mount_tag=out,security_model=none`,
+    '-virtfs', `local,path=${packageRoot},mount_tag=repo,security_model=none,readonly=on,multidevs=remap`,
   ];
   const started = Date.now();
   return new Promise((resolve, reject) => {

@@ -11,18 +11,19 @@
  * Board options (board profile `drivers:` entry):
  *   { type: johnny-five, port: /dev/ttyACM0, io: firmata | mock, baud_rate: 57600, timeout_ms: 10000 }
  */
-import type { Board, Led, Motor, Sensor } from 'johnny-five';
-import type { Clock } from '../lib/clock.js';
-import { LlmosError } from '../lib/errors.js';
-import { pressFilter } from './debounce.js';
-import type { WriteRecorder } from './recorder.js';
+import type { Board, Sensor } from 'johnny-five';
+import type { Clock } from '../../lib/clock.js';
+import { LlmosError } from '../../lib/errors.js';
+import { pressFilter } from '../debounce.js';
+import { driverOptions } from '../options.js';
+import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, DriverInstanceSpec, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
-import { MockFirmataIo } from './twins/j5-mock-io.js';
+} from '../types.js';
+import type { MockFirmataIo, MockIoOptions } from './twins/j5-mock-io.js';
 import { closeFirmata, firmataOverSerialport, type FirmataLike, type SerialPortClass } from './j5-firmata-io.js';
-import { actuatorPinProblems, channelOf, describePins, inputMode, sensorPinProblem } from './j5-pins.js';
-import { FirmataServo, type ServoIo } from './j5-servo.js';
+import { applyValue, createComponent, type Component } from './j5-components.js';
+import { actuatorPinProblems, describePins, inputMode, sensorPinProblem } from './j5-pins.js';
 
 export type { SerialPortClass } from './j5-firmata-io.js';
 
@@ -41,30 +42,33 @@ export interface JohnnyFiveOptions {
 
 export interface JohnnyFiveContext {
   clock: Clock;
-  simLogFile?: string;
   /** The board's shared timeline of actuator writes (simulated twins, --sim-log). */
   recorder?: WriteRecorder;
+  /**
+   * Makes the simulated board for `io: mock`. drivers/index.ts, the one place that chooses real
+   * or twin, supplies it; a real board never loads the twin.
+   */
+  twin?: (options: MockIoOptions) => MockFirmataIo;
   SerialPort?: SerialPortClass;
 }
 
-type Component = { kind: 'led'; led: Led; pwm: boolean } | { kind: 'servo'; servo: FirmataServo } | { kind: 'motor'; motor: Motor; invert: boolean };
-
 export function parseOptions(spec: DriverInstanceSpec): JohnnyFiveOptions {
-  const o = spec.options;
+  const o = driverOptions(spec.options);
   const fail = (m: string): never => { throw new LlmosError('ERR_BOARD_PROFILE', `driver "${spec.name}" (johnny-five): ${m}`); };
-  const io = o['io'] ?? 'firmata';
+  const io = o.raw('io') ?? 'firmata';
   if (io !== 'firmata' && io !== 'mock') fail(`io must be "firmata" or "mock", got ${JSON.stringify(io)}`);
-  const port = o['port'];
+  const port = o.raw('port');
   if (port !== undefined && typeof port !== 'string') fail('port must be a string such as /dev/ttyACM0');
   if (io === 'firmata' && !port) fail('port is required with io: firmata (e.g. /dev/ttyACM0)');
   const out: JohnnyFiveOptions = {
     io: io as JohnnyFiveOptions['io'],
-    baudRate: typeof o['baud_rate'] === 'number' ? o['baud_rate'] : 57600,
-    timeoutMs: typeof o['timeout_ms'] === 'number' ? o['timeout_ms'] : 10000,
+    baudRate: o.number('baud_rate') ?? 57600,
+    timeoutMs: o.number('timeout_ms') ?? 10000,
   };
   if (typeof port === 'string') out.port = port;
-  if (o['mock_analog'] && typeof o['mock_analog'] === 'object') out.mockAnalog = o['mock_analog'] as Record<number, number>;
-  if (o['mock_silent'] === true) out.mockSilent = true;
+  const mockAnalog = o.raw('mock_analog');
+  if (mockAnalog && typeof mockAnalog === 'object') out.mockAnalog = mockAnalog as Record<number, number>;
+  if (o.raw('mock_silent') === true) out.mockSilent = true;
   return out;
 }
 
@@ -77,6 +81,7 @@ export class JohnnyFiveDriver implements Driver {
   private five: Five | undefined;
   private io: FirmataLike | undefined;
   private board: Board | undefined;
+  private twinIo: MockFirmataIo | undefined;
   private readonly components = new Map<string, Component>();
   private readonly sensors = new Map<string, Sensor>();
   private actuators: readonly ActuatorSpec[] = [];
@@ -97,7 +102,7 @@ export class JohnnyFiveDriver implements Driver {
 
   /** The simulated board when `io: mock` (tests read its recorded writes). */
   get mockIo(): MockFirmataIo | undefined {
-    return this.io instanceof MockFirmataIo ? this.io : undefined;
+    return this.twinIo;
   }
 
   private get where(): string {
@@ -184,13 +189,15 @@ export class JohnnyFiveDriver implements Driver {
   }
 
   private mockIoFor(): MockFirmataIo {
-    return new MockFirmataIo({
+    if (!this.ctx.twin) throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `${this.where}: io: mock needs the simulated board; open the driver through drivers/index.ts`);
+    this.twinIo = this.ctx.twin({
       clock: this.ctx.clock,
       board: this.name,
       ...(this.options.mockAnalog ? { analog: this.options.mockAnalog } : {}),
       ...(this.options.mockSilent ? { silent: true } : {}),
-      ...(this.ctx.simLogFile ? { logFile: this.ctx.simLogFile } : {}),
+      ...(this.ctx.recorder ? { recorder: this.ctx.recorder } : {}),
     });
+    return this.twinIo;
   }
 
   private markLost(reason: string): void {
@@ -217,7 +224,7 @@ export class JohnnyFiveDriver implements Driver {
     const key = target.channel ? `${spec.name}.${target.channel}` : spec.name;
     this.assertUsable(`write ${key}`);
     try {
-      this.apply(this.componentOf(spec, target.channel), spec, value);
+      applyValue(this.componentOf(spec, target.channel), spec, value, this.where);
     } catch (e) {
       if (e instanceof LlmosError) throw e;
       // A throwing IO write means the transport is gone: every later write fails the same way.
@@ -228,59 +235,12 @@ export class JohnnyFiveDriver implements Driver {
     if (this.options.io === 'mock') this.ctx.recorder?.record({ actuator: spec.name, value, ...(target.channel ? { channel: target.channel } : {}), via: `firmata:${this.name}` });
   }
 
-  /** Turns a checked command value into johnny-five calls. */
-  private apply(c: Component, spec: ActuatorSpec, value: ActuatorValue): void {
-    const n = typeof value === 'boolean' ? (value ? 1 : 0) : Number(value);
-    if (!Number.isFinite(n)) throw new LlmosError('ERR_DRIVER', `${this.where}: ${spec.name} needs a number, got ${JSON.stringify(value)}`);
-    switch (c.kind) {
-      case 'led':
-        if (!c.pwm) { if (n) c.led.on(); else c.led.off(); }
-        else c.led.brightness(Math.round(Math.min(1, Math.max(0, n)) * 255));
-        return;
-      case 'servo':
-        c.servo.to(n);
-        return;
-      case 'motor': {
-        const v = Math.min(1, Math.max(-1, c.invert ? -n : n));
-        const speed = Math.round(Math.abs(v) * 255);
-        const dir = v > 0 ? 1 : 0;
-        if (speed === 0) c.motor.stop();
-        // Same direction: only the PWM changes (forward()/reverse() stop the motor first, a glitch on every ramp step).
-        else if (c.motor.direction.value === dir) c.motor.start(speed);
-        else if (dir === 1) c.motor.forward(speed);
-        else c.motor.reverse(speed);
-      }
-    }
-  }
-
   /** Creates the johnny-five component on first use: attaching a servo moves it, so open() does not. */
   private componentOf(spec: ActuatorSpec, side: 'left' | 'right' | undefined): Component {
     const key = side ? `${spec.name}.${side}` : spec.name;
     const existing = this.components.get(key);
     if (existing) return existing;
-    const five = this.five as Five;
-    const board = this.board as Board;
-    const ch = channelOf(spec, side);
-    let c: Component;
-    switch (spec.type) {
-      case 'digital_out':
-      case 'pwm':
-        c = { kind: 'led', led: new five.Led({ board, id: key, pin: ch.pin as number }), pwm: spec.type === 'pwm' };
-        break;
-      case 'servo':
-        // Degrees, with the pulse range set on the board: see j5-servo.ts for why not µs.
-        c = { kind: 'servo', servo: new FirmataServo(this.io as unknown as ServoIo, ch.pin as number, ch.pwm_range, ch.invert === true) };
-        break;
-      case 'motor':
-      case 'differential_drive': {
-        const pins = { pwm: ch.pin as number, ...(ch.dir_pin !== undefined ? { dir: ch.dir_pin } : {}), ...(ch.cdir_pin !== undefined ? { cdir: ch.cdir_pin } : {}) };
-        // threshold 0: johnny-five otherwise drops speeds below 30/255 to a stop.
-        c = { kind: 'motor', motor: new five.Motor({ board, id: key, pins, threshold: 0 }), invert: ch.invert === true };
-        break;
-      }
-      default:
-        throw new LlmosError('ERR_DRIVER', `${this.where}: ${spec.type} actuators are not supported (${spec.name})`);
-    }
+    const c = createComponent({ five: this.five as Five, board: this.board as Board, io: this.io as FirmataLike, where: this.where }, spec, side);
     this.components.set(key, c);
     return c;
   }
@@ -366,7 +326,7 @@ export class JohnnyFiveDriver implements Driver {
         for (const side of sides) {
           const c = this.components.get(side ? `${a.name}.${side}` : a.name);
           if (!c) continue; // never commanded: still in its power-on state
-          try { this.apply(c, a, a.safe_value); } catch { /* best effort: keep releasing the rest */ }
+          try { applyValue(c, a, a.safe_value, this.where); } catch { /* best effort: keep releasing the rest */ }
         }
       }
     }
@@ -387,7 +347,7 @@ export class JohnnyFiveDriver implements Driver {
       (this.five as Five).Board.Pins.normalize.clear();
     }
     const io = this.io;
-    if (io instanceof MockFirmataIo) io.close();
+    if (io && io === this.twinIo) this.twinIo.close();
     else if (io) await closeFirmata(io);
     this.board = undefined;
   }

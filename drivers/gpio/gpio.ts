@@ -11,16 +11,17 @@
  *   pwm_chip: 0   servo_hz: 50   pwm_hz: 1000   backend: onoff | sysfs
  */
 import { constants, accessSync } from 'node:fs';
-import { LlmosError, toLlmosError } from '../lib/errors.js';
-import type { Clock } from '../lib/clock.js';
-import { gpioUnavailableReason, mainChip, sysfsNumber, type GpioChip } from './gpio/chips.js';
-import { OnoffBackend, SysfsBackend, type GpioLine, type GpioLineBackend, type Level, type SysfsKernel } from './gpio/lines.js';
-import { PwmChannel, defaultPwmAddress, type PwmAddress } from './gpio/pwm.js';
-import { pressFilter } from './debounce.js';
-import type { WriteRecorder } from './recorder.js';
+import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import type { Clock } from '../../lib/clock.js';
+import { gpioUnavailableReason, mainChip, sysfsNumber, type GpioChip } from './chips.js';
+import { OnoffBackend, SysfsBackend, type GpioLine, type GpioLineBackend, type Level, type SysfsKernel } from './lines.js';
+import { PwmChannel, defaultPwmAddress, type PwmAddress } from './pwm.js';
+import { pressFilter } from '../debounce.js';
+import { driverOptions, type DriverOptions } from '../options.js';
+import type { WriteRecorder } from '../recorder.js';
 import type {
   ActuatorSpec, ActuatorValue, ChannelSpec, Driver, DriverCapabilities, DriverInstanceSpec, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
+} from '../types.js';
 
 export interface GpioDriverOptions {
   name: string;
@@ -48,10 +49,9 @@ type Output =
   | { kind: 'servo'; pwm: PwmChannel; pin: number; range: [number, number] }
   | { kind: 'motor'; motor: MotorChannel; pin: number };
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
 
 export class GpioDriver implements Driver {
+  private readonly opt: DriverOptions;
   readonly name: string;
   readonly type = 'gpio' as const;
   readonly capabilities: DriverCapabilities;
@@ -71,10 +71,11 @@ export class GpioDriver implements Driver {
 
   constructor(o: GpioDriverOptions) {
     this.o = o;
+    this.opt = driverOptions(o.options);
     this.name = o.name;
-    this.root = str(o.options['sysfs_root']) ?? '/sys/class/gpio';
-    this.pwmRoot = str(o.options['pwm_root']) ?? '/sys/class/pwm';
-    const wanted = str(o.options['backend']) ?? (this.root === '/sys/class/gpio' ? 'onoff' : 'sysfs');
+    this.root = this.opt.string('sysfs_root') ?? '/sys/class/gpio';
+    this.pwmRoot = this.opt.string('pwm_root') ?? '/sys/class/pwm';
+    const wanted = this.opt.string('backend') ?? (this.root === '/sys/class/gpio' ? 'onoff' : 'sysfs');
     this.backend = o.backend ?? (wanted === 'onoff' ? new OnoffBackend() : new SysfsBackend(this.root, o.kernel));
     this.capabilities = {
       actuatorTypes: ['differential_drive', 'servo', 'motor', 'digital_out', 'pwm'],
@@ -88,7 +89,7 @@ export class GpioDriver implements Driver {
     if (this.chip) return this.chip;
     const why = gpioUnavailableReason(this.root);
     if (why) throw new LlmosError('ERR_DRIVER_UNAVAILABLE', `${what}: no GPIO: ${why}`);
-    this.chip = mainChip(this.root, str(this.o.options['chip_label']));
+    this.chip = mainChip(this.root, this.opt.string('chip_label'));
     return this.chip;
   }
 
@@ -114,7 +115,7 @@ export class GpioDriver implements Driver {
   /** The hardware PWM channel behind a pin: named in the profile, else the board's default. */
   private pwmAddress(ch: ChannelSpec, pin: number, chip: GpioChip, what: string): PwmAddress {
     const explicit = ch['pwm'] as Partial<PwmAddress> | undefined;
-    const chipNo = num(this.o.options['pwm_chip']) ?? 0;
+    const chipNo = this.opt.number('pwm_chip') ?? 0;
     const address = explicit && typeof explicit.channel === 'number'
       ? { chip: explicit.chip ?? chipNo, channel: explicit.channel }
       : defaultPwmAddress(pin, chip.label, chipNo);
@@ -143,7 +144,7 @@ export class GpioDriver implements Driver {
     if (!ch || pin === undefined) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: a motor needs pin (PWM speed) and dir_pin`);
     // Without a direction pin a negative command would spin the motor forward.
     if (twoWay && ch.dir_pin === undefined) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: its range allows negative speeds, so it needs dir_pin (and cdir_pin for a two-pin H-bridge)`);
-    const motor: MotorChannel = { pwm: this.pwm(ch, pin, num(this.o.options['pwm_hz']) ?? 1000, what), invert: ch.invert === true };
+    const motor: MotorChannel = { pwm: this.pwm(ch, pin, this.opt.number('pwm_hz') ?? 1000, what), invert: ch.invert === true };
     for (const key of ['dir_pin', 'cdir_pin'] as const) {
       const p = this.pinOf(ch, key, what);
       if (p === undefined) continue;
@@ -195,11 +196,11 @@ export class GpioDriver implements Driver {
         return;
       }
       case 'pwm':
-        this.outputs.set(a.name, { kind: 'pwm', pwm: this.pwm(a.channel, pin, num(this.o.options['pwm_hz']) ?? 1000, what), pin });
+        this.outputs.set(a.name, { kind: 'pwm', pwm: this.pwm(a.channel, pin, this.opt.number('pwm_hz') ?? 1000, what), pin });
         return;
       case 'servo':
         if (a.range[0] < 0 || a.range[1] > 180) throw new LlmosError('ERR_BOARD_PROFILE', `${what}: a servo's range is in degrees within 0..180 (pwm_range maps 0 and 180 to pulse widths), got [${a.range.join(', ')}]`);
-        this.outputs.set(a.name, { kind: 'servo', pwm: this.pwm(a.channel, pin, num(this.o.options['servo_hz']) ?? 50, what), pin, range: a.channel.pwm_range ?? [500, 2500] });
+        this.outputs.set(a.name, { kind: 'servo', pwm: this.pwm(a.channel, pin, this.opt.number('servo_hz') ?? 50, what), pin, range: a.channel.pwm_range ?? [500, 2500] });
         return;
       default:
         throw new LlmosError('ERR_BOARD_PROFILE', `${what}: a GPIO driver cannot drive a ${a.type} (use a serial driver)`);

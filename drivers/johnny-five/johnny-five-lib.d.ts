@@ -1,5 +1,5 @@
 /**
- * The small part of johnny-five 2.x and firmata-io 2.x that drivers/johnny-five.ts uses. Neither
+ * The small part of johnny-five 2.x and firmata-io 2.x that drivers/johnny-five/johnny-five.ts uses. Neither
  * package ships types; declaring only what we call keeps the surface we depend on visible.
  */
 declare module 'johnny-five' {

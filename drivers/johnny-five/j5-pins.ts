@@ -3,8 +3,8 @@
  * supports, which pins are analog channels): a profile that puts a servo on a pin without SERVO
  * is refused by name before anything is written.
  */
-import { LlmosError } from '../lib/errors.js';
-import type { ActuatorSpec, ChannelSpec, SensorSpec } from './types.js';
+import { LlmosError } from '../../lib/errors.js';
+import type { ActuatorSpec, ChannelSpec, SensorSpec } from '../types.js';
 import type { FirmataLike } from './j5-firmata-io.js';
 import { servoRangeProblem } from './j5-servo.js';
 

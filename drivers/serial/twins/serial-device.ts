@@ -5,9 +5,9 @@
  * port fail the way a USB adapter does when it is yanked, `plugIn()` brings it back.
  */
 import { createRequire } from 'node:module';
-import type { SerialBinding, SerialBindingPort } from '../serial.js';
-import type { ActuatorValue } from '../types.js';
-import { controllerReply } from '../sim.js';
+import type { SerialBinding, SerialBindingPort } from '../connection.js';
+import type { ActuatorValue } from '../../types.js';
+import { controllerReply } from '../../sim/sim.js';
 
 /** The part of @serialport/binding-mock used here (its types do not resolve under NodeNext). */
 interface MockPort extends SerialBindingPort { emitData(data: string | Buffer): void }

@@ -5,13 +5,13 @@
  * answer plausibly (a rover in a room, a draining battery), and answers serial lines like a
  * small controller.
  */
-import type { Clock } from '../lib/clock.js';
-import { LlmosError } from '../lib/errors.js';
-import { WriteRecorder, type RecordedEvent, type RecordedWrite } from './recorder.js';
+import type { Clock } from '../../lib/clock.js';
+import { LlmosError } from '../../lib/errors.js';
+import { WriteRecorder, type RecordedEvent, type RecordedWrite } from '../recorder.js';
 import { SimWorld, type SimWorldSpec } from './sim-world.js';
 import type {
   ActuatorSpec, ActuatorValue, Driver, DriverCapabilities, FailsafeTarget, ProbeResult, SensorReading, SensorSpec, WriteTarget,
-} from './types.js';
+} from '../types.js';
 
 export type SimWrite = RecordedWrite;
 
@@ -32,7 +32,7 @@ export interface SimDriverOptions {
   /** A recorder shared with the board's other twins (takes the place of logFile). */
   recorder?: WriteRecorder;
   faults?: SimFaults;
-  /** Room, obstacles, start pose and battery charge (drivers/sim-world.ts). */
+  /** Room, obstacles, start pose and battery charge (drivers/sim/sim-world.ts). */
   world?: SimWorldSpec;
 }
 

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SysfsKernel } from '../gpio/lines.js';
+import type { SysfsKernel } from '../lines.js';
 
 export interface FakeChip { base: number; label: string; ngpio: number }
 

@@ -13,9 +13,9 @@
  *     - { type: box, x: 1.2, y: 0, width_m: 0.4, depth_m: 0.4 }
  *     - { type: circle, x: -1, y: 0.8, radius_m: 0.2 }
  */
-import { LlmosError } from '../lib/errors.js';
-import { assertValid } from '../lib/validate.js';
-import { readYamlFile } from '../lib/yaml-file.js';
+import { LlmosError } from '../../lib/errors.js';
+import { assertValid } from '../../lib/validate.js';
+import { readYamlFile } from '../../lib/yaml-file.js';
 
 export interface SimObstacle {
   type: 'box' | 'circle';

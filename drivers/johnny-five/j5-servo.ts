@@ -14,7 +14,7 @@
  * 2400 µs; a range outside what fits wraps around (max 1800 µs becomes 2824 µs), so such a
  * range is refused when the board opens, by name.
  */
-import { LlmosError } from '../lib/errors.js';
+import { LlmosError } from '../../lib/errors.js';
 
 /** johnny-five's Servo default, kept for profiles without pwm_range. */
 export const DEFAULT_PWM_RANGE: readonly [number, number] = [600, 2400];

@@ -8,14 +8,14 @@
  * `failWrites(err)` (every later write throws, like a dead transport).
  */
 import { EventEmitter } from 'node:events';
-import { appendFileSync } from 'node:fs';
-import type { Clock } from '../../lib/clock.js';
+import type { Clock } from '../../../lib/clock.js';
+import { WriteRecorder } from '../../recorder.js';
 import { firmwareRange } from '../j5-servo.js';
 
 export type MockIoOp = 'pinMode' | 'digitalWrite' | 'analogWrite' | 'servoWrite' | 'servoConfig' | 'analogRead' | 'digitalRead';
 
 export interface MockIoWrite {
-  /** Milliseconds since the mock board was created. */
+  /** Milliseconds on the recorder's timeline (the board's shared one, or the mock's own). */
   t: number;
   pin: number;
   op: MockIoOp;
@@ -31,8 +31,11 @@ export interface MockIoOptions {
   analog?: Record<number, number>;
   /** Never emit 'ready' (a board without Firmata on it). */
   silent?: boolean;
-  /** Append one JSON line per call to this file (run-follower --sim-log). */
-  logFile?: string;
+  /**
+   * The board's shared recorder: each call becomes a line `{t, pin, op, value, board}` on its
+   * timeline (and in its --sim-log file). Without one the mock keeps its own, in memory.
+   */
+  recorder?: WriteRecorder;
 }
 
 const MODES = { INPUT: 0x00, OUTPUT: 0x01, ANALOG: 0x02, PWM: 0x03, SERVO: 0x04, PULLUP: 0x0b } as const;
@@ -71,9 +74,7 @@ export class MockFirmataIo extends EventEmitter {
 
   /** Every call johnny-five made, in order. */
   readonly writes: MockIoWrite[] = [];
-  private readonly clock: Clock;
-  private readonly origin: number;
-  private readonly logFile: string | undefined;
+  private readonly recorder: WriteRecorder;
   private readonly board: string;
   private readonly analog = new Map<number, number>();
   private readonly analogReaders = new Map<number, Array<(v: number) => void>>();
@@ -83,9 +84,7 @@ export class MockFirmataIo extends EventEmitter {
 
   constructor(options: MockIoOptions) {
     super();
-    this.clock = options.clock;
-    this.origin = options.clock.now();
-    this.logFile = options.logFile;
+    this.recorder = options.recorder ?? new WriteRecorder(options.clock);
     this.board = options.board ?? 'mock';
     for (const [ch, v] of Object.entries(options.analog ?? {})) this.analog.set(Number(ch), v);
     // Like a real board, answer after the caller has subscribed (johnny-five listens in its constructor).
@@ -224,9 +223,7 @@ export class MockFirmataIo extends EventEmitter {
     const isWrite = op !== 'analogRead' && op !== 'digitalRead';
     if (isWrite && this.writeFault) throw this.writeFault;
     if (isWrite && this.closed) throw new Error('transport is closed');
-    const w: MockIoWrite = { t: Math.round((this.clock.now() - this.origin) * 1000) / 1000, pin, op, value };
+    const { board: _board, ...w } = this.recorder.recordLine({ pin, op, value, board: this.board });
     this.writes.push(w);
-    // Synchronous append: the line is on disk before the call returns, like --sim-log.
-    if (this.logFile) appendFileSync(this.logFile, `${JSON.stringify({ ...w, board: this.board })}\n`);
   }
 }

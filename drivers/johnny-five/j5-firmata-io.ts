@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import type { Firmata } from 'firmata-io';
-import { LlmosError } from '../lib/errors.js';
+import { LlmosError } from '../../lib/errors.js';
 
 /** The serialport 13 class the transport is built from; tests pass SerialPortMock. */
 export type SerialPortClass = new (options: { path: string; baudRate: number; autoOpen: false }) => {
