@@ -1,45 +1,22 @@
 /**
- * Where a pin is written. The ActuatorBank owns the drivers and every channel's last value, and
- * is the only code that calls `driver.write`. Each write passes `writeChecked`: latch (e-stop or
- * watchdog), declared range, maximum rate of change. Ramps, deadman windows, maximum run time
- * and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled ramp, then cut) live here.
+ * The motion controller. The ActuatorBank holds the board's drivers only as GuardedDrivers
+ * (guarded-driver.ts: latch, range, rate, write tickets, the check just before bytes go out), so
+ * it cannot reach a pin around the gate. Here live who owns a motion, ramps, holds, deadman
+ * windows, maximum run time and stop categories (IEC 60204-1: 0 = cut at once, 1 = controlled
+ * ramp, then cut); `command(...)` is the one claim-move-hold-settle sequence the tools use.
  */
-import type { Clock, TimerHandle } from '../lib/clock.js';
+import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type { SafeWrite } from '../drivers/failsafe.js';
 import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, WriteTarget } from '../drivers/types.js';
 import { isMotion } from './board-profile.js';
-import { RELEASED, servoStop } from './servo-stop.js';
+import { servoStop } from './servo-stop.js';
 import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
-import { checkRate, rampStep } from './rate-bound.js';
-
-type Side = 'left' | 'right';
-
-interface ChannelState {
-  key: string;
-  spec: ActuatorSpec;
-  channel: Side | undefined;
-  /** Last value written; undefined until the first write for servos that `hold`. */
-  value: number | boolean | undefined;
-  /**
-   * The value of the newest write handed to the driver, finished or not. Stops decide from it:
-   * a write still in flight has (or will have) reached the hardware, so it must be undone too.
-   */
-  commanded?: number | boolean;
-  /** A write to this channel failed: where the hardware stands is unknown, so a stop must write. */
-  uncertain?: boolean;
-  lastWriteAt: number | undefined;
-}
-
-interface MotionState {
-  /** Bumped by every new command, stop and e-stop: a ramp or hold whose token is stale quits. */
-  token: number;
-  owner: string | undefined;
-  activeSince: number | undefined;
-  deadline: number | undefined;
-  deadmanTimer: TimerHandle | undefined;
-  runLimitTimer: TimerHandle | undefined;
-}
+import { rampStep } from './rate-bound.js';
+import { EPS, GuardedDriver, initialChannels, numeric, type ChannelState, type Side } from './guarded-driver.js';
+import { Channels, type ActuatorSnapshot } from './channels.js';
+import { MotionTimers, type MotionState } from './motion-timers.js';
+import type { SafetyLatch } from './latch.js';
 
 export interface BankEvents {
   write: { actuator: string; channel?: Side; value: ActuatorValue };
@@ -55,25 +32,35 @@ export interface BankOptions {
   rampTickMs: number;
   /** The longest one ramp or hold may take; longer is refused (ERR_TIME_LIMIT). */
   maxStepMs?: number;
+  latch: SafetyLatch;
   emit: <K extends keyof BankEvents>(event: K, payload: BankEvents[K]) => void;
 }
-
-const EPS = 1e-9;
 
 /** Where a command's abort signal comes from; read only by ramps and holds, which can wait. */
 export interface AbortSource {
   readonly signal: AbortSignal;
 }
 
-function numeric(v: number | boolean | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  return typeof v === 'boolean' ? (v ? 1 : 0) : v;
+/** One step of `command`: where the channels go, how fast, and what follows. */
+export interface Command {
+  owner: string;
+  abort: AbortSource | undefined;
+  targets: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>;
+  rate: number | undefined;
+  /** Hold the targets this long, then move to `rest` (a timed motion). */
+  holdMs?: number;
+  rest?: ReadonlyArray<{ channel: Side | undefined; value: number | boolean }>;
+  /** An open-ended motion: arm the deadman; the owner must refresh it. */
+  openEnded?: boolean;
 }
 
 export class ActuatorBank {
-  private readonly channels = new Map<string, ChannelState>();
-  private readonly motion = new Map<string, MotionState>();
-  private latchReason: LlmosError | undefined;
+  private readonly channels: Channels;
+  private readonly timers: MotionTimers;
+  /** Every driver of the board, wrapped: the controller never sees an unguarded one. */
+  private readonly guarded = new Map<string, GuardedDriver>();
+  /** Shared with the gate: the e-stop (or a halt); every write but a stop is refused while set. */
+  private readonly latch: SafetyLatch;
   /** Throws when the runtime has stalled (the watchdog's local check); runs before every motion write. */
   private aliveCheck: ((motion: boolean) => void) | undefined;
   /** Writes handed to a driver and not yet returned (one entry each, even at the same instant). */
@@ -89,32 +76,28 @@ export class ActuatorBank {
     this.drivers = drivers;
     this.clock = clock;
     this.options = options;
-    for (const spec of profile.actuators.values()) {
-      const sides: Array<Side | undefined> = spec.type === 'differential_drive' ? ['left', 'right'] : [undefined];
-      for (const channel of sides) {
-        const key = channel ? `${spec.name}.${channel}` : spec.name;
-        const safe = spec.safe_value;
-        // After open, drivers leave outputs at their safe state; a `hold` servo's position is unknown.
-        const value = safe === 'hold' ? undefined : spec.type === 'serial_line' ? undefined : safe;
-        this.channels.set(key, { key, spec, channel, value, lastWriteAt: undefined });
-      }
-      this.motion.set(spec.name, { token: 0, owner: undefined, activeSince: undefined, deadline: undefined, deadmanTimer: undefined, runLimitTimer: undefined });
-    }
+    this.latch = options.latch;
+    const ctx = {
+      clock, rampTickMs: options.rampTickMs, latched: () => this.latch.refusal, aliveCheck: () => this.aliveCheck, inflight: this.inflightWrites,
+      onWrite: (p: BankEvents['write']) => options.emit('write', p), onDriverError: (p: BankEvents['driverError']) => options.emit('driverError', p),
+    };
+    const all = [...profile.actuators.values()];
+    for (const [name, driver] of drivers) this.guarded.set(name, new GuardedDriver(driver, all.filter((a) => a.driver === name), ctx));
+    // An actuator whose driver is not open keeps a channel state too (its writes fail in driverFor).
+    this.channels = new Channels(profile, all.flatMap((spec) => {
+      const g = this.guarded.get(spec.driver);
+      return g ? initialChannels(spec).map((c) => g.channel(spec, c.channel)) : initialChannels(spec);
+    }));
+    this.timers = new MotionTimers(all, {
+      clock, deadmanMs: options.deadmanMs, isActive: (name) => this.channels.isActive(name), stop: (spec, reason) => this.stop(spec, reason),
+      deadman: (p) => options.emit('deadman', p), runLimit: (p) => options.emit('runLimit', p), driverError: (p) => options.emit('driverError', p),
+    });
   }
 
-  driverFor(spec: { driver: string; name: string }): Driver {
-    const d = this.drivers.get(spec.driver);
+  driverFor(spec: { driver: string; name: string }): GuardedDriver {
+    const d = this.guarded.get(spec.driver);
     if (!d) throw new LlmosError('ERR_DRIVER', `no open driver "${spec.driver}" for ${spec.name}`);
     return d;
-  }
-
-  /** Latched: every write except a stop is refused until `unlatch()`. */
-  latch(reason: LlmosError): void {
-    this.latchReason = reason;
-  }
-
-  unlatch(): void {
-    this.latchReason = undefined;
   }
 
   setAliveCheck(check: ((motion: boolean) => void) | undefined): void {
@@ -129,87 +112,48 @@ export class ActuatorBank {
   }
 
   /** True while any motion actuator (drive base, motor) is away from its safe value. */
-  motionActive(): boolean {
-    for (const spec of this.profile.actuators.values()) if (isMotion(spec) && this.isActive(spec.name)) return true;
-    return false;
-  }
+  motionActive(): boolean { return this.channels.motionActive(); }
 
   /** For each driver that can be reached from another process: what to write to make it safe. */
-  failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> {
-    const plan: Array<{ target: FailsafeTarget; safe: SafeWrite[] }> = [];
-    for (const [name, driver] of this.drivers) {
-      const target = driver.failsafeTarget?.();
-      if (!target) continue;
-      const safe: SafeWrite[] = [];
-      for (const spec of this.profile.actuators.values()) {
-        if (spec.driver !== name || spec.safe_value === 'hold' || spec.type === 'serial_line') continue;
-        // A servo is released (no pulses), never sent to an angle at full speed.
-        for (const ch of this.channelsOf(spec)) safe.push({ actuator: spec.name, ...(ch.channel ? { channel: ch.channel } : {}), value: spec.type === 'servo' ? RELEASED : spec.safe_value });
-      }
-      plan.push({ target, safe });
-    }
-    return plan;
-  }
+  failsafePlan(): Array<{ target: FailsafeTarget; safe: SafeWrite[] }> { return this.channels.failsafePlan(this.guarded); }
 
-  get latched(): LlmosError | undefined {
-    return this.latchReason;
-  }
-
-  channelValue(key: string): number | boolean | undefined {
-    return this.channels.get(key)?.value;
-  }
+  channelValue(key: string): number | boolean | undefined { return this.channels.value(key); }
 
   /** Numeric magnitude used by interlocks: the largest |value| over an actuator's channels. */
-  level(name: string): number | undefined {
-    const spec = this.profile.actuators.get(name);
-    if (!spec) return undefined;
-    if (spec.type === 'differential_drive') {
-      const l = numeric(this.channels.get(`${name}.left`)?.value) ?? 0;
-      const r = numeric(this.channels.get(`${name}.right`)?.value) ?? 0;
-      return Math.abs(l) >= Math.abs(r) ? l : r;
-    }
-    return numeric(this.channels.get(name)?.value);
-  }
+  level(name: string): number | undefined { return this.channels.level(name); }
 
   /** Away from its safe value (for motion actuators: moving). */
-  isActive(name: string): boolean {
-    const spec = this.profile.actuators.get(name);
-    if (!spec || spec.safe_value === 'hold' || spec.type === 'serial_line') return false;
-    const safe = numeric(spec.safe_value as number | boolean) ?? 0;
-    for (const ch of this.channelsOf(spec)) {
-      // Unknown after a failed write, or commanded away from rest: it may be moving.
-      if (ch.uncertain) return true;
-      const v = numeric(ch.commanded ?? ch.value);
-      if (v !== undefined && Math.abs(v - safe) > EPS) return true;
-    }
-    return false;
-  }
+  isActive(name: string): boolean { return this.channels.isActive(name); }
 
-  snapshot(): Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> {
-    const out: Record<string, ActuatorValue | Record<Side, number | boolean | null> | null> = {};
-    for (const spec of this.profile.actuators.values()) {
-      if (spec.type === 'serial_line') continue;
-      if (spec.type === 'differential_drive') {
-        out[spec.name] = {
-          left: this.channels.get(`${spec.name}.left`)?.value ?? null,
-          right: this.channels.get(`${spec.name}.right`)?.value ?? null,
-        };
-      } else {
-        out[spec.name] = this.channels.get(spec.name)?.value ?? null;
-      }
-    }
-    return out;
-  }
+  snapshot(): ActuatorSnapshot { return this.channels.snapshot(); }
 
   /** Starts a new command on an actuator: earlier ramps and holds on it stop at their next tick. */
   claim(spec: ActuatorSpec, owner: string): number {
     // A command that got past the gate's e-stop check (e.g. while its hooks ran) must not take
     // the outputs from the e-stop's stop.
-    if (this.latchReason) throw this.latchReason;
+    if (this.latch.refusal) throw this.latch.refusal;
     const m = this.motionOf(spec);
     m.token += 1;
     m.owner = owner;
     return m.token;
+  }
+
+  /**
+   * One command on one actuator: claim it, move (ramping at `rate`), then either return, arm the
+   * deadman (open-ended) or hold and move to rest; a timed or open-ended motion always settles.
+   */
+  async command(spec: ActuatorSpec, c: Command): Promise<void> {
+    const token = this.claim(spec, c.owner);
+    const move = { token, rate: c.rate, abort: c.abort, owner: c.owner };
+    if (c.holdMs === undefined && !c.openEnded) { await this.moveTo(spec, c.targets, move); return; }
+    try {
+      await this.moveTo(spec, c.targets, move);
+      if (c.openEnded) { this.armDeadman(spec); return; }
+      await this.hold(spec, c.holdMs as number, { token, abort: c.abort });
+      await this.moveTo(spec, c.rest ?? [], move);
+    } finally {
+      this.settle(spec);
+    }
   }
 
   isCurrent(spec: ActuatorSpec, token: number): boolean {
@@ -230,7 +174,7 @@ export class ActuatorBank {
     const ramp = opts.rate !== undefined && spec.on_rate === 'ramp';
     if (!ramp) {
       for (const { state, target } of states) await this.writeChecked(state, target, { safe: false, token: opts.token });
-      this.afterMotionWrite(spec, opts.owner);
+      this.timers.afterWrite(spec, opts.owner);
       return;
     }
     const rate = opts.rate as number;
@@ -254,7 +198,7 @@ export class ActuatorBank {
         await this.writeChecked(state, typeof target === 'boolean' ? target : next, { safe: false, token: opts.token });
         if (Math.abs(goal - next) > EPS) done = false;
       }
-      this.afterMotionWrite(spec, opts.owner);
+      this.timers.afterWrite(spec, opts.owner);
       if (done) return;
       await this.clock.sleep(this.options.rampTickMs, opts.abort?.signal);
     }
@@ -267,7 +211,7 @@ export class ActuatorBank {
     const window = this.deadmanMsOf(spec);
     for (;;) {
       this.assertLive(spec, opts.token, opts.abort?.signal);
-      this.refreshActuator(spec);
+      this.timers.refresh(spec);
       const left = end - this.clock.now();
       if (left <= EPS) return;
       await this.clock.sleep(Math.min(left, Math.max(5, window / 3)), opts.abort?.signal);
@@ -278,7 +222,7 @@ export class ActuatorBank {
   refreshOwner(owner: string): void {
     for (const spec of this.profile.actuators.values()) {
       const m = this.motionOf(spec);
-      if (m.owner === owner && m.deadline !== undefined) this.refreshActuator(spec);
+      if (m.owner === owner && m.deadline !== undefined) this.timers.refresh(spec);
     }
   }
 
@@ -299,7 +243,7 @@ export class ActuatorBank {
       const driver = spec.type === 'servo' ? this.driverFor(spec) : undefined;
       const way = driver ? servoStop(spec, category, driver.release !== undefined, this.channelsOf(spec).every((c) => !c.uncertain && c.value !== undefined)) : undefined;
       if (way === 'leave') return;
-      if (way === 'release') { await this.releaseServo(spec, driver as Driver); return; }
+      if (way === 'release') { await this.releaseServo(spec, driver as GuardedDriver); return; }
       if ((category === 1 || way === 'ramp') && spec.max_rate !== undefined && typeof safe === 'number') {
         try {
           await this.rampToSafe(spec, m, token, safe);
@@ -331,15 +275,12 @@ export class ActuatorBank {
   }
 
   /** A servo's category-0 stop: no more pulses; where it stands is unknown from now on. */
-  private async releaseServo(spec: ActuatorSpec, driver: Driver): Promise<void> {
+  private async releaseServo(spec: ActuatorSpec, driver: GuardedDriver): Promise<void> {
     const state = this.channelOf(spec, undefined);
     const cur = state.commanded ?? state.value;
     // Resting at its safe angle (or already released): nothing to cut.
     if (!state.uncertain && (cur === undefined || numeric(cur) === numeric(spec.safe_value as number))) return;
-    state.commanded = undefined;
     await (driver.release as NonNullable<Driver['release']>)({ actuator: spec });
-    Object.assign(state, { value: undefined, uncertain: false, lastWriteAt: this.clock.now() });
-    this.options.emit('write', { actuator: spec.name, value: RELEASED });
   }
 
   /** Category 1: decelerate every channel at max_rate to the safe value; returns if superseded. */
@@ -374,59 +315,19 @@ export class ActuatorBank {
       .map((r) => (r.reason instanceof LlmosError ? r.reason : new LlmosError('ERR_DRIVER', String(r.reason))));
   }
 
-  deadmanMsOf(spec: ActuatorSpec): number {
-    return spec.deadman_ms ?? this.options.deadmanMs;
-  }
+  deadmanMsOf(spec: ActuatorSpec): number { return this.timers.deadmanMsOf(spec); }
+
+  /** Milliseconds this actuator has been away from its safe value (0 when at rest). */
+  runningFor(spec: ActuatorSpec): number { return this.timers.runningFor(spec); }
 
   /** Arms the deadman for an open-ended motion: it stops unless its owner refreshes it. */
   armDeadman(spec: ActuatorSpec): void {
-    this.refreshActuator(spec);
+    this.timers.refresh(spec);
   }
 
   /** A command that ended (or never started) motion releases its deadman and run-time timers. */
   settle(spec: ActuatorSpec): void {
     if (!this.isActive(spec.name)) this.clearMotion(spec);
-  }
-
-  private refreshActuator(spec: ActuatorSpec): void {
-    const m = this.motionOf(spec);
-    if (!this.isActive(spec.name)) return;
-    m.deadline = this.clock.now() + this.deadmanMsOf(spec);
-    this.clock.clearTimeout(m.deadmanTimer);
-    const token = m.token;
-    m.deadmanTimer = this.clock.setTimeout(() => {
-      if (m.token !== token || m.deadline === undefined || this.clock.now() + EPS < m.deadline) return;
-      this.options.emit('deadman', { actuator: spec.name, owner: m.owner });
-      void this.stop(spec, 'deadman').catch((e: unknown) => this.reportDriverError(spec, e));
-    }, this.deadmanMsOf(spec));
-  }
-
-  private afterMotionWrite(spec: ActuatorSpec, owner: string): void {
-    if (!isMotion(spec)) return;
-    const m = this.motionOf(spec);
-    m.owner = owner;
-    if (this.isActive(spec.name)) {
-      if (m.activeSince === undefined) {
-        m.activeSince = this.clock.now();
-        const limit = spec.max_run_ms;
-        if (limit !== undefined) {
-          m.runLimitTimer = this.clock.setTimeout(() => {
-            if (!this.isActive(spec.name)) return;
-            this.options.emit('runLimit', { actuator: spec.name, max_run_ms: limit });
-            void this.stop(spec, 'max_run_ms').catch((e: unknown) => this.reportDriverError(spec, e));
-          }, limit);
-        }
-      }
-      this.refreshActuator(spec);
-    } else {
-      this.clearMotion(spec);
-    }
-  }
-
-  /** Milliseconds this actuator has been away from its safe value (0 when at rest). */
-  runningFor(spec: ActuatorSpec): number {
-    const since = this.motionOf(spec).activeSince;
-    return since === undefined ? 0 : this.clock.now() - since;
   }
 
   /**
@@ -439,23 +340,10 @@ export class ActuatorBank {
     return Math.min(Math.max(0, (now - state.lastWriteAt) / 1000), 2 * tick);
   }
 
-  private clearMotion(spec: ActuatorSpec): void {
-    const m = this.motionOf(spec);
-    this.clock.clearTimeout(m.deadmanTimer);
-    this.clock.clearTimeout(m.runLimitTimer);
-    m.deadmanTimer = undefined;
-    m.runLimitTimer = undefined;
-    m.deadline = undefined;
-    m.activeSince = undefined;
-  }
-
-  private reportDriverError(spec: ActuatorSpec, e: unknown): void {
-    const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: ${String(e)}`);
-    this.options.emit('driverError', { actuator: spec.name, error });
-  }
+  private clearMotion(spec: ActuatorSpec): void { this.timers.clear(spec); }
 
   private assertLive(spec: ActuatorSpec, token: number, signal: AbortSignal | undefined): void {
-    if (this.latchReason) throw this.latchReason;
+    if (this.latch.refusal) throw this.latch.refusal;
     if (signal?.aborted) {
       const r: unknown = signal.reason;
       throw r instanceof LlmosError ? r : new LlmosError('ERR_ABORTED', `${spec.name}: command aborted`);
@@ -464,101 +352,36 @@ export class ActuatorBank {
   }
 
   /**
-   * The last check before hardware: latch, declared range, maximum rate of change. Stops
-   * (`safe: true`) pass a latch and the rate limit: cutting power is always allowed. The rate
-   * bound holds for every write (rate-bound.ts): the first after boot is measured from the safe
-   * value the outputs were left at, and an idle pause does not earn a bigger jump.
+   * Hands one write to the channel's guarded driver (which checks latch, range and rate). A
+   * command superseded (by a stop, the deadman or a newer command) between two of its writes,
+   * e.g. between a drive base's two wheels, must not write again: the newer one owns the
+   * outputs, and a late write would set a stopped wheel turning. Stops (`safe`) always write.
    */
   private async writeChecked(state: ChannelState, value: number | boolean, opts: { safe: boolean; token?: number }): Promise<void> {
     const { spec } = state;
-    // A command superseded (by a stop, the deadman or a newer command) between two of its
-    // writes, e.g. between a drive base's two wheels, must not write again: the newer one owns
-    // the outputs, and a late write would set a stopped wheel turning.
-    if (opts.token !== undefined && this.motionOf(spec).token !== opts.token) throw new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
-    if (!opts.safe && this.latchReason) throw this.latchReason;
-    if (!opts.safe) this.aliveCheck?.(isMotion(spec));
-    if (typeof value === 'number') {
-      if (!Number.isFinite(value)) throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is not a finite number`);
-      const [lo, hi] = spec.range;
-      if (value < lo - EPS || value > hi + EPS) {
-        throw new LlmosError('ERR_SAFETY_RANGE', `${state.key}: ${value} is outside the declared range [${lo}, ${hi}]`);
-      }
-      value = Math.min(hi, Math.max(lo, value));
-      if (!opts.safe && spec.max_rate !== undefined) {
-        checkRate(state.key, spec.max_rate, numeric(state.value), value, state.lastWriteAt, this.clock.now(), this.options.rampTickMs);
-      }
-    }
-    const before = state.commanded;
-    let refused: LlmosError | undefined;
-    state.commanded = value;
+    const superseded = (): LlmosError => new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`);
+    const token = opts.token;
+    if (token !== undefined && this.motionOf(spec).token !== token) throw superseded();
     const target: WriteTarget = state.channel ? { actuator: spec, channel: state.channel } : { actuator: spec };
-    const ticket = { started: this.clock.now() };
-    this.inflightWrites.add(ticket);
-    try {
-      // A driver that queues (serial) checks again right before the bytes go out.
-      const guard = opts.safe ? undefined : (): void => {
-        const no = this.latchReason ?? (opts.token !== undefined && this.motionOf(spec).token !== opts.token ? new LlmosError('ERR_ABORTED', `${state.key}: command superseded by a newer one`) : undefined);
-        if (no) { refused = no; throw no; }
-      };
-      await this.driverFor(spec).write(target, value, guard);
-    } catch (e) {
-      if (refused !== undefined && e === refused) {
-        // Refused before anything went out: not a driver fault, and the output did not change.
-        if (state.commanded === value) state.commanded = before;
-        throw e;
-      }
-      state.uncertain = true;
-      const error = e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${state.key}: driver write failed: ${(e as Error).message ?? String(e)}`, undefined, { cause: e });
-      this.options.emit('driverError', { actuator: spec.name, error });
-      throw error;
-    } finally {
-      this.inflightWrites.delete(ticket);
-    }
-    // Writes can complete out of order on an async driver: the newest one handed over wins.
-    if (state.commanded === value) {
-      state.value = value;
-      state.uncertain = false;
-    }
-    state.lastWriteAt = this.clock.now();
-    this.options.emit('write', { actuator: spec.name, ...(state.channel ? { channel: state.channel } : {}), value });
-  }
-
-  private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState {
-    const key = channel ? `${spec.name}.${channel}` : spec.name;
-    const s = this.channels.get(key);
-    if (!s) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no channel ${key}`);
-    return s;
-  }
-
-  private channelsOf(spec: ActuatorSpec): ChannelState[] {
-    return spec.type === 'differential_drive'
-      ? [this.channelOf(spec, 'left'), this.channelOf(spec, 'right')]
-      : [this.channelOf(spec, undefined)];
-  }
-
-  private motionOf(spec: ActuatorSpec): MotionState {
-    const m = this.motion.get(spec.name);
-    if (!m) throw new LlmosError('ERR_ACTUATOR_UNKNOWN', `no actuator ${spec.name}`);
-    return m;
-  }
-
-  /** Writes a serial line; serial devices have no range, but the latch still applies. */
-  async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
-    if (this.latchReason) throw this.latchReason;
     const driver = this.driverFor(spec);
-    if (!driver.request) throw new LlmosError('ERR_DRIVER', `driver "${driver.name}" cannot send serial lines`);
-    try {
-      const guard = (): void => { if (this.latchReason) throw this.latchReason; };
-      const reply = await driver.request(spec, line, { awaitReply, guard, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
-      this.options.emit('write', { actuator: spec.name, value: line });
-      return reply;
-    } catch (e) {
-      throw e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: serial request failed: ${(e as Error).message}`, undefined, { cause: e });
-    }
+    if (opts.safe) { await driver.writeSafe(target, value); return; }
+    await driver.write(target, value, token === undefined ? undefined : () => { if (this.motionOf(spec).token !== token) throw superseded(); });
+  }
+
+  private channelOf(spec: ActuatorSpec, channel: Side | undefined): ChannelState { return this.channels.of(spec, channel); }
+
+  private channelsOf(spec: ActuatorSpec): ChannelState[] { return this.channels.all(spec); }
+
+  private motionOf(spec: ActuatorSpec): MotionState { return this.timers.of(spec); }
+
+  /** Writes a serial line through its guarded driver (the latch applies). */
+  async sendLine(spec: ActuatorSpec, line: string, awaitReply: boolean, timeoutMs: number | undefined): Promise<string | undefined> {
+    if (this.latch.refusal) throw this.latch.refusal;
+    return this.driverFor(spec).request(spec, line, { awaitReply, ...(timeoutMs !== undefined ? { timeoutMs } : {}) });
   }
 
   async closeDrivers(): Promise<void> {
     for (const spec of this.profile.actuators.values()) this.clearMotion(spec);
-    await Promise.allSettled([...this.drivers.values()].map((d) => d.close()));
+    await Promise.allSettled([...this.guarded.values()].map((d) => d.close()));
   }
 }

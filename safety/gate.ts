@@ -15,16 +15,18 @@ import { ActuatorBank, type BankEvents } from './actuators.js';
 import type { AuditEntry, AuditSink, Decision } from './audit.js';
 import { ConfirmationBroker } from './confirm.js';
 import { handlers, readSensor, type HandlerEnv } from './handlers.js';
-import {
-  normalizeVerdict, ruleToHook, type CallSource, type HookInput, type HookRule, type PostToolUseHook, type PreToolUseHook,
-} from './hooks.js';
+import type { CallSource, HookInput, HookRule, PostToolUseHook, PreToolUseHook } from './hooks.js';
+import { HookRunner } from './hook-runner.js';
+import { Flight } from './flight.js';
+import { SafetyLatch } from './latch.js';
 import { CommandRateLimiter } from './interlocks.js';
 import { plainArgs } from './plain-args.js';
 import { ReflexEngine, type ReflexEvent } from './reflex-engine.js';
 import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
 import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
-import { SafetyWatchdog } from './watchdog.js';
+import type { SafetyWatchdog } from './watchdog.js';
+import { watchBank, type WatchdogStart } from './watchdog-wiring.js';
 import { writeFailsafe } from '../drivers/failsafe.js';
 import { EstopInputs, EstopLatchFile } from './estop-latch.js';
 
@@ -90,41 +92,6 @@ export interface GateOptions {
   estopFile?: string;
 }
 
-/** One call in flight: an abort signal made on demand and tied to the caller's signal. */
-class Flight {
-  private controller: AbortController | undefined;
-  private abortedWith: unknown;
-  private readonly parent: AbortSignal | undefined;
-  private readonly onParentAbort = (): void => this.abort(this.parent?.reason);
-
-  constructor(parent: AbortSignal | undefined) {
-    this.parent = parent;
-  }
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith);
-      else this.parent?.addEventListener('abort', this.onParentAbort, { once: true });
-    }
-    return this.controller.signal;
-  }
-
-  abort(reason: unknown): void {
-    this.abortedWith = reason ?? new LlmosError('ERR_ABORTED', 'aborted');
-    this.controller?.abort(this.abortedWith);
-  }
-
-  done(): void {
-    this.parent?.removeEventListener('abort', this.onParentAbort);
-  }
-
-  /** What it was aborted with, if it was. */
-  get reason(): unknown {
-    return this.abortedWith;
-  }
-}
-
 export class SafetyGate {
   readonly events = new Emitter<GateEvents>();
   readonly confirmations: ConfirmationBroker;
@@ -134,14 +101,14 @@ export class SafetyGate {
   private readonly clock: Clock;
   private readonly audit: AuditSink;
   private readonly limiter: CommandRateLimiter;
-  private readonly preHooks: PreToolUseHook[] = [];
-  private readonly postHooks: PostToolUseHook[] = [];
+  private readonly hooks: HookRunner;
   private readonly inflight = new Set<Flight>();
   private readonly facts: FactStore | undefined;
   private readonly system: SystemToolsOptions | undefined;
   private readonly baseSpeedScale: number;
   private dynamicSpeedScale = 1;
-  private estopReason: string | undefined;
+  /** The one e-stop state, shared with the motion controller (latch.ts). */
+  private readonly latch = new SafetyLatch();
   private watchdog: SafetyWatchdog | undefined;
   private readonly reflexes: ReflexEngine;
   private closed = false;
@@ -161,20 +128,21 @@ export class SafetyGate {
       deadmanMs: options.deadmanMs,
       rampTickMs: options.rampTickMs ?? 20,
       ...(options.maxStepMs !== undefined ? { maxStepMs: options.maxStepMs } : {}),
+      latch: this.latch,
       emit: (event, payload) => this.events.emit(event, payload as never),
     });
     // An output that could not be brought to rest is a fault: latch, so nothing else moves and
     // the e-stop's safe-state pass retries every channel whose state is unknown.
     this.events.on('stopFailed', ({ actuator, error }) => {
-      if (this.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
+      if (this.latch.estopReason === undefined) void this.engageEstop(`stopping ${actuator} failed: ${error.message}`, 'safety', 0).catch(() => undefined);
     });
     this.latchFile = options.estopFile ? new EstopLatchFile(options.estopFile) : undefined;
     const kept = this.latchFile?.load();
     if (kept) this.engagements = kept.engagement;
     if (kept?.engaged) {
       // Engaged when the last process stopped or died: it stays engaged until a release.
-      this.estopReason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
-      this.bank.latch(new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${this.estopReason}`));
+      const reason = `${kept.reason ?? 'e-stop'} (engaged${kept.since ? ` at ${kept.since}` : ''} before a restart)`;
+      this.latch.engage(reason, new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${kept.source ?? 'an earlier run'}: ${reason}`));
     }
     this.reflexes = new ReflexEngine({
       profile: options.profile, bank: this.bank, clock: options.clock, rampTickMs: options.rampTickMs ?? 20,
@@ -187,18 +155,13 @@ export class SafetyGate {
       },
     });
     this.events.on('write', ({ actuator }) => this.reflexes.noteWrite(actuator));
-    for (const rule of options.hookRules ?? []) {
-      if (rule.event === 'pre_tool_use') this.preHooks.push(ruleToHook(rule));
-      else this.postHooks.push(ruleToHook(rule) as PostToolUseHook);
-    }
+    this.hooks = new HookRunner(options.hookRules ?? [], this.confirmations);
   }
 
   addHook(event: 'pre_tool_use', hook: PreToolUseHook): () => void;
   addHook(event: 'post_tool_use', hook: PostToolUseHook): () => void;
   addHook(event: 'pre_tool_use' | 'post_tool_use', hook: PreToolUseHook | PostToolUseHook): () => void {
-    const list = (event === 'pre_tool_use' ? this.preHooks : this.postHooks) as Array<typeof hook>;
-    list.push(hook);
-    return () => { const i = list.indexOf(hook); if (i >= 0) list.splice(i, 1); };
+    return event === 'pre_tool_use' ? this.hooks.add(event, hook as PreToolUseHook) : this.hooks.add(event, hook as PostToolUseHook);
   }
 
   /** The sentience layer lowers this (CAUTIOUS); it multiplies the configured scale. */
@@ -212,7 +175,7 @@ export class SafetyGate {
   }
 
   get estopEngaged(): boolean {
-    return this.estopReason !== undefined;
+    return this.latch.estopReason !== undefined;
   }
 
   /**
@@ -220,7 +183,7 @@ export class SafetyGate {
    * release sent before a newer e-stop (and delivered late) cannot clear that newer one.
    */
   get estopStatus(): { engaged: boolean; reason?: string; engagement: number } {
-    return this.estopReason === undefined ? { engaged: false, engagement: this.engagements } : { engaged: true, reason: this.estopReason, engagement: this.engagements };
+    return this.latch.estopReason === undefined ? { engaged: false, engagement: this.engagements } : { engaged: true, reason: this.latch.estopReason, engagement: this.engagements };
   }
 
   private engagements = 0;
@@ -236,9 +199,9 @@ export class SafetyGate {
   private persistLatch(source: string): void {
     if (!this.latchFile) return;
     try {
-      this.latchFile.save(this.estopReason === undefined
+      this.latchFile.save(this.latch.estopReason === undefined
         ? { engaged: false, engagement: this.engagements }
-        : { engaged: true, reason: this.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
+        : { engaged: true, reason: this.latch.estopReason, source, since: this.clock.wallNow().toISOString(), engagement: this.engagements });
     } catch (e) {
       this.record({ source: 'api', runId: 'estop' }, 'estop', {}, 'reject', toLlmosError(e).message, 'ERR_STATE');
     }
@@ -275,16 +238,16 @@ export class SafetyGate {
       // Hooks, audit and handler see the resolved call (the drive base filled in, ...).
       args = resolveImplicit(def, args);
       if (ctx.source === 'llm') ctx.budget?.check();
-      if (this.estopReason !== undefined && def.kind === 'actuation') {
-        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.estopReason}); release it explicitly before ${name}`);
+      if (this.latch.estopReason !== undefined && def.kind === 'actuation') {
+        throw new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged (${this.latch.estopReason}); release it explicitly before ${name}`);
       }
-      const watchdog = this.bank.latched;
+      const watchdog = this.latch.refusal;
       if (watchdog && def.kind === 'actuation') throw watchdog;
       // Nothing moves before the watchdog process holds the outputs and watches.
       if (def.kind === 'actuation' && this.watchdog && !this.watchdog.watching) await this.watchdog.whenWatching(WATCHDOG_WAIT_MS);
 
       const hookInput: HookInput = { tool: name, args, source: ctx.source, run: ctx.runId, replay: ctx.replay ?? false, definition: def };
-      if (this.preHooks.length > 0) await this.runPreHooks(hookInput, ctx, entry);
+      if (this.hooks.hasPre) await this.hooks.runPre(hookInput, ctx.signal, entry);
       if (ctx.signal?.aborted) throw toLlmosError(ctx.signal.reason, 'ERR_ABORTED');
 
       // The abort signal is made only if the handler asks for it (ramps, holds, waits): most
@@ -314,38 +277,13 @@ export class SafetyGate {
         flight.done();
         this.inflight.delete(flight);
       }
-      if (this.postHooks.length > 0) await this.runPostHooks({ ...hookInput, result: value });
+      if (this.hooks.hasPost) await this.hooks.runPost({ ...hookInput, result: value });
       entry(adjusted.length > 0 ? 'clamp' : 'allow', adjusted.length > 0 ? adjusted.join('; ') : undefined);
       return { tool: name, value, adjusted };
     } catch (e) {
       const err = toLlmosError(e, 'ERR_DRIVER');
       entry('reject', err.message, err.code);
       throw err;
-    }
-  }
-
-  private async runPreHooks(input: HookInput, ctx: CallContext, entry: (d: Decision, r?: string, c?: string) => void): Promise<void> {
-    for (const hook of this.preHooks) {
-      const verdict = normalizeVerdict(await hook(input));
-      if (verdict.decision === 'BLOCK') {
-        throw new LlmosError('ERR_HOOK_BLOCKED', `${input.tool} blocked by a pre_tool_use hook${verdict.reason ? `: ${verdict.reason}` : ''}`);
-      }
-      if (verdict.decision === 'ASK') {
-        const reason = verdict.reason ?? 'confirmation required';
-        entry('ask', reason);
-        const approved = await this.confirmations.request({ tool: input.tool, args: input.args, source: input.source, run: input.run, reason }, ctx.signal);
-        if (!approved) throw new LlmosError('ERR_CONFIRM_DENIED', `${input.tool} needed confirmation (${reason}) and none was given in time`);
-        entry('confirmed', reason);
-      }
-    }
-  }
-
-  private async runPostHooks(input: HookInput & { result: unknown }): Promise<void> {
-    for (const hook of this.postHooks) {
-      const verdict = normalizeVerdict(await hook(input));
-      if (verdict.decision === 'BLOCK') {
-        throw new LlmosError('ERR_HOOK_BLOCKED', `${input.tool} result rejected by a post_tool_use hook${verdict.reason ? `: ${verdict.reason}` : ''}`);
-      }
     }
   }
 
@@ -358,9 +296,8 @@ export class SafetyGate {
   async engageEstop(reason: string, source: string, category?: 0 | 1): Promise<void> {
     // Every engage is a new engagement: a release naming an earlier one must not clear it.
     this.engagements++;
-    this.estopReason = reason;
     const err = new LlmosError('ERR_ESTOP_ENGAGED', `e-stop engaged by ${source}: ${reason}`);
-    this.bank.latch(err);
+    this.latch.engage(reason, err);
     // On disk before anyone hears of it: an engage reported is an engage that survives a crash.
     this.persistLatch(source);
     for (const c of this.inflight) c.abort(err);
@@ -376,11 +313,10 @@ export class SafetyGate {
    * engaged; throws ERR_ESTOP_INPUT_ACTIVE (and stays engaged) while an e-stop input is active.
    */
   releaseEstop(source: string): boolean {
-    if (this.estopReason === undefined) return false;
+    if (this.latch.estopReason === undefined) return false;
     this.estopInputs.assertReleasable();
-    this.estopReason = undefined;
+    this.latch.release();
     this.persistLatch(source);
-    this.bank.unlatch();
     this.watchdog?.rearm();
     this.record({ source: source as CallSource, runId: 'estop' }, 'estop', {}, 'release', 'released');
     this.events.emit('estop', { engaged: false, reason: 'released', source });
@@ -398,20 +334,14 @@ export class SafetyGate {
    * Starts the independent safety watchdog process (real time only): it stops everything it can
    * reach when this process stalls or dies. Resolves with its pid.
    */
-  async startWatchdog(options: { stallMs: number; heartbeatMs: number; onBeat?: () => void; log?: (m: string) => void }): Promise<number> {
+  async startWatchdog(options: WatchdogStart): Promise<number> {
     if (this.watchdog) throw new LlmosError('ERR_INTERNAL', 'the safety watchdog is already running');
-    const wd = new SafetyWatchdog({
-      ...options,
-      targets: this.bank.failsafePlan(),
-      isMotionActive: () => this.bank.motionActive(),
-      stuckWriteMs: () => this.bank.stuckWriteMs(),
-      onTrip: (reason) => { void this.tripWatchdog(reason).catch(() => undefined); },
+    this.watchdog = watchBank(this.bank, options, {
+      trip: (reason) => { void this.tripWatchdog(reason).catch(() => undefined); },
       // This process still runs and knows its outputs: a normal (ramped) e-stop.
-      onLost: (reason) => { void this.engageEstop(reason, 'watchdog').catch(() => undefined); },
+      lost: (reason) => { void this.engageEstop(reason, 'watchdog').catch(() => undefined); },
     });
-    this.watchdog = wd;
-    this.bank.setAliveCheck((motion) => wd.assertAlive(motion));
-    return wd.start();
+    return this.watchdog.start();
   }
 
   /** The pid of the watchdog process watching now (undefined: none, or no watchdog wanted). */
@@ -425,7 +355,7 @@ export class SafetyGate {
    * synchronously, before the process may exit. Never throws.
    */
   failsafeSync(reason: string): number {
-    this.bank.latch(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
+    this.latch.halt(new LlmosError('ERR_ABORTED', `stopping: ${reason}`));
     let wrote = 0;
     for (const { target, safe } of this.bank.failsafePlan()) wrote += writeFailsafe(target, safe, reason).length;
     return wrote;
@@ -434,7 +364,7 @@ export class SafetyGate {
   /** Shutdown has begun: no new actuation call is accepted, and nothing but stops writes. */
   refuseNewCalls(reason: string): void {
     this.refusing = reason;
-    if (!this.bank.latched) this.bank.latch(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`));
+    this.latch.halt(new LlmosError('ERR_ABORTED', `shutting down (${reason}); nothing new moves`), true);
   }
 
   private refusing: string | undefined;

@@ -97,15 +97,11 @@ function motionPlan(spec: ActuatorSpec, units: number, command: number, perUnit:
 }
 
 async function runBase(env: HandlerEnv, spec: ActuatorSpec, left: number, right: number, holdMs: number): Promise<void> {
-  const token = env.bank.claim(spec, env.owner);
-  const rate = spec.max_rate;
-  try {
-    await env.bank.moveTo(spec, [{ channel: 'left', value: left }, { channel: 'right', value: right }], { token, rate, abort: env, owner: env.owner });
-    await env.bank.hold(spec, holdMs, { token, abort: env });
-    await env.bank.moveTo(spec, [{ channel: 'left', value: 0 }, { channel: 'right', value: 0 }], { token, rate, abort: env, owner: env.owner });
-  } finally {
-    env.bank.settle(spec);
-  }
+  await env.bank.command(spec, {
+    owner: env.owner, abort: env, rate: spec.max_rate, holdMs,
+    targets: [{ channel: 'left', value: left }, { channel: 'right', value: right }],
+    rest: [{ channel: 'left', value: 0 }, { channel: 'right', value: 0 }],
+  });
 }
 
 /** drive and turn: a trapezoidal motion of the base over `amount` (metres or degrees). */
@@ -159,8 +155,7 @@ export const handlers: Record<string, Handler> = {
     }
     const value = raw === true || raw === 1;
     admit(env, spec, value ? 1 : 0);
-    const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value }], { token, rate: undefined, abort: env, owner: env.owner });
+    await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value }], rate: undefined });
     return { actuator: spec.name, value };
   },
 
@@ -168,8 +163,7 @@ export const handlers: Record<string, Handler> = {
     const spec = actuatorArg(env, args, ['pwm'], 'pwm_write');
     const duty = bounded(spec, 'duty', args['duty'] as number, env);
     admit(env, spec, duty);
-    const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value: duty }], { token, rate: spec.max_rate, abort: env, owner: env.owner });
+    await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: duty }], rate: spec.max_rate });
     return { actuator: spec.name, duty };
   },
 
@@ -184,8 +178,7 @@ export const handlers: Record<string, Handler> = {
     const base = Math.min(requested ?? Number.POSITIVE_INFINITY, spec.max_rate ?? Number.POSITIVE_INFINITY);
     const rate = Number.isFinite(base) ? base * env.speedScale : undefined;
     admit(env, spec, angle);
-    const token = env.bank.claim(spec, env.owner);
-    await env.bank.moveTo(spec, [{ channel: undefined, value: angle }], { token, rate, abort: env, owner: env.owner });
+    await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: angle }], rate });
     return { actuator: spec.name, angle };
   },
 
@@ -195,19 +188,11 @@ export const handlers: Record<string, Handler> = {
     const duration = args['duration_ms'] as number | undefined;
     if (duration !== undefined) checkRunTime(spec, duration + env.bank.runningFor(spec));
     admit(env, spec, speed);
-    const token = env.bank.claim(spec, env.owner);
-    const target = [{ channel: undefined, value: speed }];
-    try {
-      await env.bank.moveTo(spec, target, { token, rate: spec.max_rate, abort: env, owner: env.owner });
-      if (duration === undefined) {
-        env.bank.armDeadman(spec);
-        return { actuator: spec.name, speed, deadman_ms: env.bank.deadmanMsOf(spec) };
-      }
-      await env.bank.hold(spec, duration, { token, abort: env });
-      await env.bank.moveTo(spec, [{ channel: undefined, value: 0 }], { token, rate: spec.max_rate, abort: env, owner: env.owner });
-    } finally {
-      env.bank.settle(spec);
-    }
+    await env.bank.command(spec, {
+      owner: env.owner, abort: env, targets: [{ channel: undefined, value: speed }], rate: spec.max_rate,
+      ...(duration === undefined ? { openEnded: true } : { holdMs: duration, rest: [{ channel: undefined, value: 0 }] }),
+    });
+    if (duration === undefined) return { actuator: spec.name, speed, deadman_ms: env.bank.deadmanMsOf(spec) };
     return { actuator: spec.name, speed, duration_ms: duration };
   },
 
