@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, test } from 'node:test';
 import mqtt, { type MqttClient } from 'mqtt';
 import { needsV5 } from './mqtt-broker.js';
-import { useBroker, broker, seq, device, client, watch, until, request } from './mqtt-suite.js';
+import { useBroker, broker, device, client, watch, until, request } from './mqtt-suite.js';
 
 useBroker();
 
@@ -138,10 +138,11 @@ test('a repeated command id is not run twice; late commands and retained command
     assert.equal(late['ok'], false);
     assert.match(String((late['error'] as { message: string }).message), /after its deadline; not executed/);
     // A retained command reaches a device with the retain flag when it (re)subscribes: refused.
-    const other = `llmos/dev${process.pid}x${seq + 1}`;
+    const otherId = `ret${process.pid}`;
+    const other = `llmos/${otherId}`;
     const replies = await watch(c, `${other}/reply/ret-1`);
     await c.publishAsync(`${other}/cmd/execute`, JSON.stringify({ id: 'ret-1', goal: 'beep' }), { qos: 1, retain: true });
-    const d2 = await device();
+    const d2 = await device({ device_id: otherId });
     try {
       const r = await until(() => replies[0]);
       assert.match(r.body, /retained commands are not executed/);

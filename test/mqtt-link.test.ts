@@ -9,7 +9,7 @@ import { after, before, test } from 'node:test';
 import mqtt from 'mqtt';
 import { MqttBridge } from '../runtime/mqtt/bridge.js';
 import { simRobot } from './helpers.js';
-import { useBroker, broker, seq, type Device, device, client, watch, until, request } from './mqtt-suite.js';
+import { useBroker, broker, type Device, device, client, watch, until, request } from './mqtt-suite.js';
 
 useBroker();
 
@@ -80,7 +80,7 @@ test('a load of 1,000 commands: no loss, no duplicate execution', async () => {
 });
 
 test('Home Assistant discovery: sensors, e-stop button and availability; republished when Home Assistant comes online', async () => {
-  const prefix = `ha${process.pid}x${seq}`;
+  const prefix = `ha${process.pid}x${Date.now()}`;
   const d = await device({ mqtt: { home_assistant: { enabled: true, prefix } } });
   const c = await client();
   try {
@@ -133,14 +133,14 @@ test('TLS with a CA, and username/password, against Mosquitto', async (t) => {
     extra: [`cafile ${join(dir, 'ca.pem')}`, `certfile ${join(dir, 'server.pem')}`, `keyfile ${join(dir, 'server.key')}`, 'allow_anonymous false', `password_file ${join(dir, 'passwd')}`],
   });
   try {
-    const good = await simRobot({ overrides: { preset: 'production', device_id: `tls${seq}`, mqtt: { url: tls.url, username: 'robot', password: 's3cret', tls: { ca: join(dir, 'ca.pem') }, reconnect_ms: 50 } } });
+    const good = await simRobot({ overrides: { preset: 'production', device_id: `tls${process.pid}`, mqtt: { url: tls.url, username: 'robot', password: 's3cret', tls: { ca: join(dir, 'ca.pem') }, reconnect_ms: 50 } } });
     const b1 = new MqttBridge({ os: good.os, allowLlm: false, log: good.os.log });
     await b1.start();
     await b1.waitConnected(5000);
     assert.equal(b1.isConnected, true);
     await b1.stop();
     await good.cleanup();
-    const bad = await simRobot({ overrides: { device_id: `tls${seq}b`, mqtt: { url: tls.url, username: 'robot', password: 'wrong', tls: { ca: join(dir, 'ca.pem') }, reconnect_ms: 50 } } });
+    const bad = await simRobot({ overrides: { device_id: `tls${process.pid}b`, mqtt: { url: tls.url, username: 'robot', password: 'wrong', tls: { ca: join(dir, 'ca.pem') }, reconnect_ms: 50 } } });
     const b2 = new MqttBridge({ os: bad.os, allowLlm: false, log: bad.os.log });
     await b2.start();
     await assert.rejects(b2.waitConnected(1500), /not connected/);
