@@ -5,27 +5,14 @@
  * Every connection resets the board, as opening a real Uno's port does.
  */
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { RealClock } from '../lib/clock.js';
 import { JohnnyFiveDriver } from '../drivers/johnny-five/johnny-five.js';
 import type { BoardProfile } from '../drivers/types.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
-import { EmulatedUno, firmataHex, unavailable } from './real/uno.js';
+import { useEmulatedUno, type EmulatedUno } from './real/uno.js';
 
-let uno: EmulatedUno | undefined;
-let skipReason: string | undefined;
-
-before(async () => {
-  const hex = await firmataHex();
-  if ('reason' in hex) { skipReason = hex.reason; return; }
-  uno = await EmulatedUno.start(hex.hex);
-});
-after(async () => { await uno?.stop(); });
-
-function board(t: TestContext): EmulatedUno | undefined {
-  if (!uno) { unavailable(t, skipReason ?? 'the emulated Uno did not start'); return undefined; }
-  return uno;
-}
+const board = useEmulatedUno();
 
 function profile(path: string, actuators: Record<string, unknown>, sensors: Record<string, unknown> = {}): BoardProfile {
   return parseBoardProfile({ name: 'real-uno', drivers: { uno: { type: 'johnny-five', io: 'firmata', port: path, timeout_ms: 60000 } }, actuators, sensors }, 'test:real-uno');

@@ -8,26 +8,13 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { packagePath } from '../lib/paths.js';
 import { runBin, simRobot, tempDir } from './helpers.js';
-import { EmulatedUno, firmataHex, unavailable } from './real/uno.js';
+import { useEmulatedUno, type EmulatedUno } from './real/uno.js';
 
-let uno: EmulatedUno | undefined;
-let skipReason: string | undefined;
-
-before(async () => {
-  const hex = await firmataHex();
-  if ('reason' in hex) { skipReason = hex.reason; return; }
-  uno = await EmulatedUno.start(hex.hex);
-});
-after(async () => { await uno?.stop(); });
-
-function board(t: TestContext): EmulatedUno | undefined {
-  if (!uno) { unavailable(t, skipReason ?? 'the emulated Uno did not start'); return undefined; }
-  return uno;
-}
+const board = useEmulatedUno();
 
 /** boards/arduino-arm.yaml with `port:` set to the emulated board's pty. */
 function armOn(port: string): string {

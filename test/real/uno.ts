@@ -6,7 +6,7 @@
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../helpers.js';
 import type { HostMessage, HostRequest } from './avr-uno-host.js';
@@ -115,4 +115,23 @@ export class EmulatedUno {
     this.send({ op: 'stop' });
     await exited;
   }
+}
+
+/**
+ * One emulated Uno for a test file: started before its tests, stopped after them. The returned
+ * function gives it to a test, or reports why it is unavailable (a skip locally, a failure in CI).
+ */
+export function useEmulatedUno(): (t: TestContext) => EmulatedUno | undefined {
+  let uno: EmulatedUno | undefined;
+  let skipReason: string | undefined;
+  before(async () => {
+    const hex = await firmataHex();
+    if ('reason' in hex) { skipReason = hex.reason; return; }
+    uno = await EmulatedUno.start(hex.hex);
+  });
+  after(async () => { await uno?.stop(); });
+  return (t) => {
+    if (!uno) { unavailable(t, skipReason ?? 'the emulated Uno did not start'); return undefined; }
+    return uno;
+  };
 }
