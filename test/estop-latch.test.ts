@@ -11,11 +11,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { isLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
-import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
 import { installProcessGuards } from '../scripts/lib/process-guard.js';
 import { runControl } from '../scripts/cli.js';
-import { readSimLog, simRobot, tempDir } from './helpers.js';
+import { estopPanel, readSimLog, simRobot, tempDir } from './helpers.js';
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -77,22 +76,12 @@ test('engage, kill -9, start again: the state reads engaged and a goal is refuse
 });
 
 test('a release is refused (ERR_ESTOP_INPUT_ACTIVE) while the GPIO twin button is active; allowed once it is let go', async () => {
-  const fake = new FakeSysfs({ layout: 'pi5', pwmChips: 3 });
-  const dir = tempDir();
-  for (const n of [17, 24]) fake.exported('gpio', fake.gpioRoot, 571 + n);
-  const board = join(dir, 'board.yaml');
-  writeFileSync(board, `name: panel
-drivers:
-  gpio: { type: gpio, sysfs_root: ${fake.gpioRoot}, pwm_root: ${fake.pwmRoot}, backend: sysfs, pwm_chip: 2 }
-actuators:
-  led: { type: digital_out, pin: 17, safe_value: false }
-estop: { driver: gpio, pin: 24, debounce_ms: 0 }
-`);
+  const { fake, board, press } = estopPanel();
   const r = await simRobot({ board, realTime: true, shippedTraces: false });
   const os = r.os;
   const led = { name: 'digital_write', args: { actuator: 'led', value: true } };
   try {
-    fake.setInput(24 + 571, 1);
+    press(true);
     await until(() => os.gate.estopEngaged, 5000, 'the button engages the e-stop');
     assert.throws(() => os.releaseEstop('test'), (e: unknown) => isLlmosError(e) && e.code === 'ERR_ESTOP_INPUT_ACTIVE' && /pin 24/.test(e.message));
     assert.equal(os.gate.estopEngaged, true, 'still engaged after the refused release');
@@ -116,7 +105,7 @@ estop: { driver: gpio, pin: 24, debounce_ms: 0 }
     assert.equal(os.gate.estopEngaged, true, 'still engaged after every refused release');
     await assert.rejects(os.gate.call(led, { source: 'api', runId: 'r1' }), (e: unknown) => isLlmosError(e) && e.code === 'ERR_ESTOP_ENGAGED');
     assert.equal(fake.read(571 + 17), '0');
-    fake.setInput(24 + 571, 0);
+    press(false);
     let released = false;
     await until(() => { try { released ||= os.releaseEstop('test'); } catch { /* not let go yet */ } return released; }, 5000, 'released once the button is let go');
     await os.gate.call(led, { source: 'api', runId: 'r2' });

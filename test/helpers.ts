@@ -1,4 +1,5 @@
 /** Shared test fixtures: a simulated robot in a temporary directory with a virtual clock. */
+import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -113,4 +114,23 @@ export function runBin(bin: string, args: readonly string[], options: { cwd?: st
     child.on('close', (code) => resolve({ code, stdout, stderr }));
     if (options.input !== undefined) child.stdin.end(options.input); else child.stdin.end();
   });
+}
+
+/**
+ * A board with one LED and an e-stop button on a GPIO twin (a Pi 5 sysfs tree, pins 17 and 24):
+ * `press(true)` holds the button down, as a separate process reading the tree would see it.
+ */
+export function estopPanel(): { fake: FakeSysfs; dir: string; board: string; press(active: boolean): void } {
+  const fake = new FakeSysfs({ layout: 'pi5', pwmChips: 3 });
+  const dir = tempDir();
+  for (const n of [17, 24]) fake.exported('gpio', fake.gpioRoot, 571 + n);
+  const board = join(dir, 'board.yaml');
+  writeFileSync(board, `name: panel
+drivers:
+  gpio: { type: gpio, sysfs_root: ${fake.gpioRoot}, pwm_root: ${fake.pwmRoot}, backend: sysfs, pwm_chip: 2 }
+actuators:
+  led: { type: digital_out, pin: 17, safe_value: false }
+estop: { driver: gpio, pin: 24, debounce_ms: 0 }
+`);
+  return { fake, dir, board, press: (active) => fake.setInput(24 + 571, active ? 1 : 0) };
 }

@@ -7,10 +7,9 @@ import assert from 'node:assert/strict';
 import { cpSync, existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
 import { packagePath } from '../lib/paths.js';
 import { EstopLatchFile } from '../safety/estop-latch.js';
-import { runBin, tempDir } from './helpers.js';
+import { estopPanel, runBin, tempDir } from './helpers.js';
 
 test('state reset --sentience --stats removes their files; nothing without --yes or a terminal; no flag is a usage error', async () => {
   const dir = tempDir('llmos-reset-');
@@ -35,27 +34,17 @@ test('state reset --sentience --stats removes their files; nothing without --yes
 });
 
 test('state reset --estop releases a persisted e-stop, and is refused while the e-stop button is still pressed', async () => {
-  const fake = new FakeSysfs({ layout: 'pi5', pwmChips: 3 });
-  const dir = tempDir('llmos-reset-');
-  for (const n of [17, 24]) fake.exported('gpio', fake.gpioRoot, 571 + n);
-  const board = join(dir, 'board.yaml');
-  writeFileSync(board, `name: panel
-drivers:
-  gpio: { type: gpio, sysfs_root: ${fake.gpioRoot}, pwm_root: ${fake.pwmRoot}, backend: sysfs, pwm_chip: 2 }
-actuators:
-  led: { type: digital_out, pin: 17, safe_value: false }
-estop: { driver: gpio, pin: 24, debounce_ms: 0 }
-`);
+  const { dir, board, press } = estopPanel();
   mkdirSync(join(dir, 'traces'));
   const flags = ['--board', board, '--traces', join(dir, 'traces'), '--state', join(dir, 'state')];
   const latch = new EstopLatchFile(join(dir, 'state', 'estop.json'));
   latch.save({ engaged: true, reason: 'operator', source: 'cli', engagement: 1 });
-  fake.setInput(24 + 571, 1);
+  press(true);
   const refused = await runBin('llmos.js', ['state', 'reset', '--estop', '--yes', ...flags]);
   assert.equal(refused.code, 1, refused.stderr);
   assert.match(refused.stderr, /ERR_ESTOP_INPUT_ACTIVE/);
   assert.equal(latch.load()?.engaged, true, 'still engaged');
-  fake.setInput(24 + 571, 0);
+  press(false);
   const released = await runBin('llmos.js', ['state', 'reset', '--estop', '--yes', ...flags]);
   assert.equal(released.code, 0, released.stderr);
   assert.match(released.stdout, /e-stop released/);
