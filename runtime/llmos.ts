@@ -22,7 +22,7 @@ import { bootParts, type BootParts } from './boot.js';
 import type { Dispatcher, Decision } from './dispatcher.js';
 import type { CrystallizedRegistry } from './crystallize/registry.js';
 import type { Crystallizer } from './crystallize/crystallizer.js';
-import { AgenticFollower } from './executors/agentic/follower.js';
+import { AgenticFollower } from './executors/agentic/index.js';
 import type { LlmAdapter } from './ollama/types.js';
 import type { Sentience } from './sentience/sentience.js';
 import { createLogger, type Logger } from './logger.js';

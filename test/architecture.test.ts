@@ -85,6 +85,14 @@ test('crystallized/ functions import nothing but types', () => {
   }
 });
 
+test('the agentic executor is one module: only its index.ts is imported from outside its folder', () => {
+  const dir = 'runtime/executors/agentic/';
+  const all = ['runtime', 'safety', 'scripts', 'lib', 'test'].flatMap((d) => sources(d).flatMap(importsOf));
+  const bad = all.filter((i) => i.target.startsWith(dir) && !i.file.startsWith(dir) && i.target !== `${dir}index.js`);
+  assert.deepEqual(bad, []);
+  assert.ok(all.some((i) => i.target === `${dir}index.js` && !i.file.startsWith(dir)), 'the scanner sees the entry point imported');
+});
+
 test('the import scanner sees real imports (it cannot pass vacuously)', () => {
   const gate = importsOf(join(packageRoot, 'safety', 'gate.ts'));
   assert.ok(gate.some((i) => i.target === 'safety/actuators.js'));
