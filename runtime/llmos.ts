@@ -16,7 +16,7 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
-import { unitLookup, type ToolDefinition } from '../safety/tools.js';
+import { unitLookup, type ToolDefinition } from '../safety/tools/index.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { bootParts, type BootParts } from './boot.js';
 import type { Dispatcher, Decision } from './dispatcher.js';

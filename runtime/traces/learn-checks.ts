@@ -13,7 +13,7 @@
  */
 import type { BoardProfile } from '../../drivers/types.js';
 import type { ToolCall } from '../../safety/gate.js';
-import type { ToolDefinition } from '../../safety/tools.js';
+import type { ToolDefinition } from '../../safety/tools/index.js';
 import { analyzeGoal, type GoalAnalysis } from '../matcher/analyze.js';
 import type { StepResult } from '../result.js';
 import { parseTemplate } from '../matcher/params.js';

@@ -1,0 +1,24 @@
+/** drive: the differential base straight for a distance (a trapezoidal motion). */
+import { actuatorsOf, baseMotion, DEFAULT_DRIVE_SPEED } from './common.js';
+import type { Tool } from './types.js';
+
+export const tool: Tool = {
+  name: 'drive', kind: 'actuation', motion: true,
+  schema: {
+    type: 'object', required: ['distance_m'], additionalProperties: false,
+    properties: { distance_m: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },
+  },
+  units: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  requires: { actuators: ['differential_drive'] },
+  define(profile) {
+    return {
+      description: 'Drive the base straight for distance_m metres (negative = backward) at speed 0..1 of its maximum.',
+      bounds: { distance_m: { minimum: -10, maximum: 10 }, speed: { maximum: 1 }, actuator: { enum: actuatorsOf(profile, 'differential_drive').map((a) => a.name) } },
+      keywords: ['drive', 'move', 'go', 'forward', 'backward', 'back', 'reverse', 'travel', 'distance', 'meters', 'metres', 'roll', 'base', 'wheels'],
+    };
+  },
+  async handler(args, env) {
+    // Both wheels the same way: forward for a positive distance.
+    return baseMotion(env, args, 'drive', 'distance_m', DEFAULT_DRIVE_SPEED, (c) => c.max_speed_mps, (dir, v) => [dir * v, dir * v]);
+  },
+};

@@ -1,0 +1,24 @@
+/** turn: the differential base in place by an angle (a trapezoidal motion). */
+import { actuatorsOf, baseMotion, DEFAULT_TURN_SPEED } from './common.js';
+import type { Tool } from './types.js';
+
+export const tool: Tool = {
+  name: 'turn', kind: 'actuation', motion: true,
+  schema: {
+    type: 'object', required: ['degrees'], additionalProperties: false,
+    properties: { degrees: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },
+  },
+  units: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  requires: { actuators: ['differential_drive'] },
+  define(profile) {
+    return {
+      description: 'Turn the base in place by degrees (positive = left / counter-clockwise, negative = right / clockwise) at speed 0..1.',
+      bounds: { degrees: { minimum: -3600, maximum: 3600 }, speed: { maximum: 1 }, actuator: { enum: actuatorsOf(profile, 'differential_drive').map((a) => a.name) } },
+      keywords: ['turn', 'rotate', 'spin', 'left', 'right', 'clockwise', 'degrees', 'pivot', 'heading', 'face'],
+    };
+  },
+  async handler(args, env) {
+    // Positive degrees = counter-clockwise: left wheel back, right wheel forward.
+    return baseMotion(env, args, 'turn', 'degrees', DEFAULT_TURN_SPEED, (c) => c.max_turn_dps, (dir, v) => [-dir * v, dir * v]);
+  },
+};

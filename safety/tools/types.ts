@@ -1,0 +1,118 @@
+/**
+ * What a tool is. Each tool is one module in safety/tools/ exporting a `Tool`: its argument
+ * schema (the one declaration: the validators are compiled from it and the LLM sees it narrowed to
+ * the board), the units of its numbers, which part of the board profile makes it exist, and its
+ * handler. safety/tools/index.ts lists them in one table.
+ */
+import type { Clock } from '../../lib/clock.js';
+import type { FactStore } from '../../lib/facts.js';
+import type { ActuatorType, BoardProfile } from '../../drivers/types.js';
+import type { ActuatorBank } from '../actuators.js';
+import type { CommandRateLimiter } from '../interlocks.js';
+import type { SystemToolsOptions } from '../system-tools.js';
+
+export type ToolKind = 'actuation' | 'sensing' | 'meta' | 'system';
+
+/** What a number in a tool's arguments measures: used to bind goal quantities to arguments. */
+export interface ArgUnit {
+  kind: 'length' | 'angle' | 'time' | 'fraction' | 'count' | 'number' | 'angular_speed';
+  /** Multiply the SI value of a goal quantity (m, deg, s, fraction) by this to get the argument. */
+  fromSi: number;
+}
+
+/** A JSON Schema property (draft-07), as plain data. */
+export type PropertySchema = Record<string, unknown>;
+
+/** The board-independent shape of a tool's arguments; compiled into the validator `tool_<name>`. */
+export interface ArgsSchema {
+  type: 'object';
+  properties: Record<string, PropertySchema>;
+  required?: string[];
+  additionalProperties: false;
+}
+
+/** A tool's arguments on one board: the shape narrowed by the board (actuator enums, ranges). */
+export interface JsonSchemaObject {
+  type: 'object';
+  properties: Record<string, PropertySchema>;
+  required: string[];
+  additionalProperties: false;
+}
+
+/** Which part of the board profile (or config) makes the tool exist on a board. */
+export type ToolRequirement =
+  | { actuators: readonly ActuatorType[] }
+  | { sensors: true }
+  | { option: 'facts' | 'systemTools' }
+  | { always: true };
+
+/** How one board defines the tool: what the LLM reads, and bounds that narrow the schema. */
+export interface BoardTool {
+  description: string;
+  /** Words that help search_tools find the tool. */
+  keywords: string[];
+  /** Per argument, keywords merged over the shape's property (enum, minimum, maximum). */
+  bounds?: Record<string, PropertySchema>;
+}
+
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  kind: ToolKind;
+  /** True when the tool moves something (deadman, speed scale, CAUTIOUS mode apply). */
+  motion: boolean;
+  /** JSON Schema of the arguments for this board (enums of actuator names, declared ranges). */
+  parameters: JsonSchemaObject;
+  /** Units of numeric arguments, by argument name. */
+  units: Record<string, ArgUnit>;
+  /** Words that help search_tools find the tool. */
+  keywords: string[];
+}
+
+export interface ToolCatalogOptions {
+  systemTools: boolean;
+  /** L4 memory tools (fact_read, fact_write). */
+  facts?: boolean;
+  disabled?: readonly string[];
+}
+
+export interface HandlerEnv {
+  profile: BoardProfile;
+  bank: ActuatorBank;
+  clock: Clock;
+  catalog: ReadonlyMap<string, ToolDefinition>;
+  limiter: CommandRateLimiter;
+  /** Product of the configured and the sentience speed scale, in (0, 1]. */
+  speedScale: number;
+  owner: string;
+  signal: AbortSignal;
+  system: SystemToolsOptions | undefined;
+  /** L4 memory behind fact_read / fact_write. */
+  facts: FactStore | undefined;
+  /** Records that an argument was clamped (on_range: clamp). */
+  adjust(note: string): void;
+  /** Keeps the owner's open-ended motions alive (deadman refresh). */
+  refresh(): void;
+}
+
+export type Args = Record<string, unknown>;
+/**
+ * Receives arguments the gate has already shape-checked, applies the actuator's declared limits
+ * (range, rate, run time, interlocks, speed scale) and acts only through the ActuatorBank.
+ */
+export type Handler = (args: Args, env: HandlerEnv) => Promise<unknown>;
+
+/** One tool: everything about it, in its own module. */
+export interface Tool {
+  name: string;
+  kind: ToolKind;
+  /** True when the tool moves something (deadman, speed scale, CAUTIOUS mode apply). */
+  motion: boolean;
+  schema: ArgsSchema;
+  /** Units of its numeric arguments, by argument name, whatever the board. */
+  units: Readonly<Record<string, ArgUnit>>;
+  requires: ToolRequirement;
+  /** This board's definition (called only when the board meets `requires`). */
+  define(profile: BoardProfile): BoardTool;
+  handler: Handler;
+}
