@@ -13,6 +13,7 @@
  *       direction: forward      # forbid only: forward | backward | any
  */
 import type { ActuatorSpec, ReflexSpec, SensorSpec } from '../drivers/types.js';
+import { toolNamed } from './tools/index.js';
 
 export const DEFAULT_REFLEX_PERIOD_MS = 50;
 
@@ -89,8 +90,10 @@ export function intentOf(
   tool: string, args: Record<string, unknown>, actuators: ReadonlyMap<string, ActuatorSpec>, level: (name: string) => number | undefined,
   speedScale = 1,
 ): Intent | undefined {
-  const types: Record<string, ActuatorSpec['type']> = { drive: 'differential_drive', turn: 'differential_drive', motor_set: 'motor', servo_move: 'servo', pwm_write: 'pwm', digital_write: 'digital_out' };
-  const type = types[tool];
+  // The actuator type is the tool's own board requirement (safety/tools/); a serial line moves
+  // nothing a rule can judge.
+  const requires = toolNamed(tool)?.requires;
+  const type = requires && 'actuators' in requires && !requires.actuators.includes('serial_line') ? requires.actuators[0] : undefined;
   if (!type) return undefined;
   let name = args['actuator'];
   if (name === undefined) {

@@ -6,6 +6,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'Bash', kind: 'system', motion: false,
+  summary: 'Run a shell command in the workspace (destructive commands are blocked).',
   schema: {
     type: 'object', required: ['command'], additionalProperties: false,
     properties: { command: { type: 'string', minLength: 1, maxLength: 4096 }, timeout: { type: 'number', minimum: 0 } },

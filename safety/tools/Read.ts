@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'Read', kind: 'system', motion: false,
+  summary: 'Read a text file inside the workspace.',
   schema: {
     type: 'object', required: ['file_path'], additionalProperties: false,
     properties: { file_path: { type: 'string', minLength: 1 } },

@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'Write', kind: 'system', motion: false,
+  summary: 'Write a text file inside the workspace.',
   schema: {
     type: 'object', required: ['file_path', 'content'], additionalProperties: false,
     properties: { file_path: { type: 'string', minLength: 1 }, content: { type: 'string' } },

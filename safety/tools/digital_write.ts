@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'digital_write', kind: 'actuation', motion: false,
+  summary: 'Switch a digital output on or off.',
   // 1/0 are accepted for traces; the LLM is offered true/false only.
   schema: {
     type: 'object', required: ['actuator', 'value'], additionalProperties: false,

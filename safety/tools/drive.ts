@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'drive', kind: 'actuation', motion: true,
+  summary: 'Drive the base straight for a distance (negative = backward) at a fraction of its maximum speed.',
   schema: {
     type: 'object', required: ['distance_m'], additionalProperties: false,
     properties: { distance_m: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },

@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'fact_read', kind: 'meta', motion: false,
+  summary: 'Read long-term facts (L4 memory): one by key, or all under a prefix.',
   schema: {
     type: 'object', additionalProperties: false,
     properties: { key: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.:-]{0,63}$' }, prefix: { type: 'string', maxLength: 64 } },

@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'fact_write', kind: 'meta', motion: false,
+  summary: 'Store a long-term fact (L4 memory); value null deletes it.',
   schema: {
     type: 'object', required: ['key', 'value'], additionalProperties: false,
     properties: { key: { type: 'string', pattern: '^[a-z0-9][a-z0-9_.:-]{0,63}$' }, value: { type: ['string', 'number', 'boolean', 'null'], maxLength: 1024 } },

@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'motor_set', kind: 'actuation', motion: true,
+  summary: 'Run a motor at a speed from -1 to 1, for a duration or, without one, only while refreshed (deadman).',
   schema: {
     type: 'object', required: ['actuator', 'speed'], additionalProperties: false,
     properties: { actuator: { type: 'string' }, speed: { type: 'number' }, duration_ms: { type: 'integer', minimum: 1 } },

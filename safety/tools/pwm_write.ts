@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'pwm_write', kind: 'actuation', motion: false,
+  summary: "Set a PWM output's duty cycle.",
   schema: {
     type: 'object', required: ['actuator', 'duty'], additionalProperties: false,
     properties: { actuator: { type: 'string' }, duty: { type: 'number' } },

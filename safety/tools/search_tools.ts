@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'search_tools', kind: 'meta', motion: false,
+  summary: 'Find the tools relevant to a task (names, descriptions, argument schemas).',
   schema: {
     type: 'object', required: ['query'], additionalProperties: false,
     properties: { query: { type: 'string', maxLength: 200 }, limit: { type: 'integer', minimum: 1, maximum: 20 } },

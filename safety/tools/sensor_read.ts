@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'sensor_read', kind: 'sensing', motion: false,
+  summary: 'Read a sensor.',
   schema: {
     type: 'object', required: ['sensor'], additionalProperties: false,
     properties: { sensor: { type: 'string' } },

@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'serial_send', kind: 'actuation', motion: false,
+  summary: 'Send one allow-listed line to a serial device, optionally awaiting its reply.',
   schema: {
     type: 'object', required: ['actuator', 'line'], additionalProperties: false,
     properties: {

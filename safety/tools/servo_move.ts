@@ -5,6 +5,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'servo_move', kind: 'actuation', motion: false,
+  summary: 'Move a servo to an angle, optionally at a speed in degrees per second.',
   schema: {
     type: 'object', required: ['actuator', 'angle'], additionalProperties: false,
     properties: { actuator: { type: 'string' }, angle: { type: 'number' }, speed_dps: { type: 'number', exclusiveMinimum: 0 } },

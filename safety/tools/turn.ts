@@ -4,6 +4,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'turn', kind: 'actuation', motion: true,
+  summary: 'Turn the base in place by degrees (positive = left / counter-clockwise).',
   schema: {
     type: 'object', required: ['degrees'], additionalProperties: false,
     properties: { degrees: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },

@@ -105,6 +105,8 @@ export type Handler = (args: Args, env: HandlerEnv) => Promise<unknown>;
 /** One tool: everything about it, in its own module. */
 export interface Tool {
   name: string;
+  /** One line, whatever the board (the tool reference; the LLM reads `define`'s description). */
+  summary: string;
   kind: ToolKind;
   /** True when the tool moves something (deadman, speed scale, CAUTIOUS mode apply). */
   motion: boolean;

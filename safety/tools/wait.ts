@@ -3,6 +3,7 @@ import type { Tool } from './types.js';
 
 export const tool: Tool = {
   name: 'wait', kind: 'meta', motion: false,
+  summary: 'Wait a number of milliseconds; motions started by the run stay alive meanwhile.',
   schema: {
     type: 'object', required: ['ms'], additionalProperties: false,
     properties: { ms: { type: 'integer', minimum: 0, maximum: 60000 } },
