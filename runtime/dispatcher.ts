@@ -92,6 +92,12 @@ export class Dispatcher {
       return { goal: trimmed, mode: intent.estop ? 'ESTOP' : 'STOP', score: 0, params: {}, nearest: [], reason: intent.estop ? 'built-in e-stop words: engage the latched e-stop' : 'built-in stop word: stop all motion' };
     }
     if (intent.kind === 'not_command') return this.notACommand(trimmed, intent.what, intent.why, options);
+    if (intent.stopFallback) {
+      // "stop the arm": the board's own trace for it if there is one, else every motion stops (never the model).
+      const own = this.decideOne(trimmed, { ...options, allowLlm: false });
+      if (own.mode === 'FOLLOWER' || own.mode === 'CRYSTALLIZED') return own;
+      return { goal: trimmed, mode: 'STOP', score: 0, params: {}, nearest: own.nearest, reason: 'a stop request for one device with no trace of its own: all motion stops' };
+    }
     const pieces = options.split === false ? [trimmed] : splitGoal(trimmed);
     // "drive forward 1 meter then stop": every replay ends at rest, so a closing stop adds nothing.
     let closingStop = false;

@@ -10,10 +10,12 @@
  */
 
 import { isEnglishWord } from './english.js';
+import { stopIntentOf } from './stop-intent.js';
 import { editDistance } from './typos.js';
 
 export type GoalIntent =
-  | { kind: 'command'; goal: string }
+  /** `stopFallback`: a stop verb on a device ("stop the arm"): all motion stops when no trace fits. */
+  | { kind: 'command'; goal: string; stopFallback?: true }
   | { kind: 'stop'; estop: boolean }
   | { kind: 'not_command'; what: 'question' | 'information request' | 'statement' | 'conditional or deferred goal' | 'operator command'; why: string };
 
@@ -102,6 +104,8 @@ export function classifyGoal(goal: string): GoalIntent {
   const phrase = stripPolite(all).filter((w) => !STOP_FILLER.has(w)).join(' ');
   if (ESTOP_PHRASES.has(phrase)) return { kind: 'stop', estop: true };
   if (STOP_PHRASES.has(phrase) || isMistypedStop(phrase)) return { kind: 'stop', estop: false };
+  const stop = stopIntentOf(stripPolite(all));
+  if (stop?.kind === 'general') return { kind: 'stop', estop: stop.estop };
   if (OPERATOR.test(all.filter((w) => w !== 'please' && w !== 'now').join(' '))) {
     return { kind: 'not_command', what: 'operator command', why: 'it is an operator command, not a goal: release the e-stop with ":release", cmd/estop or SIGUSR2, and stop the service with its own controls' };
   }
@@ -153,7 +157,7 @@ export function classifyGoal(goal: string): GoalIntent {
     return { kind: 'not_command', what: 'statement', why: why.statement };
   }
   if (w.some((t) => PAST_MARKERS.has(t))) return { kind: 'not_command', what: 'statement', why: why.statement };
-  return { kind: 'command', goal: w.length === all.length ? goal : w.join(' ') };
+  return { kind: 'command', goal: w.length === all.length ? goal : w.join(' '), ...(stop?.kind === 'device' ? { stopFallback: true as const } : {}) };
 }
 
 /** "do the dance" is a command, "do the lights blink?" a question: a verb after the noun phrase. */
