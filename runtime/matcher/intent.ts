@@ -38,6 +38,8 @@ const SUBJECT = new Set(['i', 'you', 'we', 'they', 'he', 'she', 'it', 'someone',
 const DETERMINER = new Set(['the', 'my', 'your', 'our', 'his', 'her', 'their', 'this', 'that', 'these', 'those', 'its']);
 const NOUN_FIRST = new Set(['gripper', 'claw', 'hand', 'grabber', 'arm', 'led', 'light', 'lights', 'lamp', 'buzzer', 'winch', 'cable', 'rope', 'battery', 'distance',
   'controller', 'robot', 'rover', 'base', 'motor', 'motors', 'sensor', 'everything', 'all', 'object']);
+/** After a noun phrase, these describe a state or a wish ("the led is on", "the arm should be up"). */
+const STATE_VERBS = new Set(['is', 'are', 's', 'isnt', 'arent', 'should', 'must', 'needs', 'need', 'ought', 'has', 'have', 'looks', 'seems', 'appears', 'stays', 'remains']);
 const PAST_MARKERS = new Set(['yesterday', 'ago', 'already', 'earlier', 'previously', 'was', 'were', 'been', 'last']);
 const DEFERRED = new Set(['later', 'tomorrow', 'tonight', 'eventually', 'someday', 'afterward']);
 const TIME_UNITS = new Set(['second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins', 'hour', 'hours', 'h', 'hr', 'ms']);
@@ -157,6 +159,10 @@ export function classifyGoal(goal: string): GoalIntent {
     return { kind: 'not_command', what: 'statement', why: why.statement };
   }
   if (w.some((t) => PAST_MARKERS.has(t))) return { kind: 'not_command', what: 'statement', why: why.statement };
+  // "gripper is open", "the led's on", "the arm should be up": a state described, not an order.
+  if ((DETERMINER.has(first) || NOUN_FIRST.has(first)) && w.slice(1, 4).some((t) => STATE_VERBS.has(t))) {
+    return { kind: 'not_command', what: 'statement', why: why.statement };
+  }
   return { kind: 'command', goal: w.length === all.length ? goal : w.join(' '), ...(stop?.kind === 'device' ? { stopFallback: true as const } : {}) };
 }
 

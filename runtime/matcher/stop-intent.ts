@@ -27,6 +27,7 @@ const GENERAL_OBJECTS = new Set([
   'motion', 'movement', 'movements', 'moving', 'actuators', 'actuator', 'engines', 'engine', 'drive', 'drives', 'run', 'goal', 'task',
   'command', 'program', 'whole', 'thing', 'things', 'current', 'your', 'my', 'of', 'them', 'those', 'these', 'going', 'position',
 ]);
+const MOTION_NOUNS = new Set(['motors', 'motor', 'wheels', 'engines', 'engine', 'drive', 'drives', 'actuators', 'motion', 'movement']);
 /** Nouns of single devices: "stop the arm" may be a trace of its own. */
 const DEVICE_OBJECTS = new Set([
   'arm', 'gripper', 'claw', 'hand', 'grabber', 'winch', 'cable', 'rope', 'buzzer', 'alarm', 'led', 'light', 'lights', 'lamp', 'servo',
@@ -83,6 +84,9 @@ export function stopIntentOf(all: readonly string[]): StopIntent | undefined {
     return { kind: 'general', estop: true };
   }
   if (STILL.has(phrase)) return { kind: 'general', estop: false };
+  // "all motors off", "turn the motors off", "switch off the wheels": motion off, not the board.
+  const off = ['turn', 'switch', 'shut'].includes(w[0] as string) ? w.slice(1) : w;
+  if (off.includes('off') && off.some((t) => MOTION_NOUNS.has(t)) && off.every((t) => t === 'off' || GENERAL_OBJECTS.has(t))) return { kind: 'general', estop: false };
   const verb = w[0] as string;
   if (!STOP_VERBS.has(verb)) return undefined;
   const rest = w.slice(1);
