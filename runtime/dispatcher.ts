@@ -105,7 +105,7 @@ export class Dispatcher {
     if (pieces.length <= 1) return closingStop ? { ...this.decideOne(pieces[0] as string, options), goal: trimmed } : this.decideOne(trimmed, options);
     // Split first: the whole goal wins only when it is exactly a trace's goal.
     const whole = this.decideOne(trimmed, options);
-    if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED') && whole.candidate?.exact) return whole;
+    if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED' || whole.error?.code === 'ERR_TRACE_BOARD_MISMATCH') && whole.candidate?.exact) return whole;
     const parts = pieces.map((p) => this.decide(p, { ...options, split: false }));
     const deterministic = parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED');
     const servable = deterministic || (options.allowLlm && parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED' || p.mode === 'MIXED' || p.mode === 'LEARNER'));
