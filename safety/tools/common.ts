@@ -133,6 +133,12 @@ export function requireSystem(env: HandlerEnv): SystemToolsOptions {
   return env.system;
 }
 
+/** A number rounded to `digits` decimals (jog steps read cleanly in logs and taught traces). */
+export const roundTo = (v: number, digits = 4): number => Number(v.toFixed(digits));
+export const clampTo = (v: number, [lo, hi]: readonly [number, number]): number => Math.min(hi, Math.max(lo, v));
+/** A drive base without calibration is jogged as if it made 0.5 m/s and 90 deg/s. */
+export const JOG_CALIBRATION = { max_speed_mps: 0.5, max_turn_dps: 90 } as const;
+
 /** The board's actuators of one type, in profile order. */
 export function actuatorsOf(profile: BoardProfile, type: ActuatorType): ActuatorSpec[] {
   return [...profile.actuators.values()].filter((a) => a.type === type);

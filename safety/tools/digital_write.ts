@@ -32,4 +32,7 @@ export const tool: Tool = {
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value }], rate: undefined });
     return { actuator: spec.name, value };
   },
+  jog(spec, { dir }) {
+    return { actuator: spec.name, value: dir > 0 };
+  },
 };

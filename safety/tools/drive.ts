@@ -1,5 +1,5 @@
 /** drive: the differential base straight for a distance (a trapezoidal motion). */
-import { actuatorsOf, baseMotion, DEFAULT_DRIVE_SPEED } from './common.js';
+import { actuatorsOf, baseMotion, DEFAULT_DRIVE_SPEED, JOG_CALIBRATION, roundTo } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -21,5 +21,12 @@ export const tool: Tool = {
   async handler(args, env) {
     // Both wheels the same way: forward for a positive distance.
     return baseMotion(env, args, 'drive', 'distance_m', DEFAULT_DRIVE_SPEED, (c) => c.max_speed_mps, (dir, v) => [dir * v, dir * v]);
+  },
+  jog(spec, { dir, speed, stepMs }) {
+    // Up and down drive (left and right turn): one step's worth.
+    if (Math.abs(dir) !== 1) return undefined;
+    const cal = spec.calibration ?? JOG_CALIBRATION;
+    const seconds = stepMs / 1000;
+    return { distance_m: roundTo(dir * speed * cal.max_speed_mps * seconds, 3), speed };
   },
 };

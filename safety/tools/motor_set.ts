@@ -33,4 +33,9 @@ export const tool: Tool = {
     if (duration === undefined) return { actuator: spec.name, speed, deadman_ms: env.bank.deadmanMsOf(spec) };
     return { actuator: spec.name, speed, duration_ms: duration };
   },
+  jog(spec, { dir, speed, stepMs }) {
+    const v = Math.sign(dir) * speed;
+    if (v < spec.range[0] || v > spec.range[1]) return undefined;
+    return { actuator: spec.name, speed: v, duration_ms: Math.round(stepMs) };
+  },
 };

@@ -1,6 +1,9 @@
 /** servo_move: move a servo to an angle, optionally at a given speed. */
 import { LlmosError } from '../../lib/errors.js';
-import { actuatorArg, actuatorsOf, admit, bounded, describeActuators, unionRange } from './common.js';
+import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, roundTo, unionRange } from './common.js';
+
+/** A jog step at scale 1, in degrees (still capped by what max_rate does in a step). */
+const JOG_STEP_DEG = 5;
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -35,5 +38,10 @@ export const tool: Tool = {
     admit(env, spec, angle);
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: angle }], rate });
     return { actuator: spec.name, angle };
+  },
+  jog(spec, { dir, current, scale, stepMs }) {
+    const from = current ?? (typeof spec.safe_value === 'number' ? spec.safe_value : (spec.range[0] + spec.range[1]) / 2);
+    const step = Math.min(JOG_STEP_DEG * scale, spec.max_rate !== undefined ? spec.max_rate * (stepMs / 1000) : Infinity);
+    return { actuator: spec.name, angle: roundTo(clampTo(from + Math.sign(dir) * step, spec.range), 2) };
   },
 };

@@ -1,5 +1,5 @@
 /** turn: the differential base in place by an angle (a trapezoidal motion). */
-import { actuatorsOf, baseMotion, DEFAULT_TURN_SPEED } from './common.js';
+import { actuatorsOf, baseMotion, DEFAULT_TURN_SPEED, JOG_CALIBRATION, roundTo } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -21,5 +21,12 @@ export const tool: Tool = {
   async handler(args, env) {
     // Positive degrees = counter-clockwise: left wheel back, right wheel forward.
     return baseMotion(env, args, 'turn', 'degrees', DEFAULT_TURN_SPEED, (c) => c.max_turn_dps, (dir, v) => [-dir * v, dir * v]);
+  },
+  jog(spec, { dir, speed, stepMs }) {
+    // Left and right turn in place (positive degrees turn left); one step's worth.
+    if (Math.abs(dir) !== 2) return undefined;
+    const cal = spec.calibration ?? JOG_CALIBRATION;
+    const seconds = stepMs / 1000;
+    return { degrees: roundTo((dir < 0 ? 1 : -1) * speed * cal.max_turn_dps * seconds, 1), speed };
   },
 };

@@ -6,7 +6,7 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import type { FactStore } from '../../lib/facts.js';
-import type { ActuatorType, BoardProfile } from '../../drivers/types.js';
+import type { ActuatorSpec, ActuatorType, BoardProfile } from '../../drivers/types.js';
 import type { ActuatorBank } from '../actuators.js';
 import type { CommandRateLimiter } from '../interlocks.js';
 import type { SystemToolsOptions } from '../system-tools.js';
@@ -102,6 +102,20 @@ export type Args = Record<string, unknown>;
  */
 export type Handler = (args: Args, env: HandlerEnv) => Promise<unknown>;
 
+/** One key press of `llmos jog` on an actuator, as runtime/operator/jog-keys.ts reads it. */
+export interface JogStep {
+  /** Arrow direction: 1 up, -1 down, 2 right, -2 left. */
+  dir: 1 | -1 | 2 | -2;
+  /** The actuator's last commanded value (servo angle, pwm duty), for relative steps. */
+  current: number | undefined;
+  /** The operator's step scale (+ and - double and halve it). */
+  scale: number;
+  /** Fraction of the actuator's maximum speed for this step. */
+  speed: number;
+  /** How long one step may take: half the actuator's deadman window. */
+  stepMs: number;
+}
+
 /** One tool: everything about it, in its own module. */
 export interface Tool {
   name: string;
@@ -117,4 +131,6 @@ export interface Tool {
   /** This board's definition (called only when the board meets `requires`). */
   define(profile: BoardProfile): BoardTool;
   handler: Handler;
+  /** The arguments of one short jog step on this actuator, or undefined: the key is not this tool's. */
+  jog?(spec: ActuatorSpec, step: JogStep): Args | undefined;
 }
