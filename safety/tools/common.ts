@@ -80,6 +80,13 @@ async function runBase(env: HandlerEnv, spec: ActuatorSpec, left: number, right:
   });
 }
 
+/** drive and turn at full speed scale: the amount at the commanded speed (0.5 when unsaid). */
+export function baseNominalMs(amount: number | undefined, speedArg: number | undefined, perUnit: number | undefined): number {
+  if (perUnit === undefined) return 0;
+  const perSecond = (speedArg ?? 0.5) * perUnit;
+  return perSecond > 0 ? (Math.abs(amount ?? 0) / perSecond) * 1000 : 0;
+}
+
 /** drive and turn: a trapezoidal motion of the base over `amount` (metres or degrees). */
 export async function baseMotion(
   env: HandlerEnv, args: Args, tool: 'drive' | 'turn', field: 'distance_m' | 'degrees', defaultSpeed: number,
@@ -131,6 +138,12 @@ export function requireFacts(env: HandlerEnv): FactStore {
 export function requireSystem(env: HandlerEnv): SystemToolsOptions {
   if (!env.system) throw new LlmosError('ERR_TOOL_DISABLED', 'system tools are disabled (tools.system.enabled: false)');
   return env.system;
+}
+
+/** A numeric argument, if it is a finite number. */
+export function finiteArg(args: Args, key: string): number | undefined {
+  const v = args[key];
+  return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
 /** A number rounded to `digits` decimals (jog steps read cleanly in logs and taught traces). */

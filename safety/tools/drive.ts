@@ -1,5 +1,5 @@
 /** drive: the differential base straight for a distance (a trapezoidal motion). */
-import { actuatorsOf, baseMotion, DEFAULT_DRIVE_SPEED, JOG_CALIBRATION, roundTo } from './common.js';
+import { actuatorsOf, baseMotion, baseNominalMs, DEFAULT_DRIVE_SPEED, finiteArg, JOG_CALIBRATION, roundTo } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -21,6 +21,9 @@ export const tool: Tool = {
   async handler(args, env) {
     // Both wheels the same way: forward for a positive distance.
     return baseMotion(env, args, 'drive', 'distance_m', DEFAULT_DRIVE_SPEED, (c) => c.max_speed_mps, (dir, v) => [dir * v, dir * v]);
+  },
+  nominalMs(args, spec) {
+    return baseNominalMs(finiteArg(args, 'distance_m'), finiteArg(args, 'speed'), spec?.calibration?.max_speed_mps);
   },
   jog(spec, { dir, speed, stepMs }) {
     // Up and down drive (left and right turn): one step's worth.

@@ -1,6 +1,6 @@
 /** servo_move: move a servo to an angle, optionally at a given speed. */
 import { LlmosError } from '../../lib/errors.js';
-import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, roundTo, unionRange } from './common.js';
+import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, finiteArg, roundTo, unionRange } from './common.js';
 
 /** A jog step at scale 1, in degrees (still capped by what max_rate does in a step). */
 const JOG_STEP_DEG = 5;
@@ -38,6 +38,11 @@ export const tool: Tool = {
     admit(env, spec, angle);
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: angle }], rate });
     return { actuator: spec.name, angle };
+  },
+  nominalMs(args, spec) {
+    // A full sweep at the rate it may move.
+    const rate = Math.min(finiteArg(args, 'speed_dps') ?? Infinity, spec?.max_rate ?? Infinity);
+    return Number.isFinite(rate) && rate > 0 ? Math.min(180 / rate, 3600) * 1000 : 0;
   },
   jog(spec, { dir, current, scale, stepMs }) {
     const from = current ?? (typeof spec.safe_value === 'number' ? spec.safe_value : (spec.range[0] + spec.range[1]) / 2);

@@ -131,6 +131,12 @@ export interface Tool {
   /** This board's definition (called only when the board meets `requires`). */
   define(profile: BoardProfile): BoardTool;
   handler: Handler;
+  /**
+   * How long a call takes at full speed scale, for the run's derived wall-time limit
+   * (runtime/run-limit.ts); without it, a call has no duration of its own. `spec` is the named
+   * actuator, else the board's drive base.
+   */
+  nominalMs?(args: Args, spec: ActuatorSpec | undefined): number;
   /** The arguments of one short jog step on this actuator, or undefined: the key is not this tool's. */
   jog?(spec: ActuatorSpec, step: JogStep): Args | undefined;
 }

@@ -1,4 +1,5 @@
 /** wait: a pause that is a step of the plan (the run's motions stay alive). */
+import { finiteArg } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -27,5 +28,8 @@ export const tool: Tool = {
       await env.clock.sleep(Math.min(left, 100), env.signal);
     }
     return { waited_ms: ms };
+  },
+  nominalMs(args) {
+    return finiteArg(args, 'ms') ?? 0;
   },
 };
