@@ -56,6 +56,9 @@ test('each tool has a schema, units, a requirement, a definition and a handler, 
     assert.ok(t.summary.length > 0, `${t.name} has a summary`);
     assert.ok(!t.motion || t.kind === 'actuation', `${t.name}: only an actuation tool moves`);
     assert.equal('actuators' in t.requires, t.kind === 'actuation', `${t.name}: an actuation tool exists through the board's actuators`);
+    // A reflex judges, and jog steps, an actuator: only a tool that acts on one may say how.
+    if (t.intent || t.jog) assert.ok('actuators' in t.requires && t.requires.actuators.length === 1, `${t.name}: intent/jog need exactly one actuator type`);
+    if (t.motion) assert.ok(t.intent && t.nominalMs, `${t.name}: a moving tool says how it moves (intent) and for how long (nominalMs)`);
     let present = 0;
     for (const profile of boards) {
       const def = buildToolCatalog(profile, ALL_ON).get(t.name);

@@ -146,6 +146,17 @@ export function finiteArg(args: Args, key: string): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/** A numeric argument for judging a motion: 0 unless it is a finite number. */
+export const numArg = (args: Args, key: string): number => finiteArg(args, key) ?? 0;
+export const signOf = (n: number): -1 | 0 | 1 => (n > 1e-9 ? 1 : n < -1e-9 ? -1 : 0);
+
+/** A level-setting tool's motion: toward the new level from the current one (unknown: it moves). */
+export function levelMotion(target: number, current: () => number | undefined): { moves: boolean; direction: -1 | 0 | 1; speed: number } {
+  const now = current();
+  const d = now === undefined ? 1 : signOf(target - now);
+  return { moves: d !== 0, direction: d, speed: 0 };
+}
+
 /** A number rounded to `digits` decimals (jog steps read cleanly in logs and taught traces). */
 export const roundTo = (v: number, digits = 4): number => Number(v.toFixed(digits));
 export const clampTo = (v: number, [lo, hi]: readonly [number, number]): number => Math.min(hi, Math.max(lo, v));

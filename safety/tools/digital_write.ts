@@ -1,6 +1,6 @@
 /** digital_write: switch a digital output on or off. */
 import { LlmosError } from '../../lib/errors.js';
-import { actuatorArg, actuatorsOf, admit, describeActuators } from './common.js';
+import { actuatorArg, actuatorsOf, admit, describeActuators, levelMotion } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -31,6 +31,9 @@ export const tool: Tool = {
     admit(env, spec, value ? 1 : 0);
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value }], rate: undefined });
     return { actuator: spec.name, value };
+  },
+  intent(args, current) {
+    return levelMotion(args['value'] === true || args['value'] === 1 ? 1 : 0, current);
   },
   jog(spec, { dir }) {
     return { actuator: spec.name, value: dir > 0 };

@@ -1,5 +1,5 @@
 /** drive: the differential base straight for a distance (a trapezoidal motion). */
-import { actuatorsOf, baseMotion, baseNominalMs, DEFAULT_DRIVE_SPEED, finiteArg, JOG_CALIBRATION, roundTo } from './common.js';
+import { actuatorsOf, baseMotion, baseNominalMs, DEFAULT_DRIVE_SPEED, finiteArg, JOG_CALIBRATION, numArg, roundTo, signOf } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -21,6 +21,12 @@ export const tool: Tool = {
   async handler(args, env) {
     // Both wheels the same way: forward for a positive distance.
     return baseMotion(env, args, 'drive', 'distance_m', DEFAULT_DRIVE_SPEED, (c) => c.max_speed_mps, (dir, v) => [dir * v, dir * v]);
+  },
+  intent(args, _current, speedScale) {
+    const d = signOf(numArg(args, 'distance_m'));
+    // Without a speed the handler's default applies, times the gate's speed scale as there.
+    const speed = Math.min(1, Math.abs(args['speed'] === undefined ? DEFAULT_DRIVE_SPEED : numArg(args, 'speed'))) * speedScale;
+    return { moves: d !== 0, direction: d, speed: d === 0 ? 0 : speed };
   },
   nominalMs(args, spec) {
     return baseNominalMs(finiteArg(args, 'distance_m'), finiteArg(args, 'speed'), spec?.calibration?.max_speed_mps);

@@ -1,5 +1,5 @@
 /** motor_set: run a motor at a speed, for a duration or while refreshed (deadman). */
-import { actuatorArg, actuatorsOf, admit, bounded, checkRunTime, describeActuators, finiteArg } from './common.js';
+import { actuatorArg, actuatorsOf, admit, bounded, checkRunTime, describeActuators, finiteArg, numArg, signOf } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -32,6 +32,10 @@ export const tool: Tool = {
     });
     if (duration === undefined) return { actuator: spec.name, speed, deadman_ms: env.bank.deadmanMsOf(spec) };
     return { actuator: spec.name, speed, duration_ms: duration };
+  },
+  intent(args, _current, speedScale) {
+    const speed = numArg(args, 'speed');
+    return { moves: signOf(speed) !== 0, direction: signOf(speed), speed: Math.abs(speed) * speedScale };
   },
   nominalMs(args) {
     return finiteArg(args, 'duration_ms') ?? 0;

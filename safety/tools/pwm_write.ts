@@ -1,5 +1,5 @@
 /** pwm_write: set a PWM output's duty cycle. */
-import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, roundTo, unionRange } from './common.js';
+import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, levelMotion, numArg, roundTo, unionRange } from './common.js';
 
 /** A jog step at scale 1, in duty. */
 const JOG_STEP_DUTY = 0.1;
@@ -29,6 +29,9 @@ export const tool: Tool = {
     admit(env, spec, duty);
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: duty }], rate: spec.max_rate });
     return { actuator: spec.name, duty };
+  },
+  intent(args, current) {
+    return levelMotion(numArg(args, 'duty'), current);
   },
   jog(spec, { dir, current, scale }) {
     return { actuator: spec.name, duty: roundTo(clampTo((current ?? 0) + Math.sign(dir) * JOG_STEP_DUTY * scale, spec.range), 3) };

@@ -1,6 +1,6 @@
 /** servo_move: move a servo to an angle, optionally at a given speed. */
 import { LlmosError } from '../../lib/errors.js';
-import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, finiteArg, roundTo, unionRange } from './common.js';
+import { actuatorArg, actuatorsOf, admit, bounded, clampTo, describeActuators, finiteArg, levelMotion, numArg, roundTo, unionRange } from './common.js';
 
 /** A jog step at scale 1, in degrees (still capped by what max_rate does in a step). */
 const JOG_STEP_DEG = 5;
@@ -38,6 +38,9 @@ export const tool: Tool = {
     admit(env, spec, angle);
     await env.bank.command(spec, { owner: env.owner, abort: env, targets: [{ channel: undefined, value: angle }], rate });
     return { actuator: spec.name, angle };
+  },
+  intent(args, current) {
+    return levelMotion(numArg(args, 'angle'), current);
   },
   nominalMs(args, spec) {
     // A full sweep at the rate it may move.

@@ -1,5 +1,5 @@
 /** turn: the differential base in place by an angle (a trapezoidal motion). */
-import { actuatorsOf, baseMotion, baseNominalMs, DEFAULT_TURN_SPEED, finiteArg, JOG_CALIBRATION, roundTo } from './common.js';
+import { actuatorsOf, baseMotion, baseNominalMs, DEFAULT_TURN_SPEED, finiteArg, JOG_CALIBRATION, numArg, roundTo, signOf } from './common.js';
 import type { Tool } from './types.js';
 
 export const tool: Tool = {
@@ -21,6 +21,10 @@ export const tool: Tool = {
   async handler(args, env) {
     // Positive degrees = counter-clockwise: left wheel back, right wheel forward.
     return baseMotion(env, args, 'turn', 'degrees', DEFAULT_TURN_SPEED, (c) => c.max_turn_dps, (dir, v) => [-dir * v, dir * v]);
+  },
+  intent(args) {
+    // In place: no forward component, so a rule on what lies ahead lets it through.
+    return { moves: signOf(numArg(args, 'degrees')) !== 0, direction: 0, speed: 0 };
   },
   nominalMs(args, spec) {
     return baseNominalMs(finiteArg(args, 'degrees'), finiteArg(args, 'speed'), spec?.calibration?.max_turn_dps);

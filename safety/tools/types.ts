@@ -116,6 +116,15 @@ export interface JogStep {
   stepMs: number;
 }
 
+/** What a call asks of its actuator, for reflex rules (safety/reflexes.ts). */
+export interface Motion {
+  moves: boolean;
+  /** +1, -1, or 0 = neither way (in place). */
+  direction: -1 | 0 | 1;
+  /** Forward speed in command units (a drive base, a motor): for the stopping distance. */
+  speed: number;
+}
+
 /** One tool: everything about it, in its own module. */
 export interface Tool {
   name: string;
@@ -131,6 +140,11 @@ export interface Tool {
   /** This board's definition (called only when the board meets `requires`). */
   define(profile: BoardProfile): BoardTool;
   handler: Handler;
+  /**
+   * Whether and which way the call moves its actuator, from the arguments and (lazily) the
+   * actuator's current level; without it, the tool moves nothing a reflex rule can judge.
+   */
+  intent?(args: Args, current: () => number | undefined, speedScale: number): Motion;
   /**
    * How long a call takes at full speed scale, for the run's derived wall-time limit
    * (runtime/run-limit.ts); without it, a call has no duration of its own. `spec` is the named
