@@ -11,6 +11,7 @@ import { test } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { packagePath } from '../lib/paths.js';
 import { check } from '../lib/validate.js';
+import { CONCEPTS } from '../runtime/matcher/lexicon.js';
 import { jogAction, jogTargets } from '../runtime/operator/jog-keys.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import { buildToolCatalog, TOOL_UNITS, TOOLS, toolNamed, unitLookup } from '../safety/tools/index.js';
@@ -54,6 +55,7 @@ test('each tool has a schema, units, a requirement, a definition and a handler, 
     assert.equal(typeof t.handler, 'function', `${t.name} has a handler`);
     assert.equal(typeof t.define, 'function', `${t.name} defines itself on a board`);
     assert.ok(t.summary.length > 0, `${t.name} has a summary`);
+    for (const c of t.concepts ?? []) assert.ok(CONCEPTS.some((g) => g.id === c), `${t.name}: concept ${c} is in the matcher's lexicon`);
     assert.ok(!t.motion || t.kind === 'actuation', `${t.name}: only an actuation tool moves`);
     assert.equal('actuators' in t.requires, t.kind === 'actuation', `${t.name}: an actuation tool exists through the board's actuators`);
     // A reflex judges, and jog steps, an actuator: only a tool that acts on one may say how.

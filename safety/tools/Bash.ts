@@ -12,6 +12,7 @@ export const tool: Tool = {
     properties: { command: { type: 'string', minLength: 1, maxLength: 4096 }, timeout: { type: 'number', minimum: 0 } },
   },
   units: {},
+  concepts: ['RUN'],
   requires: { option: 'systemTools' },
   define() {
     return { description: 'Run a shell command in the workspace (destructive commands are blocked).', keywords: ['run', 'shell', 'command', 'execute', 'bash', 'python', 'test'] };

@@ -11,6 +11,7 @@ export const tool: Tool = {
     properties: { file_path: { type: 'string', minLength: 1 } },
   },
   units: {},
+  concepts: ['FILE', 'READ'],
   requires: { option: 'systemTools' },
   define() {
     return { description: 'Read a text file inside the workspace.', keywords: ['read', 'file', 'open', 'load'] };

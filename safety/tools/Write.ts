@@ -11,6 +11,7 @@ export const tool: Tool = {
     properties: { file_path: { type: 'string', minLength: 1 }, content: { type: 'string' } },
   },
   units: {},
+  concepts: ['FILE', 'CREATE'],
   requires: { option: 'systemTools' },
   define() {
     return { description: 'Write a text file inside the workspace.', keywords: ['write', 'file', 'save', 'create', 'code'] };

@@ -12,6 +12,7 @@ export const tool: Tool = {
     properties: { actuator: { type: 'string' }, value: { type: ['boolean', 'integer'] } },
   },
   units: {},
+  concepts: ['SWITCH', 'SET'],
   requires: { actuators: ['digital_out'] },
   define(profile) {
     const digital = actuatorsOf(profile, 'digital_out').map((a) => a.name);

@@ -10,6 +10,7 @@ export const tool: Tool = {
     properties: { distance_m: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },
   },
   units: { distance_m: { kind: 'length', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  concepts: ['MOVE', 'ROBOT'],
   requires: { actuators: ['differential_drive'] },
   define(profile) {
     return {

@@ -10,6 +10,7 @@ export const tool: Tool = {
     properties: { actuator: { type: 'string' }, speed: { type: 'number' }, duration_ms: { type: 'integer', minimum: 1 } },
   },
   units: { speed: { kind: 'fraction', fromSi: 1 }, duration_ms: { kind: 'time', fromSi: 1000 } },
+  concepts: ['RUN'],
   requires: { actuators: ['motor'] },
   define(profile) {
     const motors = actuatorsOf(profile, 'motor');

@@ -13,6 +13,7 @@ export const tool: Tool = {
     properties: { actuator: { type: 'string' }, duty: { type: 'number' } },
   },
   units: { duty: { kind: 'fraction', fromSi: 1 } },
+  concepts: ['RUN'],
   requires: { actuators: ['pwm'] },
   define(profile) {
     const pwm = actuatorsOf(profile, 'pwm');

@@ -11,6 +11,7 @@ export const tool: Tool = {
     properties: { sensor: { type: 'string' } },
   },
   units: {},
+  concepts: ['READ', 'SENSOR', 'LEVEL'],
   requires: { sensors: true },
   define(profile) {
     const sensors = [...profile.sensors.values()];

@@ -14,6 +14,7 @@ export const tool: Tool = {
     },
   },
   units: { timeout_ms: { kind: 'time', fromSi: 1000 } },
+  concepts: ['SEND', 'SERIAL', 'READ'],
   requires: { actuators: ['serial_line'] },
   define(profile) {
     const lines = actuatorsOf(profile, 'serial_line');

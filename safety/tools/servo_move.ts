@@ -14,6 +14,7 @@ export const tool: Tool = {
     properties: { actuator: { type: 'string' }, angle: { type: 'number' }, speed_dps: { type: 'number', exclusiveMinimum: 0 } },
   },
   units: { angle: { kind: 'angle', fromSi: 1 }, speed_dps: { kind: 'angular_speed', fromSi: 1 } },
+  concepts: ['MOVE', 'SET'],
   requires: { actuators: ['servo'] },
   define(profile) {
     const servos = actuatorsOf(profile, 'servo');

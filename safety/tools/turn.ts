@@ -10,6 +10,7 @@ export const tool: Tool = {
     properties: { degrees: { type: 'number' }, speed: { type: 'number', exclusiveMinimum: 0 }, actuator: { type: 'string' } },
   },
   units: { degrees: { kind: 'angle', fromSi: 1 }, speed: { kind: 'fraction', fromSi: 1 } },
+  concepts: ['TURN', 'ROBOT'],
   requires: { actuators: ['differential_drive'] },
   define(profile) {
     return {

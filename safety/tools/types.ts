@@ -136,6 +136,8 @@ export interface Tool {
   schema: ArgsSchema;
   /** Units of its numeric arguments, by argument name, whatever the board. */
   units: Readonly<Record<string, ArgUnit>>;
+  /** Matcher concepts (ids in runtime/matcher/lexicon.ts) that a trace calling this tool implies. */
+  concepts?: readonly string[];
   requires: ToolRequirement;
   /** This board's definition (called only when the board meets `requires`). */
   define(profile: BoardProfile): BoardTool;

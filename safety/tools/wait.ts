@@ -10,6 +10,7 @@ export const tool: Tool = {
     properties: { ms: { type: 'integer', minimum: 0, maximum: 60000 } },
   },
   units: { ms: { kind: 'time', fromSi: 1000 } },
+  concepts: ['WAIT'],
   requires: { always: true },
   define() {
     return {
