@@ -255,7 +255,13 @@ export class LLMOS implements ExecutorHost {
     const runId = `run-${++runSeq}`;
     this.parts.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source: goal.source });
-    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started });
+    const readOnly = decision.readOnly;
+    // A question answered by the model: its run reads, it never moves (refused at the gate, audited).
+    const unhook = readOnly === undefined ? undefined : this.gate.addHook('pre_tool_use', (call) => {
+      if (call.run === runId && call.definition?.kind === 'actuation') throw new LlmosError('ERR_NOT_A_COMMAND', `${call.tool} refused: ${readOnly}`);
+      return 'ALLOW';
+    });
+    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started }).finally(() => unhook?.());
     result.duration_ms = round(this.clock.now() - started);
     this.events.emit('run_finished', { run: runId, result });
     return result;
