@@ -32,7 +32,7 @@ import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
-import { mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
+import { embeddedStopOf, mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
 import { EXECUTORS, type ExecutorHost, type GoalContext } from './executors/index.js';
 import { errorInfo, explainResult, refusedResult, round } from './executors/results.js';
 
@@ -201,6 +201,8 @@ export class LLMOS implements ExecutorHost {
     // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
     const stop = this.stopOf(goal);
     if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
+    const embedded = embeddedStopOf(goal);
+    if (embedded) return this.withSentience(await runStopWord(this, goal, embedded, { ...options, embedded: true }));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
