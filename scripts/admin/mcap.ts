@@ -4,6 +4,8 @@
  * write, one per sensor (/sensors/<name>, every reading), and /steps, /events and /sentience.
  * Messages are written in time order; the file is written whole or not at all.
  */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { McapWriter, type IWritable } from '@mcap/core';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { LlmosError } from '../../lib/errors.js';
@@ -101,6 +103,9 @@ export async function writeMcap(input: McapItem[], out: string, metadata?: Recor
 
 /** Writes a viewer's output file atomically; a path that cannot be written is the user's to fix (exit 2). */
 export async function writeOut(out: string, data: string | Uint8Array): Promise<void> {
+  // The atomic writer would create missing directories; an --out with a mistyped directory is the user's to fix.
+  const dir = dirname(resolve(out));
+  if (!existsSync(dir)) throw new LlmosError('ERR_USAGE', `--out ${out}: its directory does not exist (${dir})`);
   try {
     await writeFileAtomic(out, data);
   } catch (e) {

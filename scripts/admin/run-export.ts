@@ -7,6 +7,7 @@
  * export then holds what the session log has.
  */
 import { existsSync } from 'node:fs';
+import { LlmosError } from '../../lib/errors.js';
 import { ns, type McapItem } from './mcap.js';
 import { readSimLogFile, seriesOf, type SimLogContents } from './sim-log.js';
 import type { RunRecord } from './session-runs.js';
@@ -25,7 +26,9 @@ export interface RunItems {
 
 export function runItems(run: RunRecord, simLogOverride?: string): RunItems {
   const origin = Date.parse(run.started_at);
-  const at = (t: number): bigint => ns(origin) + ns(t);
+  if (!Number.isFinite(origin)) throw new LlmosError('ERR_USAGE', `run ${run.id}: started_at ${JSON.stringify(run.started_at)} is not a time`);
+  // Epoch ms times 1e6 is past 2^53: multiply as a bigint.
+  const at = (t: number): bigint => BigInt(origin) * 1_000_000n + ns(t);
   const items: McapItem[] = [];
   const warnings: string[] = [];
   const tl = run.timeline;
