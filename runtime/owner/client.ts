@@ -119,7 +119,8 @@ export async function forwardToOwner(stateDir: string, cmd: string, argv: readon
           accepted = true;
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
-          if (argv.includes('-')) {
+          // teach reads its :call lines (and, without --yes, its answer) from standard input either way.
+          if (argv.includes('-') || cmd === 'llmos teach') {
             const stdin = io.stdin ?? process.stdin;
             io.stdin = stdin;
             stdin.on('data', onData);
