@@ -10,6 +10,7 @@ import { runItems } from './run-export.js';
 import { findRun, readSessionRuns } from './session-runs.js';
 import { readSimLogFile } from './sim-log.js';
 import { plotSvg } from './svg-plot.js';
+import { assertReplaceable } from '../../lib/usable-path.js';
 
 export const EXPORT_HELP = `llmos export mcap: a run for Foxglove.
 
@@ -72,6 +73,7 @@ export async function exportCommand(argv: readonly string[], io: Io): Promise<nu
   if (values['list']) return listRuns(values, io);
   if (typeof values['run'] === 'string') return exportRun(values['run'], values, io);
   const { log, out } = paths(values);
+  assertReplaceable(out, '--out', 'MCAP file');
   const contents = readSimLogFile(log);
   const r = await writeMcap(simLogItems(contents), out);
   const summary = { ok: true, out, messages: r.messages, channels: r.channels, torn_lines: contents.torn };
@@ -122,6 +124,7 @@ export async function plotCommand(argv: readonly string[], io: Io): Promise<numb
   const { values } = parseSub(argv, OPTIONS);
   if (values['help']) { io.out(`${PLOT_HELP}\n`); return 0; }
   const { log, out } = paths(values);
+  assertReplaceable(out, '--out', 'SVG plot');
   const contents = readSimLogFile(log);
   const { svg, series } = plotSvg(contents, typeof values['title'] === 'string' ? values['title'] : `actuator values: ${log}`);
   await writeOut(out, svg);
