@@ -93,6 +93,7 @@ function warn(io: Io, lines: readonly string[]): void {
 async function exportRun(id: string, values: Values, io: Io): Promise<number> {
   const out = values['out'];
   if (typeof out !== 'string' || out === '') throw usage('--out FILE is required');
+  assertReplaceable(out, '--out', 'MCAP file');
   const simLog = typeof values['sim-log'] === 'string' && values['sim-log'] !== '' ? values['sim-log'] : undefined;
   const { run, skipped } = findRun(sessionsDir(values), id);
   warn(io, skipped);
