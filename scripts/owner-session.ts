@@ -72,6 +72,7 @@ async function* goalLines(lines: AsyncIterable<string>): AsyncGenerator<string> 
 export function sessionHandler(os: LLMOS): SessionHandler {
   return async (hello, io) => {
     if (hello.cmd === 'crystallize') return crystallizeSession(os, hello.argv, hello.cwd, io);
+    if (hello.cmd === 'llmos jog') return (await import('./admin/jog-owner.js')).jogSession(os, hello.argv, hello.cwd, io);
     if (hello.cmd === 'llmos teach') return (await import('./admin/teach-owner.js')).teachSession(os, hello.argv, hello.cwd, io);
     const spec = Object.hasOwn(SPECS, hello.cmd) ? SPECS[hello.cmd] : undefined;
     if (!spec) { io.err(`llmos: ERR_USAGE: the owner runs run-follower and run-agentic-follower commands, not "${hello.cmd}"\n`); return 2; }

@@ -116,7 +116,7 @@ test('the control socket: a message that fails its schema gets ERR_USAGE and not
       [[hello({ argv: 'drive forward 1 meter' })], /message 1: a "hello" message: \/argv must be array/],
       [[hello({ cwd: 'relative' })], /\/cwd must match pattern/],
       [[JSON.stringify({ t: 'line', text: 'drive forward 1 meter' })], /expected "hello" first, got "line"/],
-      [[JSON.stringify({ t: 'exec', cmd: 'rm -rf /' })], /"t" must be one of "hello", "line", "eof", "interrupt" \(got "exec"\)/],
+      [[JSON.stringify({ t: 'exec', cmd: 'rm -rf /' })], /"t" must be one of "hello", "line", "keys", "eof", "interrupt" \(got "exec"\)/],
       [['[1,2]'], /"t" must be one of/],
       [[hello({ argv: ['-'] }), JSON.stringify({ t: 'line', text: { toString: 'drive' } })], /message 2: a "line" message: \/text must be string/],
     ];

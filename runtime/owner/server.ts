@@ -18,7 +18,7 @@ const MAX_MESSAGE = 1024 * 1024;
 
 function describe(m: unknown, issues: readonly ValidationIssue[]): string {
   const t = m && typeof m === 'object' && !Array.isArray(m) ? (m as Record<string, unknown>)['t'] : undefined;
-  if (!['hello', 'line', 'eof', 'interrupt'].includes(String(t))) return `"t" must be one of "hello", "line", "eof", "interrupt" (got ${JSON.stringify(t) ?? 'nothing'})`;
+  if (!['hello', 'line', 'keys', 'eof', 'interrupt'].includes(String(t))) return `"t" must be one of "hello", "line", "keys", "eof", "interrupt" (got ${JSON.stringify(t) ?? 'nothing'})`;
   const own = issues.filter((i) => !/must be equal to constant|must match exactly one schema/.test(i.message));
   return `a "${String(t)}" message: ${(own.length ? own : issues).slice(0, 3).map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`;
 }
@@ -145,7 +145,7 @@ export class ControlServer {
           this.sessions.add(tracked);
           continue;
         }
-        if (m.t === 'line' && typeof m.text === 'string') lines.push(m.text);
+        if ((m.t === 'line' || m.t === 'keys') && typeof m.text === 'string') lines.push(m.text);
         else if (m.t === 'eof') lines.end();
         else if (m.t === 'interrupt') { interrupt.abort(new Error(`interrupted (${m.text ?? 'signal'})`)); lines.end(); }
       }
