@@ -25,7 +25,7 @@ async function until<T>(f: () => T | undefined | false, ms: number, what: string
   }
 }
 
-test('llmos jog beside a running owner: keys drive the owner\'s base; killing the client mid-drive leaves the base at 0', { timeout: 240_000 }, async () => {
+test('llmos jog beside a running owner: keys drive the owner\'s base; a silent client\'s drive ends by itself; killing the client mid-drive leaves the base at 0', { timeout: 240_000 }, async () => {
   const dir = tempDir('llmos-owner-jog-');
   const traces = join(dir, 'traces');
   const state = join(dir, 'state');
@@ -58,21 +58,37 @@ test('llmos jog beside a running owner: keys drive the owner\'s base; killing th
     assert.ok(base().some((w) => typeof w.value === 'number' && w.value > 0), 'the owner\'s base drove forward');
     await until(() => base().at(-1)?.value === 0, 30_000, 'the first step to end');
 
-    // Hold the key, and kill the client (the node process on the pty) while the base moves.
-    const before = base().length;
-    mark = p.output.length;
-    p.type('wwww');
-    await until(() => base().slice(before).some((w) => typeof w.value === 'number' && w.value > 0), 30_000, 'the held key to drive');
-    const bridge = p.child.pid as number;
-    const client = Number(readFileSync(`/proc/${bridge}/task/${bridge}/children`, 'utf8').trim().split(/\s+/)[0]);
-    assert.ok(client > 0, 'the jog client\'s pid');
-    process.kill(client, 'SIGKILL');
-    await p.exited;
+    const clientOf = (pty: { child: { pid?: number } }): number => {
+      const bridge = pty.child.pid as number;
+      return Number(readFileSync(`/proc/${bridge}/task/${bridge}/children`, 'utf8').trim().split(/\s+/)[0]);
+    };
     const wheels = (): number[] => {
       const last: Record<string, number> = {};
       for (const w of base()) if (typeof w.value === 'number') last[w.channel ?? 'base'] = w.value;
       return Object.values(last);
     };
+    // A client that goes silent mid-drive (stopped, its socket still open): the steps are
+    // bounded, so the base comes to rest without another message.
+    const silentFrom = base().length;
+    p.type('wwww');
+    await until(() => base().slice(silentFrom).some((w) => typeof w.value === 'number' && w.value > 0), 30_000, 'the held key to drive');
+    const silent = clientOf(p);
+    process.kill(silent, 'SIGSTOP');
+    try {
+      await until(() => wheels().length > 0 && wheels().every((v) => v === 0), 30_000, 'the base at rest while the client is silent');
+    } finally {
+      process.kill(silent, 'SIGCONT');
+    }
+
+    // Hold the key, and kill the client (the node process on the pty) while the base moves.
+    const before = base().length;
+    mark = p.output.length;
+    p.type('wwww');
+    await until(() => base().slice(before).some((w) => typeof w.value === 'number' && w.value > 0), 30_000, 'the held key to drive');
+    const client = clientOf(p);
+    assert.ok(client > 0, 'the jog client\'s pid');
+    process.kill(client, 'SIGKILL');
+    await p.exited;
     await until(() => wheels().length > 0 && wheels().every((v) => v === 0), 30_000, 'the base at rest after the client died');
     // It stays at rest: the owner started nothing after the client went away; it still serves goals.
     const afterKill = base().length;
