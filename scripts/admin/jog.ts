@@ -32,6 +32,9 @@ Options:
 ${SIM_HELP}
 ${COMMON_HELP}
 
+While a runtime owns the board (run-follower --serve), the keys go to it over its control socket
+and it runs the session through its gate; if this client dies, motion stops at once.
+
 Exit status: 0 done (and saved, with --teach), 1 not saved or a failure, 2 bad usage or configuration.`;
 
 export const JOG_OPTIONS = {

@@ -33,6 +33,9 @@ Options:
 ${SIM_HELP}
 ${COMMON_HELP}
 
+While a runtime owns the board (run-follower --serve), the demonstration runs in it: the lines go
+over its control socket and its gate executes them (same output and exit status).
+
 Exit status: 0 saved, 1 a call failed, nothing recorded, or not saved, 2 bad usage or configuration.
 
 Example:
