@@ -10,7 +10,7 @@ import type { LLMOS } from '../../runtime/llmos.js';
 import { keyName, splitKeys } from '../../runtime/operator/jog-keys.js';
 import { JogSession } from '../../runtime/operator/jog-session.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
-import { unitLookup } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools/index.js';
 
 export interface JogLoopIo {
   out(text: string): void;
