@@ -136,3 +136,29 @@ test('the control socket: a message that fails its schema gets ERR_USAGE and not
     await o.stop();
   }
 });
+
+test('llmos jog --teach --yes beside a running owner: the steps are recorded in the owner and the trace replays there', { timeout: 180_000 }, async () => {
+  const o = await startOwner();
+  try {
+    const { spawnInPty } = await import('./pty.js');
+    const before = new Set(readdirSync(o.traces));
+    const p = spawnInPty([process.execPath, packagePath('dist', 'bin', 'llmos.js'), 'jog', '--teach', 'creep forward 0.2 meters', '--yes', ...o.flags]);
+    await p.waitFor(/steps 0 /);
+    const mark = p.output.length;
+    p.type('w');
+    await p.waitFor(/steps 1 /, mark);
+    p.type('q');
+    assert.equal(await p.exited, 0, p.output.slice(-1500));
+    assert.match(p.output, /saved .*\.yaml/);
+    const added = readdirSync(o.traces).filter((f) => !before.has(f));
+    assert.equal(added.length, 1, 'one taught trace');
+    const trace = parseYaml(readFileSync(join(o.traces, added[0] as string), 'utf8')) as { origin: string; tool_calls: Array<{ name: string }> };
+    assert.equal(trace.origin, 'taught');
+    assert.equal(trace.tool_calls[0]?.name, 'drive');
+    const replay = await runBin('run-follower.js', [...o.flags, '--json', 'creep forward 0.1 meters'], { cwd: o.dir });
+    const r = JSON.parse(replay.stdout.trim()) as { mode: string; llm_calls: number; ok: boolean };
+    assert.deepEqual([r.mode, r.llm_calls, r.ok], ['FOLLOWER', 0, true], replay.stderr);
+  } finally {
+    await o.stop();
+  }
+});
