@@ -33,7 +33,8 @@ import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
-import { embeddedStopOf, mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
+import { runStopWord, stopRequestOf, type StopRequest } from './stop-words.js';
+import { readOnlyRun } from './executors/read-only.js';
 import { EXECUTORS, type ExecutorHost, type GoalContext } from './executors/index.js';
 import { errorInfo, explainResult, refusedResult, round } from './executors/results.js';
 
@@ -176,9 +177,9 @@ export class LLMOS implements ExecutorHost {
     return this;
   }
 
-  /** 'STOP' / 'ESTOP' when the goal is a stop request that acts ahead of the queue. */
-  stopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
-    return stopWordOf(goal) ?? (mayBeDeviceStop(goal) && this.dispatcher.decide(goal, { allowLlm: false }).mode === 'STOP' ? 'STOP' : undefined);
+  /** The stop a goal asks for, acting ahead of the queue (runtime/stop-words.ts), or undefined. */
+  stopOf(goal: string): StopRequest | undefined {
+    return stopRequestOf(goal, (g) => this.dispatcher.decide(g, { allowLlm: false }).mode);
   }
 
   /** Decides the mode for a goal without executing anything. */
@@ -207,9 +208,7 @@ export class LLMOS implements ExecutorHost {
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
     // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
     const stop = this.stopOf(goal);
-    if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
-    const embedded = embeddedStopOf(goal);
-    if (embedded) return this.withSentience(await runStopWord(this, goal, embedded, { ...options, embedded: true }));
+    if (stop) return this.withSentience(await runStopWord(this, goal, stop.mode, { ...options, embedded: stop.embedded }));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
@@ -264,13 +263,8 @@ export class LLMOS implements ExecutorHost {
     const runId = `run-${++runSeq}`;
     this.parts.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source: goal.source });
-    const readOnly = decision.readOnly;
-    // A question answered by the model: its run reads, it never moves (refused at the gate, audited).
-    const unhook = readOnly === undefined ? undefined : this.gate.addHook('pre_tool_use', (call) => {
-      if (call.run === runId && call.definition?.kind === 'actuation') throw new LlmosError('ERR_NOT_A_COMMAND', `${call.tool} refused: ${readOnly}`);
-      return 'ALLOW';
-    });
-    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started }).finally(() => unhook?.());
+    const unhook = readOnlyRun(this.gate, runId, decision.readOnly);
+    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started }).finally(unhook);
     result.duration_ms = round(this.clock.now() - started);
     this.events.emit('run_finished', { run: runId, result });
     return result;

@@ -40,6 +40,20 @@ export function embeddedStopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
   return kinds.slice(0, -1).includes('STOP') ? 'STOP' : undefined;
 }
 
+export interface StopRequest { mode: 'STOP' | 'ESTOP'; embedded: boolean }
+
+/**
+ * Every stop request that acts ahead of the queue: a stop word, a stop verb on a device with no
+ * trace of its own (`modeOf` is the dispatcher's decision without a model), or a stop inside a
+ * multi-step goal.
+ */
+export function stopRequestOf(goal: string, modeOf: (goal: string) => string): StopRequest | undefined {
+  const word = stopWordOf(goal) ?? (mayBeDeviceStop(goal) && modeOf(goal) === 'STOP' ? 'STOP' : undefined);
+  if (word) return { mode: word, embedded: false };
+  const embedded = embeddedStopOf(goal);
+  return embedded ? { mode: embedded, embedded: true } : undefined;
+}
+
 export async function runStopWord(os: Stoppable, goal: string, mode: 'STOP' | 'ESTOP', options: { explain?: boolean; source?: CallSource; embedded?: boolean }): Promise<ExecutionResult> {
   const base: ExecutionResult = { goal, mode, trace: null, score: 0, params: {}, ok: true, llm_calls: 0, steps: [], duration_ms: 0 };
   const reason = mode === 'ESTOP' ? 'e-stop words: the latched e-stop engages (release it explicitly)' : 'stop word: all motion stops; new goals may run afterwards';
