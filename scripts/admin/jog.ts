@@ -44,7 +44,7 @@ const OPTIONS = {
   ...SIM_OPTIONS,
 } as const;
 
-export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.ReadStream = process.stdin): Promise<number> {
+export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.ReadStream = io.stdin as NodeJS.ReadStream): Promise<number> {
   const { values, args } = parseSub(argv, OPTIONS);
   if (values['help']) { io.out(`${JOG_HELP}\n`); return 0; }
   if (args.length > 0) throw usage(`jog takes no arguments (got ${args.map((a) => JSON.stringify(a)).join(' ')}); to teach, pass --teach "<goal>"`);
@@ -52,16 +52,17 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   const goal = typeof values['teach'] === 'string' ? values['teach'] : undefined;
   const recorder = goal !== undefined ? new TeachRecorder(goal) : undefined;
   const { LLMOS: Runtime } = await import('../../runtime/llmos.js');
-  const config = configFrom(values);
+  const config = configFrom(values, io.cwd);
   // It moves actuators: only with the board to itself (refused while a runtime owns it).
   const { ownOrForward } = await import('../owner-start.js');
-  const owner = await ownOrForward('llmos jog', argv, config.paths.state, 'standalone');
+  const owner = await ownOrForward('llmos jog', argv, config.paths.state, 'standalone', io);
   const lock = 'lock' in owner ? owner.lock : undefined;
   const os = new Runtime({ config });
   await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   // SIGTERM/SIGHUP while jogging: everything comes to rest as for any run.
-  const { installProcessGuards } = await import('../lib/process-guard.js');
-  const unguard = installProcessGuards(os);
+  // (In-process, the stop then ends the jog as 'q' does; a process exits instead.)
+  let quit: (() => void) | undefined;
+  const unguard = io.guard(os, () => quit?.());
   try {
     if (goal !== undefined) assertGoalFree(os.traces, goal);
     const sensors = new Map<string, string>();
@@ -69,7 +70,6 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
     const draw = (): void => { if (session) io.err(`\r\x1b[2K${statusLine(os, session, sensors)}`); };
     session = new JogSession(os, { changed: draw, say: (line) => { io.err(`\r\x1b[2K${line}\n`); draw(); } }, recorder);
     const s = session;
-    let quit: (() => void) | undefined;
     const quitting = new Promise<void>((resolve) => { quit = resolve; });
     const onData = (data: Buffer): void => {
       for (const raw of splitKeys(data.toString('utf8'))) {

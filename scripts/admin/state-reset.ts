@@ -34,8 +34,8 @@ export async function stateResetCommand(argv: readonly string[], io: Io): Promis
   if (args.length > 0) throw usage(`state reset takes no arguments (got "${args.join(' ')}")`);
   const what = (['sentience', 'stats', 'estop'] as const).filter((k) => values[k] === true);
   if (what.length === 0) throw usage('say what to reset: --sentience, --stats and/or --estop (see llmos state reset --help)');
-  const cfg = configFrom(values);
-  const { lock } = await ownOrForward('llmos state reset', argv, cfg.paths.state, 'standalone') as { lock: { release(): void } };
+  const cfg = configFrom(values, io.cwd);
+  const { lock } = await ownOrForward('llmos state reset', argv, cfg.paths.state, 'standalone', io) as { lock: { release(): void } };
   try {
     if (values['yes'] !== true) {
       const answer = await confirmOnTerminal(io, `reset ${what.join(', ')} in ${cfg.paths.state}?`);

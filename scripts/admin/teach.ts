@@ -8,7 +8,6 @@ import { toLlmosError } from '../../lib/errors.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
-import { installProcessGuards } from '../lib/process-guard.js';
 import { unitLookup } from '../../safety/tools.js';
 import { goalsFrom, runControl } from '../cli.js';
 import { ownOrForward } from '../owner-start.js';
@@ -53,22 +52,23 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   if (goal === undefined || goal.trim() === '') throw usage('teach needs the goal, e.g. llmos teach "raise the arm to 120 degrees" --yes - (see --help)');
   if (extra.length > 0 || (src !== undefined && src !== '-')) throw usage(`teach takes one goal (quote it) and optionally "-"; got ${args.map((a) => JSON.stringify(a)).join(' ')}`);
   const interactive = src === undefined;
-  if (interactive && !process.stdin.isTTY) throw usage('standard input is not a terminal: pass "-" to read :call lines from it (and --yes to save without asking)');
+  if (interactive && !io.stdin.isTTY) throw usage('standard input is not a terminal: pass "-" to read :call lines from it (and --yes to save without asking)');
   const json = values['json'] === true;
   const recorder = new TeachRecorder(goal);
-  const config = configFrom(values);
+  const config = configFrom(values, io.cwd);
   // It moves actuators: only with the board to itself (refused while a runtime owns it).
-  const owner = await ownOrForward('llmos teach', argv, config.paths.state, 'standalone');
+  const owner = await ownOrForward('llmos teach', argv, config.paths.state, 'standalone', io);
   const lock = 'lock' in owner ? owner.lock : undefined;
   const os = new LLMOS({ config });
   await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
-  const unguard = installProcessGuards(os);
+  // A signal stops the runtime, then ends the demonstration (a process exits instead).
+  const unguard = io.guard(os, () => { io.stdin.destroy?.(); });
   let failed: string | undefined;
   let discard = false;
   try {
     assertGoalFree(os.traces, goal);
     if (interactive) io.err(`teaching "${goal}": :call <tool> name=value ..., then :save (or :discard); :help lists the rest\n`);
-    for await (const line of goalsFrom(['-'])) {
+    for await (const line of goalsFrom(['-'], io.stdin)) {
       const [cmd = '', ...rest] = line.split(/\s+/);
       if (cmd === ':call') {
         try {
