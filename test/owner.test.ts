@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { readSimLog, runBin, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 interface Dir { dir: string; traces: string; state: string; flags: string[] }
 
@@ -99,7 +100,7 @@ test('beside a running owner, 4 command-line runs x 100 goals are all counted an
     owner.stdin.end();
     assert.equal(await exited, 0, stderr());
   }
-  const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+  const show = await runMain('llmos', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
   const beep = JSON.parse(show.stdout) as { usage_count: number; success_count?: number };
   assert.equal(beep.usage_count, 403, '400 + two from the operator test (one failed) + one crystallized run');
   const facts = JSON.parse(readFileSync(join(d.state, 'facts.json'), 'utf8')) as Record<string, { value: number }>;
@@ -113,7 +114,7 @@ test('runs that start together take turns on the board: every goal counted once'
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 25);
   }
-  const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+  const show = await runMain('llmos', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
   assert.equal((JSON.parse(show.stdout) as { usage_count: number }).usage_count, 100);
 });
 

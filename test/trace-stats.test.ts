@@ -53,7 +53,7 @@ test('after the README\'s first command, git status is clean', { timeout: 120_00
   assert.ok(readFileSync(join(clone, 'sim.jsonl'), 'utf8').includes('"actuator":"base"'), 'the goal ran');
   assert.equal(git(clone, 'status', '--porcelain', '--untracked-files=all'), '', 'no tracked file changed and nothing new outside ignored paths');
   // The runs were counted, in the (ignored) state directory.
-  const list = await runBin('llmos.js', ['traces', 'show', 'drive forward 1 meter', '--json'], { cwd: clone });
+  const list = await runMain('llmos', ['traces', 'show', 'drive forward 1 meter', '--json'], { cwd: clone });
   assert.equal(list.code, 0, list.stderr);
   assert.equal((JSON.parse(list.stdout) as { usage_count: number }).usage_count, 1);
 });
