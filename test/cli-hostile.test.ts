@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { tempDir } from './helpers.js';
@@ -13,17 +14,16 @@ import { startBroker } from './mqtt-broker.js';
 
 const SECRET = 'pa55-s3cret-w0rd';
 
-function serveUntil(args: string[], pattern: RegExp): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), ...args], { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const bound = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no ${pattern} within 60 s: ${stderr}`)); }, 60000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (pattern.test(stderr)) child.kill('SIGTERM');
-    });
-    child.on('close', (code) => { clearTimeout(bound); resolve({ code, stderr }); });
+/** `--serve` until standard error shows `pattern`, then SIGTERM (the command's main, in-process). */
+async function serveUntil(args: string[], pattern: RegExp): Promise<{ code: number | null; stderr: string }> {
+  const signals = new EventEmitter();
+  let sent = false;
+  const r = await runMain('run-follower', args, {
+    signals,
+    // Emitted outside the write that showed it, as a signal arrives between two events.
+    onStderr: (text) => { if (!sent && pattern.test(text)) { sent = true; setImmediate(() => signals.emit('SIGTERM')); } },
   });
+  return { code: r.code, stderr: r.stderr };
 }
 
 test('the broker password never appears on stderr: connected, refused and misconfigured', async () => {

@@ -20,6 +20,8 @@ export interface RunMainOptions {
   env?: Record<string, string>;
   /** Emit 'SIGINT', 'SIGTERM', 'SIGUSR1', 'SIGUSR2' on it to signal the command. */
   signals?: EventEmitter;
+  /** Called with all of standard error so far after each write (e.g. to signal once a line shows). */
+  onStderr?: (text: string) => void;
 }
 
 const mains = new Map<Command, Promise<Main>>();
@@ -34,16 +36,16 @@ function load(cmd: Command): Promise<Main> {
 }
 
 /** A stream that keeps what is written to it. */
-function sink(): { stream: Writable; text(): string } {
+function sink(onWrite?: (text: string) => void): { stream: Writable; text(): string } {
   let text = '';
-  const stream = new Writable({ write(chunk: Buffer | string, _enc, cb) { text += chunk.toString(); cb(); } });
+  const stream = new Writable({ write(chunk: Buffer | string, _enc, cb) { text += chunk.toString(); onWrite?.(text); cb(); } });
   return { stream, text: () => text };
 }
 
 export async function runMain(cmd: Command, args: readonly string[], options: RunMainOptions = {}): Promise<CliRun> {
   const main = await load(cmd);
   const stdout = sink();
-  const stderr = sink();
+  const stderr = sink(options.onStderr);
   const stdin = new PassThrough();
   stdin.end(options.input ?? '');
   const signals = options.signals ?? new EventEmitter();
