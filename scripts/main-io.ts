@@ -19,6 +19,11 @@ export interface OutStream {
 
 export type InStream = NodeJS.ReadableStream & { readonly isTTY?: boolean; destroy?(): unknown };
 
+export interface GuardEvents {
+  stopping(code: number): void;
+  exit(code: number): void;
+}
+
 export interface MainIo {
   out(text: string): void;
   err(text: string): void;
@@ -34,10 +39,11 @@ export interface MainIo {
   stdinIsNull(): boolean;
   /**
    * Safe state on the ways out a runtime has here: signals (SIGINT/SIGTERM stop it, SIGUSR1/2
-   * engage and release the e-stop) and crashes. After a stop, `exit(code)` ends the command (the
+   * engage and release the e-stop) and crashes. `on.stopping(code)` when such a stop begins,
+   * `on.exit(code)` once the runtime is at rest: the command then ends with that code (the
    * process entry exits the process instead). Returns the undo.
    */
-  guard(os: LLMOS, exit: (code: number) => void): () => void;
+  guard(os: LLMOS, on: GuardEvents): () => void;
   /** The runtime's log lines; unset: the runtime writes them to the process's standard error. */
   logWrite?: (line: string) => void;
 }

@@ -92,9 +92,15 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
     return u.code;
   }
 
-  // After a signal's orderly stop: the exit code, and no more input (a process entry exits instead).
+  // A signal's stop: no more input, and once the runtime is at rest its exit code (a process
+  // entry exits the process instead).
   let signalled: number | undefined;
-  const unguard = io.guard(os, (code) => { signalled = code; io.stdin.destroy?.(); });
+  let stopped: Promise<void> = Promise.resolve();
+  let atRest = (): void => undefined;
+  const unguard = io.guard(os, {
+    stopping: (code) => { signalled = code; stopped = new Promise((r) => { atRest = r; }); io.stdin.destroy?.(); },
+    exit: () => atRest(),
+  });
   // Other commands send their goals here while this process owns the board.
   const oneGoal = !values['serve'] && !(goals.length === 1 && goals[0] === '-');
   const control = serveControl(os, lock as OwnerLock, `${name}${values['serve'] ? ' --serve' : ''}`, oneGoal ? 250 : 0);
@@ -188,11 +194,14 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
     const err = toLlmosError(e);
     io.err(`${name}: ${err.code}: ${err.message}\n`);
     await os.shutdown('error');
+    await stopped;
     unguard();
     lock?.release();
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
   }
   await os.shutdown('done');
+  // A signal's stop started first: shutdown('done') did not wait for it.
+  await stopped;
   stdout.off();
   unguard();
   lock?.release();

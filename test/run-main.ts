@@ -60,7 +60,7 @@ export async function runMain(cmd: Command, args: readonly string[], options: Ru
     env: { ...process.env, ...options.env },
     cwd: options.cwd ?? tempDir(),
     stdinIsNull: () => false,
-    guard: (os, exit) => installProcessGuards(os, { source: signals, exit, log: (m) => err(`llmos: ${m}\n`) }),
+    guard: (os, on) => installProcessGuards(os, { source: signals, onStop: (_reason, code) => on.stopping(code), exit: (code) => on.exit(code), log: (m) => err(`llmos: ${m}\n`) }),
     logWrite: err,
   };
   const code = await main(args, io);

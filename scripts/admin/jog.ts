@@ -62,7 +62,7 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   // SIGTERM/SIGHUP while jogging: everything comes to rest as for any run.
   // (In-process, the stop then ends the jog as 'q' does; a process exits instead.)
   let quit: (() => void) | undefined;
-  const unguard = io.guard(os, () => quit?.());
+  const unguard = io.guard(os, { stopping: () => quit?.(), exit: () => undefined });
   try {
     if (goal !== undefined) assertGoalFree(os.traces, goal);
     const sensors = new Map<string, string>();

@@ -62,7 +62,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   const os = new LLMOS({ config });
   await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   // A signal stops the runtime, then ends the demonstration (a process exits instead).
-  const unguard = io.guard(os, () => { io.stdin.destroy?.(); });
+  const unguard = io.guard(os, { stopping: () => { io.stdin.destroy?.(); }, exit: () => undefined });
   let failed: string | undefined;
   let discard = false;
   try {

@@ -9,6 +9,8 @@ export interface GuardOptions {
   /** Called after the orderly shutdown, with the exit code. */
   exit?: (code: number) => void;
   log?: (msg: string) => void;
+  /** Called when a stop begins (a signal or a crash), before the runtime is brought to rest. */
+  onStop?: (reason: string, code: number) => void;
   /** Where signals, crashes and 'exit' come from (default: this process). */
   source?: NodeJS.EventEmitter;
 }
@@ -34,6 +36,7 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
       return;
     }
     stopping = true;
+    options.onStop?.(reason, code);
     log(`${reason}: bringing actuators to safe values`);
     const timer = setTimeout(() => {
       const wrote = os.failsafeSync('shutdown took too long');
