@@ -15,6 +15,7 @@ import { LlmosError } from '../lib/errors.js';
 import type { ToolCall } from '../safety/gate.js';
 import type { Candidate, Matcher } from './matcher/matcher.js';
 import { classifyGoal } from './matcher/intent.js';
+import { canonicalGoalText } from './matcher/goal-text.js';
 import { instantiate } from './matcher/params.js';
 import { splitParts } from './matcher/split.js';
 import type { Mode, NearestTrace } from './result.js';
@@ -83,7 +84,7 @@ export class Dispatcher {
   }
 
   decide(goal: string, options: DispatchOptions): Decision {
-    const trimmed = goal.trim();
+    const trimmed = canonicalGoalText(goal).trim();
     if (trimmed === '') {
       return { goal, mode: 'REFUSED', score: 0, params: {}, nearest: [], error: new LlmosError('ERR_NO_MATCH', 'the goal is empty') };
     }

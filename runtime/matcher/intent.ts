@@ -10,6 +10,7 @@
  */
 
 import { isEnglishWord } from './english.js';
+import { canonicalGoalText } from './goal-text.js';
 import { stopIntentOf } from './stop-intent.js';
 import { editDistance } from './typos.js';
 
@@ -52,7 +53,7 @@ const NOT_PAST = new Set(['speed', 'need', 'feed', 'proceed', 'exceed', 'succeed
 const IN_VERBS = new Set(['reel', 'winch', 'wind', 'pull', 'haul', 'draw', 'bring', 'retract', 'spool']);
 
 function words(goal: string): string[] {
-  return goal.toLowerCase()
+  return canonicalGoalText(goal).toLowerCase()
     .replace(/[’‘`´]/g, "'")
     .replace(/\b(what|where|how|who|that|it|there|here|let)'s\b/g, '$1s')
     .replace(/n't\b/g, 'nt')
