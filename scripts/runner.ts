@@ -147,11 +147,13 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
     void os.stopMotion('standard output closed').catch(() => undefined).finally(() => os.shutdown('standard output closed'));
     io.stdin.destroy?.();
   }, io.stdout, io.err);
+  // Undone on every way out, so nothing of this run stays attached to the io (many runs share a process in tests).
+  const offs: Array<() => void> = [() => stdout.off()];
   try {
     const source = values['serve'] ? goalsFrom(['-'], io.stdin) : goalsFrom(goals, io.stdin);
-    const offConfirm = announceConfirmations(os, io.err);
-    const offSuggest = os.events.on('suggestion', (s) => io.err(`${name}: suggestion for "${s.goal}": ${s.text}\n`));
-    const offProgress = values['serve'] ? () => undefined : showProgress(os, io.stderr);
+    offs.push(announceConfirmations(os, io.err));
+    offs.push(os.events.on('suggestion', (s) => io.err(`${name}: suggestion for "${s.goal}": ${s.text}\n`)));
+    if (!values['serve']) offs.push(showProgress(os, io.stderr));
     // Lines are read while goals run, so ":confirm <id>" can answer a goal that is waiting.
     let printing: Promise<void> = Promise.resolve();
     for await (const line of source) {
@@ -190,14 +192,14 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
       await os.closedPromise;
       clearInterval(hold);
     }
-    offConfirm();
-    offSuggest();
-    offProgress();
+    // Confirmations, suggestions and progress end here; the stdout watch at the very end.
+    for (const off of offs.splice(1)) off();
   } catch (e) {
     const err = toLlmosError(e);
     io.err(`${name}: ${err.code}: ${err.message}\n`);
     await os.shutdown('error');
     await stopped;
+    for (const off of offs.splice(0)) off();
     unguard();
     lock?.release();
     return isLlmosError(e) && err.code === 'ERR_USAGE' ? 2 : 1;
@@ -205,7 +207,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
   await os.shutdown('done');
   // A signal's stop started first: shutdown('done') did not wait for it.
   await stopped;
-  stdout.off();
+  for (const off of offs.splice(0)) off();
   unguard();
   lock?.release();
   return signalled ?? (failed ? 1 : 0);
