@@ -83,7 +83,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
     if ('code' in owner) return owner.code;
     lock = owner.lock;
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
-    sd = io.env['NOTIFY_SOCKET'] ? (await import('./lib/sd-notify.js')).SdNotify.fromEnv(io.env) : undefined;
+    sd = io.env['NOTIFY_SOCKET'] ? (await import('./lib/sd-notify.js')).SdNotify.fromEnv(io.env, { log: (m) => io.err(`llmos: ${m}\n`) }) : undefined;
     const notifier = sd;
     const logger = io.logWrite ? { logger: createLogger(config.logging.level, { json: config.logging.format === 'json', write: io.logWrite }) } : {};
     os = new LLMOS({ config, ...logger, ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
