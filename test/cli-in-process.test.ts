@@ -44,6 +44,7 @@ test('many mains in one process (real time, with the safety watchdog process): e
   const b = board();
   const resources = process.getActiveResourcesInfo().filter((r) => r !== 'TTYWrap').length;
   const before = hooks();
+  // Twice: the second round starts from whatever the first left behind.
   for (let i = 0; i < 2; i++) {
     const one = await runMain('run-follower', [...b.flags, '--json', 'turn on the led'], { cwd: b.dir });
     assert.equal(one.code, 0, one.stderr);
