@@ -19,7 +19,7 @@ import { LLMOS } from '../runtime/llmos.js';
 import type { OwnerLock } from '../runtime/owner/lock.js';
 import { COMMON_OPTIONS, overridesFrom, parseCli, usageError, type ParsedCli } from './cli.js';
 import { ownOrForward } from './owner-start.js';
-import { processIo, type MainIo } from './main-io.js';
+import { loggerFor, processIo, type MainIo } from './main-io.js';
 
 const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
 
@@ -79,7 +79,7 @@ export async function crystallizeCommand(argv: readonly string[], io: MainIo = p
     const owner = await ownOrForward('crystallize', argv, config.paths.state, values['standalone'] ? 'standalone' : 'auto', io);
     if ('code' in owner) return owner.code;
     lock = owner.lock;
-    os = new LLMOS({ config });
+    os = new LLMOS({ config, ...loggerFor(io, config) });
     await os.boot();
     await crystallizeIn(os, values, goals, out);
     return 0;

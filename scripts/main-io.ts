@@ -5,7 +5,9 @@
  * signal handlers and crash guards, and process.exit after a signal's orderly stop.
  */
 import { fstatSync, statSync } from 'node:fs';
+import type { RuntimeConfig } from '../runtime/config.js';
 import type { LLMOS } from '../runtime/llmos.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
 import { installProcessGuards } from './lib/process-guard.js';
 
 export interface OutStream {
@@ -72,6 +74,11 @@ export const processIo: MainIo = {
   // The process's handlers exit the process once the runtime is safe, whatever else still runs.
   guard: (os) => installProcessGuards(os),
 };
+
+/** The runtime's logger for a command: to io.logWrite when set, else the runtime's own default. */
+export function loggerFor(io: MainIo, config: RuntimeConfig): { logger?: Logger } {
+  return io.logWrite ? { logger: createLogger(config.logging.level, { json: config.logging.format === 'json', write: io.logWrite }) } : {};
+}
 
 export type Main = (argv: readonly string[], io: MainIo) => Promise<number>;
 

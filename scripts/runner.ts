@@ -11,8 +11,7 @@ import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { checkBoard, formatBoardCheck } from './check-board.js';
 import { showProgress } from './progress.js';
-import type { MainIo } from './main-io.js';
-import { createLogger } from '../runtime/logger.js';
+import { loggerFor, type MainIo } from './main-io.js';
 import { watchStdout } from './stdout-closed.js';
 import type { MqttBridge } from '../runtime/mqtt/bridge.js';
 import type { SdNotify } from './lib/sd-notify.js';
@@ -85,8 +84,7 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
     // Under systemd (deploy/llmos.service); loaded only when NOTIFY_SOCKET is set.
     sd = io.env['NOTIFY_SOCKET'] ? (await import('./lib/sd-notify.js')).SdNotify.fromEnv(io.env, { log: (m) => io.err(`llmos: ${m}\n`) }) : undefined;
     const notifier = sd;
-    const logger = io.logWrite ? { logger: createLogger(config.logging.level, { json: config.logging.format === 'json', write: io.logWrite }) } : {};
-    os = new LLMOS({ config, ...logger, ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
+    os = new LLMOS({ config, ...loggerFor(io, config), ...(notifier ? { onWatchdogBeat: () => notifier.pet() } : {}) });
     await os.boot();
   } catch (e) {
     lock?.release();
