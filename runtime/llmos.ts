@@ -16,13 +16,13 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
-import { unitLookup, type ToolDefinition } from '../safety/tools.js';
+import { unitLookup, type ToolDefinition } from '../safety/tools/index.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { bootParts, type BootParts } from './boot.js';
 import type { Dispatcher, Decision } from './dispatcher.js';
 import type { CrystallizedRegistry } from './crystallize/registry.js';
 import type { Crystallizer } from './crystallize/crystallizer.js';
-import { AgenticFollower } from './executors/agentic/follower.js';
+import { AgenticFollower } from './executors/agentic/index.js';
 import type { LlmAdapter } from './ollama/types.js';
 import type { Sentience } from './sentience/sentience.js';
 import { createLogger, type Logger } from './logger.js';
@@ -255,7 +255,13 @@ export class LLMOS implements ExecutorHost {
     const runId = `run-${++runSeq}`;
     this.parts.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source: goal.source });
-    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started });
+    const readOnly = decision.readOnly;
+    // A question answered by the model: its run reads, it never moves (refused at the gate, audited).
+    const unhook = readOnly === undefined ? undefined : this.gate.addHook('pre_tool_use', (call) => {
+      if (call.run === runId && call.definition?.kind === 'actuation') throw new LlmosError('ERR_NOT_A_COMMAND', `${call.tool} refused: ${readOnly}`);
+      return 'ALLOW';
+    });
+    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started }).finally(() => unhook?.());
     result.duration_ms = round(this.clock.now() - started);
     this.events.emit('run_finished', { run: runId, result });
     return result;
