@@ -27,12 +27,13 @@ import type { LlmAdapter } from './ollama/types.js';
 import type { Sentience } from './sentience/sentience.js';
 import { createLogger, type Logger } from './logger.js';
 import type { SessionLog } from './memory/session-log.js';
+import { RunTimeline } from './memory/run-timeline.js';
 import type { Matcher } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
-import { mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
+import { embeddedStopOf, mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
 import { EXECUTORS, type ExecutorHost, type GoalContext } from './executors/index.js';
 import { errorInfo, explainResult, refusedResult, round } from './executors/results.js';
 
@@ -110,6 +111,8 @@ export class LLMOS implements ExecutorHost {
 
   /** L2 memory (undefined when logging.sessions is off). */
   sessionLog: SessionLog | undefined;
+  /** Each run's steps, events, sentience and readings for its session-log line. */
+  private timeline: RunTimeline | undefined;
 
   constructor(opts: LLMOSOptions = {}) {
     this.config = opts.config ?? loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}) });
@@ -145,6 +148,7 @@ export class LLMOS implements ExecutorHost {
     this.events.on('run_finished', ({ run, result }) => {
       try {
         log.append({
+          ...this.timeline?.finish(run, result.duration_ms),
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
@@ -165,6 +169,9 @@ export class LLMOS implements ExecutorHost {
       onEstop: (e) => { this.stopGeneration++; this.current?.abort(e); },
       abortCurrent: (e) => this.current?.abort(e),
     });
+    if (this.sessionLog) {
+      this.timeline = new RunTimeline({ clock: this.clock, gate: this.gate, events: this.events, sentience: this.parts.sentience, simLog: this.parts.simLog });
+    }
     this.booted = true;
     return this;
   }
@@ -201,6 +208,8 @@ export class LLMOS implements ExecutorHost {
     // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
     const stop = this.stopOf(goal);
     if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
+    const embedded = embeddedStopOf(goal);
+    if (embedded) return this.withSentience(await runStopWord(this, goal, embedded, { ...options, embedded: true }));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
