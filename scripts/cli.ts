@@ -84,6 +84,8 @@ export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.Readabl
   if (goals.length === 1 && goals[0] === '-') {
     const { createInterface } = await import('node:readline');
     const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+    // Input destroyed by the command itself (its output reader left, or a signal): no more goals.
+    stdin.once('close', () => rl.close());
     for await (const line of rl) {
       const goal = line.trim();
       if (goal === '' || goal.startsWith('#')) continue;
@@ -96,9 +98,9 @@ export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.Readabl
 }
 
 /** Prints confirmation requests (ASK) on stderr so an operator can answer them. */
-export function announceConfirmations(os: LLMOS): () => void {
+export function announceConfirmations(os: LLMOS, err: (text: string) => void = (t) => { process.stderr.write(t); }): () => void {
   return os.gate.confirmations.events.on('request', (req) => {
-    process.stderr.write(`run-follower: ${req.id}: ${req.tool} ${JSON.stringify(req.args)} needs confirmation (${req.reason}); answer ":confirm ${req.id}" or ":deny ${req.id}" within ${Math.round(req.expires_in_ms / 1000)} s\n`);
+    err(`run-follower: ${req.id}: ${req.tool} ${JSON.stringify(req.args)} needs confirmation (${req.reason}); answer ":confirm ${req.id}" or ":deny ${req.id}" within ${Math.round(req.expires_in_ms / 1000)} s\n`);
   });
 }
 

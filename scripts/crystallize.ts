@@ -19,6 +19,7 @@ import { LLMOS } from '../runtime/llmos.js';
 import type { OwnerLock } from '../runtime/owner/lock.js';
 import { COMMON_OPTIONS, overridesFrom, parseCli, usageError, type ParsedCli } from './cli.js';
 import { ownOrForward } from './owner-start.js';
+import { loggerFor, processIo, type MainIo } from './main-io.js';
 
 const HELP = `crystallize: generate crystallized/<name>.ts from a trace.
 
@@ -55,7 +56,8 @@ export function crystallizeExitCode(code: string): number {
   return exitStatusOf(code);
 }
 
-export async function crystallizeCommand(argv: readonly string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+export async function crystallizeCommand(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  const out = (s: string): void => io.out(s);
   let os: LLMOS | undefined;
   let lock: OwnerLock | undefined;
   try {
@@ -64,7 +66,7 @@ export async function crystallizeCommand(argv: readonly string[], out: (s: strin
     if (typeof values['trust'] === 'string') {
       if (goals.length > 0) throw new LlmosError('ERR_USAGE', '--trust takes a file and no goal');
       if (typeof values['config'] !== 'string') throw new LlmosError('ERR_USAGE', '--trust needs --config FILE: the allow-list lives in the configuration');
-      const r = await pinFile(values['config'], values['trust']);
+      const r = await pinFile(resolve(io.cwd, values['config']), resolve(io.cwd, values['trust']));
       if (values['json']) out(`${JSON.stringify(r)}\n`);
       else out(r.added ? `trusted ${r.file} (sha256 ${r.sha256}) in ${r.config}\n` : `${r.file} (sha256 ${r.sha256}) was already trusted in ${r.config}\n`);
       return 0;
@@ -72,18 +74,18 @@ export async function crystallizeCommand(argv: readonly string[], out: (s: strin
     if (goals.length !== 1) throw new LlmosError('ERR_USAGE', 'give one trace: its goal_signature or its goal text (quoted)');
     const overrides = overridesFrom(values);
     if (typeof values['crystallized'] === 'string') overrides.paths = { ...overrides.paths, crystallized: values['crystallized'] };
-    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overrides, logging: { level: 'warn' } } });
+    const config = loadConfig({ ...(typeof values['config'] === 'string' ? { file: values['config'] } : {}), overrides: { ...overrides, logging: { level: 'warn' } }, cwd: io.cwd });
     // While a runtime owns the board, it crystallizes (its registry and trace store stay current).
-    const owner = await ownOrForward('crystallize', argv, config.paths.state, values['standalone'] ? 'standalone' : 'auto');
+    const owner = await ownOrForward('crystallize', argv, config.paths.state, values['standalone'] ? 'standalone' : 'auto', io);
     if ('code' in owner) return owner.code;
     lock = owner.lock;
-    os = new LLMOS({ config });
+    os = new LLMOS({ config, ...loggerFor(io, config) });
     await os.boot();
     await crystallizeIn(os, values, goals, out);
     return 0;
   } catch (e) {
     const err = toLlmosError(e);
-    process.stderr.write(`crystallize: ${usageError(err).message}\n`);
+    io.err(`crystallize: ${usageError(err).message}\n`);
     return crystallizeExitCode(err.code);
   } finally {
     await os?.shutdown();

@@ -13,7 +13,7 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import type { LLMOS } from '../runtime/llmos.js';
 import { ControlServer } from '../runtime/owner/server.js';
 import { sessionHandler } from './owner-session.js';
-import { forwardToOwner, TRIED } from '../runtime/owner/client.js';
+import { forwardToOwner, TRIED, type ForwardIo } from '../runtime/owner/client.js';
 import { readOwnerInfo, tryLock, type OwnerLock } from '../runtime/owner/lock.js';
 
 export type OwnerMode = 'auto' | 'serve' | 'standalone';
@@ -29,7 +29,8 @@ function busy(stateDir: string, what: string): LlmosError {
   return new LlmosError('ERR_OWNER_BUSY', `${what}: ${who} owns the state directory ${stateDir}`);
 }
 
-export async function ownOrForward(name: string, argv: readonly string[], stateDir: string, mode: OwnerMode): Promise<{ lock: OwnerLock } | { code: number }> {
+/** `io`: the command's streams and directory, which a forwarded command's owner uses (default this process's). */
+export async function ownOrForward(name: string, argv: readonly string[], stateDir: string, mode: OwnerMode, io?: ForwardIo & { cwd: string }): Promise<{ lock: OwnerLock } | { code: number }> {
   if (mode === 'standalone') {
     const lock = await tryLock(stateDir);
     if (!lock) throw busy(stateDir, '--standalone refuses to share the board; without it the goals go to that runtime');
@@ -42,7 +43,7 @@ export async function ownOrForward(name: string, argv: readonly string[], stateD
   slot[TRIED] = undefined;
   for (let delay = 10; ; delay = Math.min(delay * 2, 200)) {
     if (mode === 'auto' && !skipAsk) {
-      const code = await forwardToOwner(stateDir, name, argv);
+      const code = await (io ? forwardToOwner(stateDir, name, argv, forwardIo(io), io.cwd) : forwardToOwner(stateDir, name, argv));
       if (code !== undefined) return { code };
     }
     skipAsk = false;
@@ -51,6 +52,17 @@ export async function ownOrForward(name: string, argv: readonly string[], stateD
     if (Date.now() >= deadline) throw busy(stateDir, `gave up after waiting ${waitMs()} ms for the board (LLMOS_OWNER_WAIT_MS)`);
     await sleep(delay);
   }
+}
+
+/** The client's view of a command's io; standard input is only touched when goals come from it. */
+function forwardIo(io: ForwardIo): ForwardIo {
+  return {
+    out: (t) => io.out(t),
+    err: (t) => io.err(t),
+    get stdin() { return io.stdin; },
+    // The client remembers the stream it read: it is the command's own, already.
+    set stdin(_s) { /* unchanged */ },
+  };
 }
 
 export interface ControlHandle {

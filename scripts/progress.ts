@@ -4,11 +4,12 @@
  * Nothing is shown when standard error is not a terminal, and nothing ever goes to standard output.
  */
 import type { LLMOS } from '../runtime/llmos.js';
+import type { OutStream } from './main-io.js';
 
 const SHOW_AFTER_MS = 1000;
 const REDRAW_MS = 200;
 
-export function showProgress(os: LLMOS, stream: NodeJS.WriteStream = process.stderr): () => void {
+export function showProgress(os: LLMOS, stream: OutStream = process.stderr): () => void {
   if (!stream.isTTY) return () => undefined;
   let run: { id: string; goal: string; started: number; steps: number; tool: string | undefined } | undefined;
   let drawn = false;

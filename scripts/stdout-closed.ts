@@ -3,6 +3,8 @@
  * with EPIPE, which would otherwise crash the process with a stack trace. Instead the runner is
  * told once, brings everything to rest and ends quietly; nothing more is written.
  */
+import type { OutStream } from './main-io.js';
+
 export interface StdoutWatch {
   readonly closed: boolean;
   /** Writes unless the reader is gone. */
@@ -10,13 +12,13 @@ export interface StdoutWatch {
   off(): void;
 }
 
-export function watchStdout(onClosed: () => void, stream: NodeJS.WriteStream = process.stdout): StdoutWatch {
+export function watchStdout(onClosed: () => void, stream: OutStream = process.stdout, err: (text: string) => void = (t) => { process.stderr.write(t); }): StdoutWatch {
   let closed = false;
   const onError = (e: NodeJS.ErrnoException): void => {
     if (closed) return;
     closed = true;
     // EPIPE (reader gone) or any other write failure: there is no one to tell but the journal.
-    if (e.code !== 'EPIPE') process.stderr.write(`standard output failed (${e.code ?? e.message}); stopping\n`);
+    if (e.code !== 'EPIPE') err(`standard output failed (${e.code ?? e.message}); stopping\n`);
     onClosed();
   };
   stream.on('error', onError);

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { runBin, tempDir , type CliRun } from './helpers.js';
+import { runMain } from './run-main.js';
 
 const SHIPPED = readdirSync(packagePath('traces')).filter((n) => n.endsWith('.yaml')).sort();
 
 function run(args: string[], cwd: string): Promise<CliRun> {
-  return runBin('llmos.js', args, { cwd });
+  return runMain('llmos', args, { cwd });
 }
 
 interface Board { dir: string; traces: string; crystallized: string; state: string; flags: string[] }
@@ -29,7 +30,8 @@ const listing = (d: string): string[] => (existsSync(d) ? readdirSync(d).sort() 
 
 test('help: top level and per subcommand exit 0; no command exits 2', async () => {
   const dir = tempDir();
-  const top = await run(['--help'], dir);
+  // The bundled launcher, spawned; the rest of this file runs the command in-process.
+  const top = await runBin('llmos.js', ['--help'], { cwd: dir });
   assert.equal(top.code, 0);
   for (const cmd of ['traces', 'board check', 'state show', 'crystallize', 'bench', 'bundle export']) assert.ok(top.stdout.includes(`llmos ${cmd}`), cmd);
   for (const cmd of ['traces', 'bundle', 'board', 'state']) {
@@ -45,7 +47,7 @@ test('traces list: a table of every trace, and --json with mode hints', async ()
   const b = board();
   // Runs are counted in the state directory (the shipped traces carry no statistics): five beeps
   // make it ready to crystallize in the merged view.
-  const runs = await runBin('run-follower.js', ['--traces', b.traces, '--state', b.state, '--sim-time', 'virtual', '-'], { cwd: b.dir, input: 'beep\n'.repeat(5) });
+  const runs = await runMain('run-follower', ['--traces', b.traces, '--state', b.state, '--sim-time', 'virtual', '-'], { cwd: b.dir, input: 'beep\n'.repeat(5) });
   assert.equal(runs.code, 0, runs.stderr);
   const r = await run(['traces', 'list', ...b.flags], b.dir);
   assert.equal(r.code, 0, r.stderr);

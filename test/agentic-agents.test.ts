@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 import { call } from './ollama-server.js';
 import { useOllama, server, url, reset, robot, NOD } from './agentic-harness.js';
 
@@ -61,11 +62,13 @@ test('run-agentic-follower CLI: --json, flags for the model and the host, exit c
   assert.equal(line.llm_calls, 3);
   assert.equal(server.chats()[0]?.model, 'tiny-test-model');
   assert.ok(readFileSync(join(dir, 'traces', (await import('node:fs')).readdirSync(join(dir, 'traces'))[0] as string), 'utf8').includes('pwm_write'));
-  const bad = await run(['--max-llm-calls', 'many', 'x']);
+  // Usage and help: the command's main in-process (the run above spawned the bundled launcher).
+  const inProcess = (args: string[]) => runMain('run-agentic-follower', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', ...args]);
+  const bad = await inProcess(['--max-llm-calls', 'many', 'x']);
   assert.equal(bad.code, 2);
-  assert.match(bad.err, /\/budget\/llm_calls_per_goal: must be integer/);
-  const help = await run(['--help']);
-  assert.match(help.out, /--ollama-host URL/);
+  assert.match(bad.stderr, /\/budget\/llm_calls_per_goal: must be integer/);
+  const help = await inProcess(['--help']);
+  assert.match(help.stdout, /--ollama-host URL/);
 });
 
 /** A toy embedding: which of a few concepts a text mentions. */

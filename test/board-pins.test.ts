@@ -9,7 +9,8 @@ import { test } from 'node:test';
 import { stringify } from 'yaml';
 import { parseBoardProfile } from '../safety/board-profile.js';
 import { normalizePin } from '../safety/pin-map.js';
-import { runBin, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 const gpio = { gpio: { type: 'gpio' } };
 const CASES: Array<[string, Record<string, unknown>, RegExp]> = [
@@ -46,10 +47,10 @@ test('--check-board and a run exit 2 on a contradictory profile, naming both dev
   for (const [k, [what, doc]] of CASES.entries()) {
     const file = join(dir, `b${k}.yaml`);
     writeFileSync(file, stringify({ name: `b${k}`, ...doc }));
-    const check = await runBin('run-follower.js', ['--board', file, '--check-board', '--twins', '--state', join(dir, 'state')]);
+    const check = await runMain('run-follower', ['--board', file, '--check-board', '--twins', '--state', join(dir, 'state')]);
     assert.equal(check.code, 2, `${what}: ${check.stdout}${check.stderr}`);
     assert.match(check.stdout, /ERR_BOARD_PROFILE: .* is also used by (actuator|sensor|its own)/, what);
-    const run = await runBin('run-follower.js', ['--board', file, '--twins', '--sim-time', 'virtual', '--state', join(dir, 'state'), 'beep']);
+    const run = await runMain('run-follower', ['--board', file, '--twins', '--sim-time', 'virtual', '--state', join(dir, 'state'), 'beep']);
     assert.equal(run.code, 2, `${what}: ${run.stderr}`);
     assert.match(run.stderr, /ERR_BOARD_PROFILE: .* is also used by (actuator|sensor|its own)/, what);
   }

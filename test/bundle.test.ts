@@ -8,11 +8,12 @@ import { packagePath } from '../lib/paths.js';
 import { readTar, writeTar } from '../lib/tar.js';
 import { check } from '../lib/validate.js';
 import { createBundle, importBundle, readBundle, sha256, totalChecksum, writeBundle, type BundleManifest } from '../scripts/lib/bundle.js';
-import { runBin, tempDir , type CliRun } from './helpers.js';
+import { tempDir , type CliRun } from './helpers.js';
+import { runMain } from './run-main.js';
 
 
 function llmos(args: string[], cwd: string): Promise<CliRun> {
-  return runBin('llmos.js', args, { cwd });
+  return runMain('llmos', args, { cwd });
 }
 
 interface Side { dir: string; traces: string; crystallized: string; flags: string[] }

@@ -5,24 +5,25 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { runBin, simWorldFile, tempDir } from './helpers.js';
+import { simWorldFile, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 import { startBroker } from './mqtt-broker.js';
 
 const SECRET = 'pa55-s3cret-w0rd';
 
-function serveUntil(args: string[], pattern: RegExp): Promise<{ code: number | null; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), ...args], { cwd: tempDir(), stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    const bound = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`no ${pattern} within 60 s: ${stderr}`)); }, 60000);
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString();
-      if (pattern.test(stderr)) child.kill('SIGTERM');
-    });
-    child.on('close', (code) => { clearTimeout(bound); resolve({ code, stderr }); });
+/** `--serve` until standard error shows `pattern`, then SIGTERM (the command's main, in-process). */
+async function serveUntil(args: string[], pattern: RegExp): Promise<{ code: number | null; stderr: string }> {
+  const signals = new EventEmitter();
+  let sent = false;
+  const r = await runMain('run-follower', args, {
+    signals,
+    // Emitted outside the write that showed it, as a signal arrives between two events.
+    onStderr: (text) => { if (!sent && pattern.test(text)) { sent = true; setImmediate(() => signals.emit('SIGTERM')); } },
   });
+  return { code: r.code, stderr: r.stderr };
 }
 
 test('the broker password never appears on stderr: connected, refused and misconfigured', async () => {
@@ -36,7 +37,7 @@ test('the broker password never appears on stderr: connected, refused and miscon
     assert.ok(!ok.stderr.includes(SECRET), ok.stderr);
     const refused = await serveUntil([...common, '--mqtt', `mqtt://robot:${SECRET}@127.0.0.1:1`], /mqtt: .*ECONNREFUSED/);
     assert.ok(!refused.stderr.includes(SECRET), refused.stderr);
-    const prod = await runBin('run-follower.js', [...common, '--preset', 'production', '--mqtt', `mqtt://robot:${SECRET}@broker.example.com:1883`]);
+    const prod = await runMain('run-follower', [...common, '--preset', 'production', '--mqtt', `mqtt://robot:${SECRET}@broker.example.com:1883`]);
     assert.equal(prod.code, 2);
     assert.match(prod.stderr, /refuses a plaintext broker/);
     assert.ok(!prod.stderr.includes(SECRET), prod.stderr);
@@ -50,14 +51,14 @@ test('mqtt.base_topic (or the discovery prefix) with a wildcard or a leading $ i
     const dir = tempDir();
     const { writeFileSync } = await import('node:fs');
     writeFileSync(`${dir}/config.yaml`, `mqtt:\n  base_topic: ${JSON.stringify(bad)}\n`);
-    const r = await runBin('run-follower.js', ['--config', `${dir}/config.yaml`, '--serve', '--mqtt', 'mqtt://127.0.0.1:1', '--state', `${dir}/state`]);
+    const r = await runMain('run-follower', ['--config', `${dir}/config.yaml`, '--serve', '--mqtt', 'mqtt://127.0.0.1:1', '--state', `${dir}/state`]);
     assert.equal(r.code, 2, `${JSON.stringify(bad)}: ${r.stderr}`);
     assert.match(r.stderr, /ERR_CONFIG_INVALID: .*\/mqtt\/base_topic/, r.stderr);
   }
   const dir = tempDir();
   const { writeFileSync } = await import('node:fs');
   writeFileSync(`${dir}/config.yaml`, 'mqtt:\n  home_assistant: { enabled: true, prefix: "homeassistant/#" }\n');
-  const r = await runBin('run-follower.js', ['--config', `${dir}/config.yaml`, '--state', `${dir}/state`, 'beep']);
+  const r = await runMain('run-follower', ['--config', `${dir}/config.yaml`, '--state', `${dir}/state`, 'beep']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /\/mqtt\/home_assistant\/prefix/);
 });
@@ -78,7 +79,7 @@ test('paths that are not what they claim: a clear ERR_PATH_UNUSABLE and exit 2, 
     [['--sim-log', '/proc/nope.jsonl'], /sim log .*cannot be created/],
   ];
   for (const [args, message] of cases) {
-    const r = await runBin('run-follower.js', [...(args.includes('--state') ? [] : ['--state', `${dir}/state`]), ...args, '--sim-time', 'virtual', 'turn on the led']);
+    const r = await runMain('run-follower', [...(args.includes('--state') ? [] : ['--state', `${dir}/state`]), ...args, '--sim-time', 'virtual', 'turn on the led']);
     assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, /ERR_PATH_UNUSABLE: /, args.join(' '));
     assert.match(r.stderr, message, args.join(' '));
@@ -104,7 +105,7 @@ test('--json into a reader that closes early: ends quietly (no EPIPE stack), goa
   });
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, /EPIPE|ERR_INTERNAL|\n\s+at /, stderr);
-  const show = await runBin('llmos.js', ['traces', 'show', 'drive-forward', '--json', '--traces', `${dir}/traces`, '--state', `${dir}/state`]);
+  const show = await runMain('llmos', ['traces', 'show', 'drive-forward', '--json', '--traces', `${dir}/traces`, '--state', `${dir}/state`]);
   const t = JSON.parse(show.stdout) as { success_rate: number; usage_count: number };
   assert.equal(t.success_rate, 1, 'no run cut short counted as a failure');
   assert.ok(t.usage_count < 4 + 20, `the queued goals did not all run: ${t.usage_count}`);
@@ -120,7 +121,7 @@ test('stale temporaries of this program are removed at start; a live writer\'s a
   const stale = [`${dir}/traces/.wave.yaml.${dead}.3.abc123.tmp`, `${dir}/state/.sentience.json.${dead}.1.zz9.tmp`, `${dir}/state/cache/.doc-1.json.${dead}.7.q1w2e3.tmp`, `${dir}/traces/.bundle.tar.${dead}.tmp`];
   const kept = [`${dir}/traces/.live.yaml.${process.pid}.1.abcdef.tmp`, `${dir}/traces/notes.tmp`, `${dir}/state/mine.tmp`];
   for (const f of [...stale, ...kept]) writeFileSync(f, 'partial');
-  const r = await runBin('run-follower.js', ['--traces', `${dir}/traces`, '--state', `${dir}/state`, '--sim-time', 'virtual', 'turn on the led']);
+  const r = await runMain('run-follower', ['--traces', `${dir}/traces`, '--state', `${dir}/state`, '--sim-time', 'virtual', 'turn on the led']);
   assert.equal(r.code, 0, r.stderr);
   for (const f of stale) assert.ok(!existsSync(f), `removed: ${f}`);
   for (const f of kept) assert.ok(existsSync(f), `kept: ${f}`);

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { readSimLog, runBin, tempDir , type CliRun } from './helpers.js';
+import { runMain } from './run-main.js';
 
 
+/** In-process (the command's main); the --help test below spawns the real launcher. */
 function run(args: string[], input?: string, cwd = tempDir()): Promise<CliRun> {
-  return runBin('run-follower.js', args, { cwd, ...(input !== undefined ? { input } : {}) });
+  return runMain('run-follower', args, { cwd, ...(input !== undefined ? { input } : {}) });
 }
 
 /** A private copy of the shipped traces: runs update usage counts, and the repo must stay clean. */
@@ -16,8 +18,8 @@ const common = (dir: string): string[] => {
   return ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual'];
 };
 
-test('--help explains usage and exits 0', async () => {
-  const r = await run(['--help']);
+test('--help explains usage and exits 0 (the bundled launcher, spawned)', async () => {
+  const r = await runBin('run-follower.js', ['--help']);
   assert.equal(r.code, 0);
   assert.match(r.stdout, /Usage:/);
   assert.match(r.stdout, /--explain/);

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { sha256, totalChecksum, type BundleManifest } from '../scripts/lib/bundle.js';
-import { runBin, simRobot, tempDir } from './helpers.js';
+import { simRobot, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 const SQUARE = 'drive-in-a-square-2abd5f8e.ts';
 const SIG = '2abd5f8ea8a9d856';
@@ -63,7 +64,7 @@ test('the generated file is trusted; the same file edited is not, until an opera
   cpSync(packagePath('crystallized'), crystallized, { recursive: true });
   const config = join(dir, 'llmos.yaml');
   writeFileSync(config, `# my board\ncrystallization:\n  auto: false # keep\npaths:\n  traces: traces\n  crystallized: crystallized\n  state: state\n`);
-  const validate = (): Promise<{ code: number | null; stdout: string; stderr: string }> => runBin('llmos.js', ['traces', 'validate', '--config', config, '--json'], { cwd: dir });
+  const validate = (): Promise<{ code: number | null; stdout: string; stderr: string }> => runMain('llmos', ['traces', 'validate', '--config', config, '--json'], { cwd: dir });
   const ok = await validate();
   assert.equal(ok.code, 0, ok.stdout + ok.stderr);
 
@@ -76,7 +77,7 @@ test('the generated file is trusted; the same file edited is not, until an opera
   const entry = (JSON.parse(refused.stdout) as { files: Array<{ file: string; ok: boolean; error?: { code: string } }> }).files.find((f) => f.file.endsWith(SQUARE));
   assert.equal(entry?.error?.code, 'ERR_CRYSTALLIZED_UNTRUSTED');
 
-  const pin = await runBin('llmos.js', ['crystallize', '--config', config, '--trust', file, '--json'], { cwd: dir });
+  const pin = await runMain('llmos', ['crystallize', '--config', config, '--trust', file, '--json'], { cwd: dir });
   assert.equal(pin.code, 0, pin.stderr);
   const pinned = JSON.parse(pin.stdout) as { sha256: string; added: boolean };
   assert.equal(pinned.added, true);
@@ -97,7 +98,7 @@ test('llmos bundle import refuses hostile crystallized files (dry run too) and r
   cpSync(packagePath('crystallized'), a.crystallized, { recursive: true });
   const flags = (side: string): string[] => ['--traces', join(dir, side, 'traces'), '--crystallized', join(dir, side, 'crystallized'), '--state', join(dir, side, 'state')];
   const file = join(dir, 'b.json');
-  const exp = await runBin('llmos.js', ['bundle', 'export', file, ...flags('a')], { cwd: dir });
+  const exp = await runMain('llmos', ['bundle', 'export', file, ...flags('a')], { cwd: dir });
   assert.equal(exp.code, 0, exp.stderr);
   const original = readFileSync(file, 'utf8');
   const marker = join(dir, 'code-ran');
@@ -112,7 +113,7 @@ test('llmos bundle import refuses hostile crystallized files (dry run too) and r
     doc.manifest.checksum = totalChecksum(doc.manifest.files);
     writeFileSync(file, JSON.stringify(doc));
     for (const extra of [['--dry-run'], []]) {
-      const r = await runBin('llmos.js', ['bundle', 'import', file, ...extra, ...flags('b')], { cwd: dir });
+      const r = await runMain('llmos', ['bundle', 'import', file, ...extra, ...flags('b')], { cwd: dir });
       assert.equal(r.code, 1, `${what}: ${r.stdout}${r.stderr}`);
       assert.match(r.stderr, /ERR_CRYSTALLIZED_(UNTRUSTED|INVALID)/, what);
       assert.equal(existsSync(join(dir, 'b', 'crystallized', SQUARE)), false, `${what}: not installed`);

@@ -18,7 +18,8 @@ import { writeFailsafe } from '../drivers/failsafe.js';
 import { WriteRecorder } from '../drivers/recorder.js';
 import { FakeSysfs, type FakeLayout } from '../drivers/gpio/twins/fake-sysfs.js';
 import type { ActuatorSpec, SensorSpec } from '../drivers/types.js';
-import { readSimLog, runBin, simRobot, tempDir } from './helpers.js';
+import { readSimLog, simRobot, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 import { packagePath } from '../lib/paths.js';
 
 const clock = new RealClock();
@@ -220,10 +221,10 @@ estop: { driver: gpio, pin: 24, debounce_ms: 0 }
 
 test('the pi-rover example runs on its twins: --check-board finds every pin at its Pi 5 offset, a goal drives the wheels', async () => {
   const board = packagePath('boards', 'pi-rover.yaml');
-  const check = await runBin('run-follower.js', ['--board', board, '--twins', '--check-board']);
+  const check = await runMain('run-follower', ['--board', board, '--twins', '--check-board']);
   assert.equal(check.code, 0, check.stderr + check.stdout);
   assert.match(check.stdout, /led\s+actuator\s+digital_out\s+gpio \(gpio\)\s+ok\s+pin 17 = gpio588 on pinctrl-rp1/);
-  const missing = await runBin('run-follower.js', ['--board', board, '--check-board']);
+  const missing = await runMain('run-follower', ['--board', board, '--check-board']);
   if (!existsSync('/sys/class/gpio/export')) {
     assert.equal(missing.code, 1);
     assert.match(missing.stdout, /MISSING\s+ERR_DRIVER_UNAVAILABLE: actuator led: no GPIO/);
@@ -232,7 +233,7 @@ test('the pi-rover example runs on its twins: --check-board finds every pin at i
   const log = join(dir, 'rover.jsonl');
   const copy = join(dir, 'traces');
   cpSync(packagePath('traces'), copy, { recursive: true });
-  const go = await runBin('run-follower.js', ['--board', board, '--twins', '--sim-time', 'virtual', '--sim-log', log, '--traces', copy, '--state', join(dir, 'state'), 'drive forward 1 meter']);
+  const go = await runMain('run-follower', ['--board', board, '--twins', '--sim-time', 'virtual', '--sim-log', log, '--traces', copy, '--state', join(dir, 'state'), 'drive forward 1 meter']);
   assert.equal(go.code, 0, go.stderr + go.stdout);
   const wheels = readSimLog(log).filter((w) => w.actuator === 'base');
   assert.ok(wheels.some((w) => w.channel === 'left' && (w as { via?: string }).via === 'gpio:12' && (w.value as number) > 0));

@@ -11,7 +11,8 @@ import { parse as parseYaml } from 'yaml';
 import { packagePath } from '../lib/paths.js';
 import { jogAction, jogTargets, keyName, splitKeys, type JogAction, type JogTarget } from '../runtime/operator/jog-keys.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
-import { readSimLog, runBin, tempDir } from './helpers.js';
+import { readSimLog, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 import { spawnInPty } from './pty.js';
 
 const STEP = { current: undefined, scale: 1, stepMs: 250 };
@@ -128,13 +129,13 @@ test('llmos jog --teach: a held key becomes one call of its whole distance, save
   const trace = parseYaml(readFileSync(join(dir, 'traces', files[0] as string), 'utf8')) as { origin: string; tool_calls: Array<{ name: string; args: Record<string, unknown> }> };
   assert.equal(trace.origin, 'taught');
   assert.deepEqual(trace.tool_calls, [{ name: 'drive', args: { distance_m: '{{distance_m}}', speed: 0.3 } }], `four steps of ${step} m became one drive of the goal's ${total} m`);
-  const replay = await runBin('run-follower.js', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--json', 'creep forward 0.4 meters']);
+  const replay = await runMain('run-follower', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--json', 'creep forward 0.4 meters']);
   const r = JSON.parse(replay.stdout.trim()) as { mode: string; params: Record<string, number>; ok: boolean };
   assert.deepEqual([r.mode, r.params['distance_m'], r.ok], ['FOLLOWER', 0.4, true], replay.stderr);
 });
 
 test('llmos jog without a terminal is a usage error naming what to use instead', async () => {
-  const r = await runBin('llmos.js', ['jog'], { input: '' });
+  const r = await runMain('llmos', ['jog'], { input: '' });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /jog needs a terminal/);
 });

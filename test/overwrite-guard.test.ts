@@ -11,7 +11,8 @@ import { LlmosError } from '../lib/errors.js';
 import { assertReplaceable } from '../lib/usable-path.js';
 import { WriteRecorder } from '../drivers/recorder.js';
 import { packagePath } from '../lib/paths.js';
-import { runBin, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 const refused = (e: unknown): boolean => e instanceof LlmosError && e.code === 'ERR_PATH_UNUSABLE' && /exists and is not/.test(e.message);
 
@@ -44,15 +45,15 @@ test('run-follower --sim-log and llmos plot/export --out on a foreign file: exit
   const dir = tempDir();
   const precious = join(dir, 'passwd');
   writeFileSync(precious, 'root:x:0:0:root:/root:/bin/bash\n');
-  const run = await runBin('run-follower.js', ['--standalone', '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', precious, '--json', 'beep']);
+  const run = await runMain('run-follower', ['--standalone', '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', precious, '--json', 'beep']);
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /ERR_PATH_UNUSABLE: sim log .*passwd: exists and is not a sim log/);
   assert.equal(run.stdout, '', 'no goal ran');
   const log = join(dir, 'run.jsonl');
-  const ok = await runBin('run-follower.js', ['--standalone', '--traces', packagePath('traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', log, 'beep']);
+  const ok = await runMain('run-follower', ['--standalone', '--traces', packagePath('traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', log, 'beep']);
   assert.equal(ok.code, 0, ok.stderr);
   for (const args of [['plot', '--sim-log', log, '--out', precious], ['export', 'mcap', '--sim-log', log, '--out', precious]]) {
-    const r = await runBin('llmos.js', args);
+    const r = await runMain('llmos', args);
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /ERR_PATH_UNUSABLE: --out .*passwd: exists and is not an? (SVG plot|MCAP file)/);
   }

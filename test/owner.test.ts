@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { readSimLog, runBin, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 interface Dir { dir: string; traces: string; state: string; flags: string[] }
 
@@ -71,35 +72,37 @@ test('beside a running owner, 4 command-line runs x 100 goals are all counted an
     // The owner's board did every write: 3 writes per beep (buzzer on, off: the wait is not a write).
     const buzzer = readSimLog(simLog).filter((w) => w.actuator === 'buzzer');
     assert.equal(buzzer.length, 400 * 2, 'every goal ran on the owner\'s (simulated) hardware');
+    // The owner's answers to single commands (each command's main here; the owner is its own
+    // process, reached over its socket as the runs above reached it from theirs).
     // A flag asking for another runtime is refused, not silently ignored; --standalone refuses too.
-    const other = await runBin('run-follower.js', [...d.flags, '--board', join(d.dir, 'other.yaml'), 'beep'], { cwd: d.dir });
+    const other = await runMain('run-follower', [...d.flags, '--board', join(d.dir, 'other.yaml'), 'beep'], { cwd: d.dir });
     assert.equal(other.code, 2);
     assert.match(other.stderr, /ERR_OWNER_MISMATCH: --board .*other\.yaml/);
-    const alone = await runBin('run-follower.js', [...d.flags, '--standalone', 'beep'], { cwd: d.dir });
+    const alone = await runMain('run-follower', [...d.flags, '--standalone', 'beep'], { cwd: d.dir });
     assert.equal(alone.code, 2);
     assert.match(alone.stderr, /ERR_OWNER_BUSY: --standalone .*owns the state directory/);
-    const probe = await runBin('llmos.js', ['board', 'check', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+    const probe = await runMain('llmos', ['board', 'check', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
     assert.equal(probe.code, 2, 'probing would open the owner\'s devices');
     assert.match(probe.stderr, /ERR_OWNER_BUSY/);
     // Operator commands and exit codes go through the owner as well.
-    const ops = await runBin('run-follower.js', [...d.flags, '-'], { cwd: d.dir, input: ':estop testing\nbeep\n:status\n:release\nbeep\n' });
+    const ops = await runMain('run-follower', [...d.flags, '-'], { cwd: d.dir, input: ':estop testing\nbeep\n:status\n:release\nbeep\n' });
     assert.equal(ops.code, 1, 'the goal during the e-stop failed');
     assert.match(ops.stderr, /e-stop engaged/);
     assert.match(ops.stderr, /e-stop released/);
     assert.match(ops.stdout, /ERR_ESTOP_ENGAGED/);
-    const state = await runBin('llmos.js', ['state', 'show', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+    const state = await runMain('llmos', ['state', 'show', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
     assert.equal((JSON.parse(state.stdout) as { owner: { pid: number } | null }).owner?.pid, owner.pid, 'state show names the owner');
     // llmos crystallize goes to the owner too: its next beep runs the new function.
-    const cr = await runBin('llmos.js', ['crystallize', 'beep', '--json', ...d.flags], { cwd: d.dir });
+    const cr = await runMain('llmos', ['crystallize', 'beep', '--json', ...d.flags], { cwd: d.dir });
     assert.equal(cr.code, 0, cr.stderr);
     assert.equal((JSON.parse(cr.stdout) as { written: boolean }).written, true);
-    const after = await runBin('run-follower.js', [...d.flags, '--json', 'beep'], { cwd: d.dir });
+    const after = await runMain('run-follower', [...d.flags, '--json', 'beep'], { cwd: d.dir });
     assert.equal((JSON.parse(after.stdout) as { mode: string }).mode, 'CRYSTALLIZED');
   } finally {
     owner.stdin.end();
     assert.equal(await exited, 0, stderr());
   }
-  const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+  const show = await runMain('llmos', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
   const beep = JSON.parse(show.stdout) as { usage_count: number; success_count?: number };
   assert.equal(beep.usage_count, 403, '400 + two from the operator test (one failed) + one crystallized run');
   const facts = JSON.parse(readFileSync(join(d.state, 'facts.json'), 'utf8')) as Record<string, { value: number }>;
@@ -113,7 +116,7 @@ test('runs that start together take turns on the board: every goal counted once'
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim().split('\n').length, 25);
   }
-  const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
+  const show = await runMain('llmos', ['traces', 'show', 'beep', '--json', '--traces', d.traces, '--state', d.state], { cwd: d.dir });
   assert.equal((JSON.parse(show.stdout) as { usage_count: number }).usage_count, 100);
 });
 

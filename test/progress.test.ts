@@ -8,7 +8,8 @@ import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { runBin, tempDir } from './helpers.js';
+import { tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 import { runWithTerminalStderr } from './pty-stderr.js';
 
 function flags(): string[] {
@@ -29,7 +30,7 @@ test('a goal longer than a second shows its step, tool and elapsed time on a ter
 });
 
 test('no progress when stderr is not a terminal', async () => {
-  const r = await runBin('run-follower.js', [...flags(), 'wait 2 seconds']);
+  const r = await runMain('run-follower', [...flags(), 'wait 2 seconds']);
   assert.equal(r.code, 0, r.stderr);
   assert.doesNotMatch(r.stderr, /step 1 wait/);
   assert.equal(r.stdout.trim().split('\n').length, 1);

@@ -9,7 +9,8 @@ import { cpSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, runBin, tempDir } from './helpers.js';
+import { readSimLog, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 interface Line { goal: string; ok: boolean; error?: { code: string; message: string }; steps: Array<{ value?: { value?: number } }> }
 
@@ -22,7 +23,7 @@ function setup(): { dir: string; args: string[]; log: string } {
 
 test('drive forward 3 meters from the centre stops short of the wall with ERR_SAFETY_REFLEX; backing away then works', async () => {
   const { dir, args, log } = setup();
-  const run = await runBin('run-follower.js', [...args, '-'], { cwd: dir, input: 'read the distance\ndrive forward 3 meters\nread the distance\ndrive backward 1 meter\n' });
+  const run = await runMain('run-follower', [...args, '-'], { cwd: dir, input: 'read the distance\ndrive forward 3 meters\nread the distance\ndrive backward 1 meter\n' });
   const lines = run.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line);
   assert.equal(lines.length, 4, run.stderr);
   assert.equal(lines[0]?.steps[0]?.value?.value, 2.5, 'starts 2.5 m from the wall');
@@ -43,13 +44,13 @@ test('a goal towards a wall closer than the limit is refused before any write (-
   const { dir, args, log } = setup();
   const world = join(dir, 'world.yaml');
   writeFileSync(world, 'room: { width_m: 3, depth_m: 3 }\nstart: { x: 1.3, y: 0, heading_deg: 0 }\n');
-  const run = await runBin('run-follower.js', [...args, '--sim-world', world, 'drive forward 1 meter'], { cwd: dir });
+  const run = await runMain('run-follower', [...args, '--sim-world', world, 'drive forward 1 meter'], { cwd: dir });
   const line = JSON.parse(run.stdout.trim()) as Line;
   assert.equal(line.error?.code, 'ERR_SAFETY_REFLEX', run.stdout + run.stderr);
   assert.match(line.error?.message ?? '', /distance reads 0\.2 m \(below 0\.3 m/);
   assert.equal(readSimLog(log).filter((w) => w.actuator === 'base').length, 0, 'nothing was written');
   assert.equal(run.code, 1);
-  const bad = await runBin('run-follower.js', [...args, '--sim-world', join(dir, 'missing.yaml'), 'drive forward 1 meter'], { cwd: dir });
+  const bad = await runMain('run-follower', [...args, '--sim-world', join(dir, 'missing.yaml'), 'drive forward 1 meter'], { cwd: dir });
   assert.equal(bad.code, 2, 'a missing world file is a configuration error');
   assert.match(bad.stderr, /missing\.yaml/);
 });

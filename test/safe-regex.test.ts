@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { compileSafeRegex, MAX_MATCH_INPUT } from '../runtime/safe-regex.js';
-import { runBin, simRobot } from './helpers.js';
+import { simRobot } from './helpers.js';
+import { runMain } from './run-main.js';
 
 const CATASTROPHIC = "goal_text: check the note\ntool_calls:\n  - { name: fact_read, args: { key: note }, check: { matches: '^(a+)+$' } }\n";
 
@@ -46,7 +47,7 @@ test('a pattern the matcher cannot run (backreference, lookaround) is reported a
     const messages = report.errors.map((e) => e.message).join('\n');
     assert.match(messages, /bad\.yaml: \/tool_calls\/1\/check\/1\/matches: .*backreferences are not supported/);
     assert.match(messages, /look\.yaml: \/preconditions\/0\/matches: .*lookaround/);
-    const v = await runBin('llmos.js', ['traces', 'validate', join(r.dir, 'traces')], { cwd: r.dir });
+    const v = await runMain('llmos', ['traces', 'validate', join(r.dir, 'traces')], { cwd: r.dir });
     assert.equal(v.code, 1);
     assert.match(v.stdout, /bad\.yaml: \/tool_calls\/1\/check\/1\/matches/);
   } finally {

@@ -3,13 +3,14 @@
  * standard input while the base drives, the command line, and MQTT cmd/execute against a broker.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
 import { readSimLog, simRobot, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 function start(args: string[]): { child: ChildProcess; log: string; out: () => string; dir: string } {
   const dir = tempDir();
@@ -143,20 +144,21 @@ test('a stop inside a multi-step goal ("stop, then turn around") stops the runni
   }
 });
 
-test('from the command line: a stop word reports its own mode and exits 0; a question is ERR_NOT_A_COMMAND (exit 1)', () => {
+test('from the command line: a stop word reports its own mode and exits 0; a question is ERR_NOT_A_COMMAND (exit 1)', async () => {
   const dir = tempDir();
   cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
-  const run = (goal: string): { status: number | null; result: Record<string, unknown> } => {
-    const r = spawnSync(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--json', goal], { encoding: 'utf8' });
-    return { status: r.status, result: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
+  // The command's main in-process: the command line is the subject here, not the process.
+  const run = async (goal: string): Promise<{ status: number | null; result: Record<string, unknown> }> => {
+    const r = await runMain('run-follower', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--json', goal]);
+    return { status: r.code, result: JSON.parse(r.stdout.trim().split('\n').at(-1) ?? '{}') as Record<string, unknown> };
   };
-  const halt = run('halt');
+  const halt = await run('halt');
   assert.equal(halt.status, 0);
   assert.equal(halt.result['mode'], 'STOP');
   assert.equal(halt.result['trace'], null);
-  const estop = run('emergency stop');
+  const estop = await run('emergency stop');
   assert.equal(estop.result['mode'], 'ESTOP');
-  const question = run('is the gripper open?');
+  const question = await run('is the gripper open?');
   assert.equal(question.status, 1);
   assert.equal(question.result['mode'], 'REFUSED');
   assert.equal((question.result['error'] as { code: string }).code, 'ERR_NOT_A_COMMAND');

@@ -13,6 +13,7 @@ import { parseCallLine, formatCallLine } from '../runtime/operator/call-line.js'
 import { TeachRecorder } from '../runtime/operator/teach.js';
 import { TOOL_UNITS } from '../safety/tools/index.js';
 import { readSimLog, runBin, simRobot, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 function board(): { traces: string; state: string; simLog: string; flags: string[] } {
   const dir = tempDir('llmos-teach-');
@@ -63,7 +64,7 @@ test('teach recorder: a held key coalesces into one call of its whole amount; re
 
 test('run-follower: a :call line moves the board through the gate; a bad one fails with its code and moves nothing', async () => {
   const b = board();
-  const ok = await runBin('run-follower.js', [...b.flags, '--sim-log', b.simLog, '--json', '-'], { input: ':call servo_move actuator=arm angle=45\n' });
+  const ok = await runMain('run-follower', [...b.flags, '--sim-log', b.simLog, '--json', '-'], { input: ':call servo_move actuator=arm angle=45\n' });
   assert.equal(ok.code, 0, ok.stderr);
   const line = JSON.parse(ok.stdout.trim()) as { ok: boolean; call: string };
   assert.equal(line.ok, true);
@@ -72,7 +73,7 @@ test('run-follower: a :call line moves the board through the gate; a bad one fai
   assert.ok(arm.some((w) => w.value === 45), 'the arm reached 45 degrees');
 
   const b2 = board();
-  const bad = await runBin('run-follower.js', [...b2.flags, '--sim-log', b2.simLog, '--json', '-'], { input: ':call servo_move actuator=arm angle=999\n:call nosuch_tool x=1\n' });
+  const bad = await runMain('run-follower', [...b2.flags, '--sim-log', b2.simLog, '--json', '-'], { input: ':call servo_move actuator=arm angle=999\n:call nosuch_tool x=1\n' });
   assert.equal(bad.code, 1);
   const lines = bad.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; error?: { code: string } });
   assert.deepEqual(lines.map((l) => [l.ok, l.error?.code]), [[false, 'ERR_SAFETY_RANGE'], [false, 'ERR_TOOL_UNKNOWN']]);
@@ -81,7 +82,7 @@ test('run-follower: a :call line moves the board through the gate; a bad one fai
 
 test('llmos teach: direct calls on stdin become a taught trace that replays as FOLLOWER with the goal\'s own number', async () => {
   const b = board();
-  const taught = await runBin('llmos.js', ['teach', 'raise the arm to 120 degrees', '--yes', ...b.flags, '--sim-log', b.simLog, '--json', '-'], {
+  const taught = await runMain('llmos', ['teach', 'raise the arm to 120 degrees', '--yes', ...b.flags, '--sim-log', b.simLog, '--json', '-'], {
     input: '# a demonstration\n:call servo_move actuator=arm angle=120\n',
   });
   assert.equal(taught.code, 0, taught.stderr);
@@ -92,7 +93,7 @@ test('llmos teach: direct calls on stdin become a taught trace that replays as F
   assert.deepEqual(trace.tool_calls, [{ name: 'servo_move', args: { actuator: 'arm', angle: '{{angle}}' } }]);
   assert.ok(readSimLog(b.simLog).some((w) => w.actuator === 'arm' && w.value === 120), 'teaching moved the arm');
 
-  const replay = await runBin('run-follower.js', [...b.flags, '--json', 'raise the arm to 100 degrees']);
+  const replay = await runMain('run-follower', [...b.flags, '--json', 'raise the arm to 100 degrees']);
   assert.equal(replay.code, 0, replay.stderr);
   const r = JSON.parse(replay.stdout.trim()) as { mode: string; trace: string; params: Record<string, number>; llm_calls: number; ok: boolean };
   assert.deepEqual([r.mode, r.trace, r.params['angle'], r.llm_calls, r.ok], ['FOLLOWER', saved.signature, 100, 0, true]);
@@ -101,17 +102,17 @@ test('llmos teach: direct calls on stdin become a taught trace that replays as F
 test('llmos teach: a failed call, an empty demonstration or no way to confirm saves nothing', async () => {
   const b = board();
   const before = readdirSync(b.traces).sort();
-  const failed = await runBin('llmos.js', ['teach', 'swing the arm', '--yes', ...b.flags, '-'], { input: ':call servo_move actuator=arm angle=30\n:call servo_move actuator=arm angle=9999\n' });
+  const failed = await runMain('llmos', ['teach', 'swing the arm', '--yes', ...b.flags, '-'], { input: ':call servo_move actuator=arm angle=30\n:call servo_move actuator=arm angle=9999\n' });
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /ERR_SAFETY_RANGE/);
-  const empty = await runBin('llmos.js', ['teach', 'swing the arm', '--yes', ...b.flags, '-'], { input: ':show\n' });
+  const empty = await runMain('llmos', ['teach', 'swing the arm', '--yes', ...b.flags, '-'], { input: ':show\n' });
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /nothing was recorded/);
   // Detached: no controlling terminal to ask on, even when the suite runs in a developer's terminal.
   const noTerminal = await runBin('llmos.js', ['teach', 'swing the arm', ...b.flags, '-'], { input: ':call servo_move actuator=arm angle=30\n', detached: true });
   assert.equal(noTerminal.code, 1);
   assert.match(noTerminal.stderr, /not saved/);
-  const usage = await runBin('llmos.js', ['teach', ...b.flags]);
+  const usage = await runMain('llmos', ['teach', ...b.flags]);
   assert.equal(usage.code, 2);
   assert.deepEqual(readdirSync(b.traces).sort(), before, 'no trace file was written');
 });

@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { packagePath, packageRoot } from '../lib/paths.js';
 import { parseYaml } from '../lib/yaml-file.js';
 import { runBin, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 test('the shipped traces carry no development statistics', () => {
   for (const name of readdirSync(packagePath('traces')).filter((n) => n.endsWith('.yaml'))) {
@@ -52,7 +53,7 @@ test('after the README\'s first command, git status is clean', { timeout: 120_00
   assert.ok(readFileSync(join(clone, 'sim.jsonl'), 'utf8').includes('"actuator":"base"'), 'the goal ran');
   assert.equal(git(clone, 'status', '--porcelain', '--untracked-files=all'), '', 'no tracked file changed and nothing new outside ignored paths');
   // The runs were counted, in the (ignored) state directory.
-  const list = await runBin('llmos.js', ['traces', 'show', 'drive forward 1 meter', '--json'], { cwd: clone });
+  const list = await runMain('llmos', ['traces', 'show', 'drive forward 1 meter', '--json'], { cwd: clone });
   assert.equal(list.code, 0, list.stderr);
   assert.equal((JSON.parse(list.stdout) as { usage_count: number }).usage_count, 1);
 });
@@ -64,11 +65,11 @@ test('bundle export carries the merged statistics; the traces directory stays as
   cpSync(packagePath('traces'), traces, { recursive: true });
   const flags = ['--traces', traces, '--state', state];
   const before = readFileSync(join(traces, 'beep.yaml'), 'utf8');
-  const runs = await runBin('run-follower.js', [...flags, '--sim-time', 'virtual', '-'], { cwd: dir, input: 'beep\nbeep\nbeep\n' });
+  const runs = await runMain('run-follower', [...flags, '--sim-time', 'virtual', '-'], { cwd: dir, input: 'beep\nbeep\nbeep\n' });
   assert.equal(runs.code, 0, runs.stderr);
   assert.equal(readFileSync(join(traces, 'beep.yaml'), 'utf8'), before);
   const out = join(dir, 'b.json');
-  const ex = await runBin('llmos.js', ['bundle', 'export', out, '--only', 'beep,wave hello', ...flags], { cwd: dir });
+  const ex = await runMain('llmos', ['bundle', 'export', out, '--only', 'beep,wave hello', ...flags], { cwd: dir });
   assert.equal(ex.code, 0, ex.stderr);
   const files = (JSON.parse(readFileSync(out, 'utf8')) as { files: Record<string, string> }).files;
   const beep = parseYaml(files['traces/beep.yaml'] as string, 'beep', 'ERR_TRACE_INVALID') as Record<string, unknown>;
@@ -78,8 +79,8 @@ test('bundle export carries the merged statistics; the traces directory stays as
   assert.equal(files['traces/wave-hello.yaml'], readFileSync(join(traces, 'wave-hello.yaml'), 'utf8'), 'a trace with no runs is exported byte for byte');
   // Import keeps the seed's fields: the other board starts from 3 runs.
   const other = tempDir('llmos-stats-b-');
-  const im = await runBin('llmos.js', ['bundle', 'import', out, '--traces', join(other, 'traces'), '--state', join(other, 'state')], { cwd: other });
+  const im = await runMain('llmos', ['bundle', 'import', out, '--traces', join(other, 'traces'), '--state', join(other, 'state')], { cwd: other });
   assert.equal(im.code, 0, im.stderr);
-  const show = await runBin('llmos.js', ['traces', 'show', 'beep', '--json', '--traces', join(other, 'traces'), '--state', join(other, 'state')], { cwd: other });
+  const show = await runMain('llmos', ['traces', 'show', 'beep', '--json', '--traces', join(other, 'traces'), '--state', join(other, 'state')], { cwd: other });
   assert.equal((JSON.parse(show.stdout) as { usage_count: number }).usage_count, 3);
 });

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { McapStreamReader, type TypedMcapRecord } from '@mcap/core';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, runBin, tempDir } from './helpers.js';
+import { readSimLog, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 interface Msg { topic: string; logTime: bigint; body: Record<string, unknown> }
 
@@ -42,7 +43,7 @@ async function reflexRun(): Promise<{ dir: string; state: string; simLog: string
   const world = join(dir, 'world.yaml');
   writeFileSync(world, 'room: { width_m: 5, depth_m: 5 }\nstart: { x: 0, y: 0, heading_deg: 0 }\n');
   const state = join(dir, 'state');
-  const r = await runBin('run-follower.js', ['--sim-time', 'virtual', '--sim-world', world, '--json', '--traces', join(dir, 'traces'), '--state', state, '--sim-log', simLog, '-'], {
+  const r = await runMain('run-follower', ['--sim-time', 'virtual', '--sim-world', world, '--json', '--traces', join(dir, 'traces'), '--state', state, '--sim-log', simLog, '-'], {
     cwd: dir, input: 'read the distance\ndrive forward 3 meters\n',
   });
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { ok: boolean; error?: { code: string } });
@@ -57,12 +58,12 @@ test('export mcap --run: the reflex-stopped drive with its writes, steps, readin
   const [read, drive] = runs as [RunLine, RunLine];
   assert.notEqual(read.id, drive.id, 'each run has its own id');
 
-  const list = await runBin('llmos.js', ['export', 'mcap', '--list', '--state', state, '--json'], { cwd: dir });
+  const list = await runMain('llmos', ['export', 'mcap', '--list', '--state', state, '--json'], { cwd: dir });
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual((JSON.parse(list.stdout) as { runs: Array<{ id: string }> }).runs.map((r) => r.id), [read.id, drive.id]);
 
   const out = join(dir, 'drive.mcap');
-  const r = await runBin('llmos.js', ['export', 'mcap', '--run', drive.id, '--state', state, '--out', out, '--json'], { cwd: dir });
+  const r = await runMain('llmos', ['export', 'mcap', '--run', drive.id, '--state', state, '--out', out, '--json'], { cwd: dir });
   assert.equal(r.code, 0, r.stderr);
   const { messages, metadata } = readMcap(out);
   assert.equal(metadata?.get('id'), drive.id);
@@ -104,7 +105,7 @@ test('export mcap --run: the reflex-stopped drive with its writes, steps, readin
 
   // The read: one step, one reading (2.5 m from the wall), no writes.
   const out2 = join(dir, 'read.mcap');
-  const r2 = await runBin('llmos.js', ['export', 'mcap', '--run', read.id, '--state', state, '--out', out2, '--json'], { cwd: dir });
+  const r2 = await runMain('llmos', ['export', 'mcap', '--run', read.id, '--state', state, '--out', out2, '--json'], { cwd: dir });
   assert.equal(r2.code, 0, r2.stderr);
   const m2 = readMcap(out2).messages;
   assert.equal(m2.filter((m) => m.topic === '/steps').length, 1);
@@ -117,14 +118,14 @@ test('export mcap --run: unknown ids, torn and damaged session-log lines, old li
   const sessions = join(state, 'logs', 'sessions', 'runs.jsonl');
   // An old line (no id), a damaged record, and a torn last line.
   appendFileSync(sessions, `${JSON.stringify({ ts: new Date().toISOString(), goal: 'old', ok: true, steps: 1, duration_ms: 3 })}\n{"id":"bad-1","started_at":"yesterday","goal":"x","duration_ms":1}\n{"id":"torn`);
-  const list = await runBin('llmos.js', ['export', 'mcap', '--list', '--state', state, '--json'], { cwd: dir });
+  const list = await runMain('llmos', ['export', 'mcap', '--list', '--state', state, '--json'], { cwd: dir });
   assert.equal(list.code, 0, list.stderr);
   const listed = JSON.parse(list.stdout) as { runs: unknown[]; without_id: number; skipped_lines: number };
   assert.deepEqual([listed.runs.length, listed.without_id, listed.skipped_lines], [2, 1, 2]);
   assert.match(list.stderr, /runs\.jsonl:5: not a JSON line \(torn write\)/);
   assert.match(list.stderr, /runs\.jsonl:4: not a run record: \/started_at must match/);
 
-  const ok = await runBin('llmos.js', ['export', 'mcap', '--run', 'last', '--state', state, '--out', join(dir, 'last.mcap'), '--json'], { cwd: dir });
+  const ok = await runMain('llmos', ['export', 'mcap', '--run', 'last', '--state', state, '--out', join(dir, 'last.mcap'), '--json'], { cwd: dir });
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as { run: string }).run, runs[1]?.id, '"last" is the newest valid run');
 
@@ -138,19 +139,19 @@ test('export mcap --run: unknown ids, torn and damaged session-log lines, old li
   ];
   for (const [args, re] of cases) {
     const out = args.includes('--out') || args.length === 2 ? [] : ['--out', join(dir, 'never.mcap')];
-    const bad = await runBin('llmos.js', ['export', 'mcap', ...args, '--state', state, ...out], { cwd: dir });
+    const bad = await runMain('llmos', ['export', 'mcap', ...args, '--state', state, ...out], { cwd: dir });
     assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
     assert.match(bad.stderr, re, args.join(' '));
   }
   assert.ok(!existsSync(join(dir, 'never.mcap')), 'nothing written');
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), [], 'no temporary file left behind');
-  const none = await runBin('llmos.js', ['export', 'mcap', '--run', 'x1', '--state', join(dir, 'empty'), '--out', join(dir, 'n.mcap')], { cwd: dir });
+  const none = await runMain('llmos', ['export', 'mcap', '--run', 'x1', '--state', join(dir, 'empty'), '--out', join(dir, 'n.mcap')], { cwd: dir });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /ERR_RUN_UNKNOWN: --run x1: no such run; there is no session log/);
 
   // A sim log written over by a later process: the run still exports, with a warning.
   writeFileSync(runs[1]!.sim_log.file, '{"t":0,"actuator":"led","value":true}\n');
-  const over = await runBin('llmos.js', ['export', 'mcap', '--run', runs[1]!.id, '--state', state, '--out', join(dir, 'over.mcap'), '--json'], { cwd: dir });
+  const over = await runMain('llmos', ['export', 'mcap', '--run', runs[1]!.id, '--state', state, '--out', join(dir, 'over.mcap'), '--json'], { cwd: dir });
   assert.equal(over.code, 0, over.stderr);
   assert.match(over.stderr, /warning: the sim log holds \d+ writes? in run .* the run made \d+/);
   assert.equal(readMcap(join(dir, 'over.mcap')).messages.filter((m) => m.topic === '/steps').length, 1, 'the steps are still there');

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { McapStreamReader, type TypedMcapRecord } from '@mcap/core';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, runBin, tempDir } from './helpers.js';
+import { readSimLog, tempDir } from './helpers.js';
+import { runMain } from './run-main.js';
 
 async function simRun(): Promise<{ dir: string; simLog: string }> {
   const dir = tempDir('llmos-view-');
   const simLog = join(dir, 'sim.jsonl');
   cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
-  const r = await runBin('run-follower.js', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', simLog, '-'], {
+  const r = await runMain('run-follower', ['--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-time', 'virtual', '--sim-log', simLog, '-'], {
     input: 'drive forward 1 meter\nwave hello\nturn on the led\n',
   });
   assert.equal(r.code, 0, r.stderr);
@@ -34,7 +35,7 @@ function readMcap(file: string): TypedMcapRecord[] {
 test('export mcap: one message per sim-log write, on its actuator\'s channel, in time order', async () => {
   const { dir, simLog } = await simRun();
   const out = join(dir, 'run.mcap');
-  const r = await runBin('llmos.js', ['export', 'mcap', '--sim-log', simLog, '--out', out, '--json']);
+  const r = await runMain('llmos', ['export', 'mcap', '--sim-log', simLog, '--out', out, '--json']);
   assert.equal(r.code, 0, r.stderr);
   const writes = readSimLog(simLog);
   assert.ok(writes.length > 50, 'the run wrote');
@@ -63,12 +64,12 @@ test('export mcap and plot: a torn last line is skipped; a damaged line, a missi
   const dir = tempDir('llmos-view-');
   const log = join(dir, 'sim.jsonl');
   writeFileSync(log, '{"t":0,"actuator":"led","value":true}\n{"t":5,"actuator":"led","val');
-  const ok = await runBin('llmos.js', ['export', 'mcap', '--sim-log', log, '--out', join(dir, 'a.mcap'), '--json']);
+  const ok = await runMain('llmos', ['export', 'mcap', '--sim-log', log, '--out', join(dir, 'a.mcap'), '--json']);
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal((JSON.parse(ok.stdout) as { messages: number; torn_lines: number }).messages, 1);
   writeFileSync(log, '{"t":0,"actuator":"led","value":true}\nnot json\n{"t":5,"actuator":"led","value":false}\n');
   for (const args of [['export', 'mcap', '--sim-log', log, '--out', join(dir, 'b.mcap')], ['plot', '--sim-log', log, '--out', join(dir, 'b.svg')]]) {
-    const bad = await runBin('llmos.js', args);
+    const bad = await runMain('llmos', args);
     assert.equal(bad.code, 2, args.join(' '));
     assert.match(bad.stderr, /sim\.jsonl:2: not a JSON line/);
   }
@@ -76,18 +77,18 @@ test('export mcap and plot: a torn last line is skipped; a damaged line, a missi
   const good = join(dir, 'good.jsonl');
   writeFileSync(good, '{"t":0,"actuator":"led","value":true}\n');
   for (const args of [['export', 'mcap', '--sim-log', good, '--out', dir], ['plot', '--sim-log', good, '--out', join(good, 'p.svg')]]) {
-    const bad = await runBin('llmos.js', args);
+    const bad = await runMain('llmos', args);
     assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stderr}`);
     assert.match(bad.stderr, /ERR_USAGE: --out .*(is a directory|is not a directory)/);
   }
   assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp')), [], 'no temporary file is left behind');
-  const zero = await runBin('llmos.js', ['plot', '--sim-log', '/dev/zero', '--out', join(dir, 'z.svg')]);
+  const zero = await runMain('llmos', ['plot', '--sim-log', '/dev/zero', '--out', join(dir, 'z.svg')]);
   assert.equal(zero.code, 2);
   assert.match(zero.stderr, /\/dev\/zero: not a regular file/);
-  const missing = await runBin('llmos.js', ['export', 'mcap', '--sim-log', join(dir, 'nope.jsonl'), '--out', join(dir, 'c.mcap')]);
+  const missing = await runMain('llmos', ['export', 'mcap', '--sim-log', join(dir, 'nope.jsonl'), '--out', join(dir, 'c.mcap')]);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /no such sim log/);
-  const noOut = await runBin('llmos.js', ['plot', '--sim-log', log]);
+  const noOut = await runMain('llmos', ['plot', '--sim-log', log]);
   assert.equal(noOut.code, 2);
   assert.match(noOut.stderr, /--out FILE is required/);
 });
@@ -98,9 +99,9 @@ test('plot and export mcap take a long run (300k writes) without running out of 
   const lines: string[] = [];
   for (let i = 0; i < 300000; i++) lines.push(JSON.stringify({ t: i * 20, actuator: 'buzzer', value: (i % 100) / 100 }));
   writeFileSync(log, `${lines.join('\n')}\n`);
-  const plot = await runBin('llmos.js', ['plot', '--sim-log', log, '--out', join(dir, 'long.svg'), '--json']);
+  const plot = await runMain('llmos', ['plot', '--sim-log', log, '--out', join(dir, 'long.svg'), '--json']);
   assert.equal(plot.code, 0, plot.stderr);
-  const mcap = await runBin('llmos.js', ['export', 'mcap', '--sim-log', log, '--out', join(dir, 'long.mcap'), '--json']);
+  const mcap = await runMain('llmos', ['export', 'mcap', '--sim-log', log, '--out', join(dir, 'long.mcap'), '--json']);
   assert.equal(mcap.code, 0, mcap.stderr);
   assert.equal((JSON.parse(mcap.stdout) as { messages: number }).messages, 300000);
 });
@@ -124,7 +125,7 @@ const hasChromium = ['/usr/bin/chromium', '/usr/bin/chromium-browser'].some((p) 
 test('plot: the SVG renders in headless Chromium to a PNG with a panel per series', { skip: !hasChromium && process.env['LLMOS_CI'] !== '1' ? 'chromium not installed (apt-get install chromium); CI installs it' : false }, async () => {
   const { dir, simLog } = await simRun();
   const svg = join(dir, 'plot.svg');
-  const r = await runBin('llmos.js', ['plot', '--sim-log', simLog, '--out', svg, '--json']);
+  const r = await runMain('llmos', ['plot', '--sim-log', simLog, '--out', svg, '--json']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual((JSON.parse(r.stdout) as { series: string[] }).series, ['arm', 'base/left', 'base/right', 'led']);
   const text = readFileSync(svg, 'utf8');

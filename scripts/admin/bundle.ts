@@ -27,14 +27,14 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
   if (sub === 'export') {
     if (values['force'] || values['dry-run']) throw usage(`--${values['force'] ? 'force' : 'dry-run'} applies to "bundle import" only`);
     if (args.length !== 1) throw usage('bundle export takes one output: out.json, out.tar or a directory');
-    const cfg = configFrom(values);
+    const cfg = configFrom(values, io.cwd);
     const only = ((values['only'] as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
     // An empty --only (an unset shell variable) must not mean "everything".
     if (values['only'] !== undefined && only.length === 0) throw usage('--only names no trace (empty value)');
     if (!existsSync(cfg.paths.traces)) throw usage(`no traces directory ${cfg.paths.traces} (check --traces or the config's paths.traces)`);
     const { bundle, skipped } = await createBundle({ traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, device: cfg.device_id, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], only, statsFile: traceStatsFile(cfg.paths.state), progress: progress(io, 'export: reading') });
     for (const s of skipped) io.err(`llmos: skipped ${s.file}: ${s.reason}\n`);
-    const out = resolve(args[0] as string);
+    const out = resolve(io.cwd, args[0] as string);
     const kind = await writeBundle(bundle, out);
     const m = bundle.manifest;
     const counts = { traces: m.files.filter((f) => f.kind === 'trace').length, crystallized: m.files.filter((f) => f.kind === 'crystallized').length };
@@ -45,10 +45,10 @@ export async function bundleCommand(argv: readonly string[], io: Io): Promise<nu
   if (sub === 'import') {
     if (values['only']) throw usage('--only applies to "bundle export" only');
     if (args.length !== 1) throw usage('bundle import takes one bundle: a .json, a .tar or a directory');
-    const cfg = configFrom(values);
+    const cfg = configFrom(values, io.cwd);
     const src = args[0] as string;
     const r = await importBundle(src, { traces: cfg.paths.traces, crystallized: cfg.paths.crystallized, force: values['force'] === true, trustedSha256: cfg.crystallization.trusted_sha256 ?? [], dryRun: values['dry-run'] === true, progress: progress(io, 'import: checking'), writeProgress: progress(io, 'import: writing') });
-    if (json) { io.out(`${JSON.stringify({ bundle: resolve(src), container: containerOf(src), dry_run: values['dry-run'] === true, ...r })}\n`); return 0; }
+    if (json) { io.out(`${JSON.stringify({ bundle: resolve(io.cwd, src), container: containerOf(src), dry_run: values['dry-run'] === true, ...r })}\n`); return 0; }
     const verb = values['dry-run'] ? 'would ' : '';
     io.out(`${table(['file', 'result'], r.actions.map((a) => [a.path, a.action === 'skip' ? `skipped (${a.reason})` : `${verb}${a.action === 'write' ? 'write' : 'replace'} ${shorten(a.target, 60)}`]))}\n`);
     for (const f of r.removed) io.out(`${verb}remove ${f}\n`);

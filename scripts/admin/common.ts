@@ -7,6 +7,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { exitStatusOf, LlmosError, toLlmosError } from '../../lib/errors.js';
 import { loadConfig, type RuntimeConfig } from '../../runtime/config.js';
 import { overridesFrom } from '../cli.js';
+import type { MainIo } from '../main-io.js';
 
 export const ADMIN_OPTIONS = {
   config: { type: 'string' },
@@ -43,18 +44,8 @@ export const COMMON_HELP = `Common options:
 
 export type Values = Record<string, string | boolean | string[] | undefined>;
 
-export interface Io {
-  out(text: string): void;
-  err(text: string): void;
-  /** Standard error is a terminal (progress redraws one line). */
-  tty: boolean;
-}
-
-export const processIo: Io = {
-  out: (t) => process.stdout.write(t),
-  err: (t) => process.stderr.write(t),
-  tty: process.stderr.isTTY === true,
-};
+/** A subcommand's standard streams, directory and signals (scripts/main-io.ts). */
+export type Io = MainIo;
 
 export interface Parsed { values: Values; args: string[] }
 
@@ -69,12 +60,12 @@ export function parseSub(argv: readonly string[], extra: NonNullable<ParseArgsCo
 }
 
 /** The configuration from --config and the path flags, resolved like run-follower's. */
-export function configFrom(values: Values): RuntimeConfig {
+export function configFrom(values: Values, cwd: string = process.cwd()): RuntimeConfig {
   const str = (k: string): string | undefined => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const overrides = overridesFrom(values as Record<string, string | boolean | undefined>);
   if (str('crystallized') !== undefined) overrides.paths = { ...overrides.paths, crystallized: str('crystallized') as string };
   const file = str('config');
-  return loadConfig({ ...(file !== undefined ? { file } : {}), overrides: { ...overrides, logging: { level: 'warn' } } });
+  return loadConfig({ ...(file !== undefined ? { file } : {}), overrides: { ...overrides, logging: { level: 'warn' } }, cwd });
 }
 
 /** A plain text table; the last column is not padded. */

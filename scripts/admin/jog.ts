@@ -43,14 +43,14 @@ export const JOG_OPTIONS = {
   ...SIM_OPTIONS,
 } as const;
 
-export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.ReadStream = process.stdin): Promise<number> {
+export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.ReadStream = io.stdin as NodeJS.ReadStream): Promise<number> {
   const { values, args } = parseSub(argv, JOG_OPTIONS);
   if (values['help']) { io.out(`${JOG_HELP}\n`); return 0; }
   if (args.length > 0) throw usage(`jog takes no arguments (got ${args.map((a) => JSON.stringify(a)).join(' ')}); to teach, pass --teach "<goal>"`);
   if (!stdin.isTTY) throw usage('jog needs a terminal (keys); in scripts send ":call <tool> name=value" lines to run-follower - or llmos teach --yes -');
   const goal = typeof values['teach'] === 'string' ? values['teach'] : undefined;
   if (goal !== undefined) void new TeachRecorder(goal); // an empty goal is ERR_USAGE before anything starts
-  const config = configFrom(values);
+  const config = configFrom(values, io.cwd);
   // A runtime that owns the board runs the session; this process only sends keys and shows its
   // status (scripts/admin/jog-owner.ts). Raw mode first: keys go out as typed.
   stdin.setRawMode(true);
@@ -65,14 +65,16 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
   if (forwarded !== undefined) return forwarded;
   const { LLMOS: Runtime } = await import('../../runtime/llmos.js');
   const { ownOrForward } = await import('../owner-start.js');
-  const owner = await ownOrForward('llmos jog', argv, config.paths.state, 'standalone');
+  const owner = await ownOrForward('llmos jog', argv, config.paths.state, 'standalone', io);
   const lock = 'lock' in owner ? owner.lock : undefined;
   const os = new Runtime({ config });
   await os.boot().catch((e: unknown) => { lock?.release(); throw e; });
   // SIGTERM/SIGHUP while jogging: everything comes to rest as for any run.
-  const { installProcessGuards } = await import('../lib/process-guard.js');
-  const unguard = installProcessGuards(os);
+  // (In-process, the stop then ends the keys as the end of input does; a process exits instead.)
+  let stopKeys = (): void => undefined;
+  const unguard = io.guard(os, { stopping: () => stopKeys(), exit: () => undefined });
   const keys = stdinKeys(stdin);
+  stopKeys = () => keys.close();
   stdin.setRawMode(true);
   try {
     return await jogLoop(os, { out: io.out, err: io.err, keys: keys.iterable, confirm: (q) => confirmOnTerminal(io, q) }, { goal, yes: values['yes'] === true, help: JOG_KEYS });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { LLMOS } from '../../runtime/llmos.js';
 import { traceStatsFile } from '../../runtime/traces/stats.js';
 import { ownOrForward } from '../owner-start.js';
+import { loggerFor } from '../main-io.js';
 import { COMMON_HELP, configFrom, confirmOnTerminal, parseSub, usage, type Io } from './common.js';
 
 export const RESET_HELP = `llmos state reset [--sentience] [--stats] [--estop] [--yes]: forget state on purpose.
@@ -34,8 +35,8 @@ export async function stateResetCommand(argv: readonly string[], io: Io): Promis
   if (args.length > 0) throw usage(`state reset takes no arguments (got "${args.join(' ')}")`);
   const what = (['sentience', 'stats', 'estop'] as const).filter((k) => values[k] === true);
   if (what.length === 0) throw usage('say what to reset: --sentience, --stats and/or --estop (see llmos state reset --help)');
-  const cfg = configFrom(values);
-  const { lock } = await ownOrForward('llmos state reset', argv, cfg.paths.state, 'standalone') as { lock: { release(): void } };
+  const cfg = configFrom(values, io.cwd);
+  const { lock } = await ownOrForward('llmos state reset', argv, cfg.paths.state, 'standalone', io) as { lock: { release(): void } };
   try {
     if (values['yes'] !== true) {
       const answer = await confirmOnTerminal(io, `reset ${what.join(', ')} in ${cfg.paths.state}?`);
@@ -45,7 +46,7 @@ export async function stateResetCommand(argv: readonly string[], io: Io): Promis
     const done: string[] = [];
     if (values['estop'] === true) {
       // The board is opened so its e-stop inputs are read: a reset is a release, with its rules.
-      const os = new LLMOS({ config: cfg });
+      const os = new LLMOS({ config: cfg, ...loggerFor(io, cfg) });
       await os.boot();
       try {
         done.push(os.releaseEstop('cli') ? 'e-stop released' : 'the e-stop was not engaged');

@@ -36,10 +36,10 @@ export async function boardCommand(argv: readonly string[], io: Io): Promise<num
   if (values['help'] || sub === undefined) { io.out(`${BOARD_HELP}\n`); return values['help'] ? 0 : 2; }
   if (sub !== 'check') throw usage(`unknown subcommand "board ${sub}" (check)`);
   if (args.length) throw usage(`board check takes no arguments (got "${args.join(' ')}"); use --board FILE`);
-  const config = configFrom(values);
+  const config = configFrom(values, io.cwd);
   // Probing opens the devices: not while a runtime owns them (ERR_OWNER_BUSY).
   const { ownOrForward } = await import('../owner-start.js');
-  const owner = await ownOrForward('llmos board check', argv, config.paths.state, 'standalone');
+  const owner = await ownOrForward('llmos board check', argv, config.paths.state, 'standalone', io);
   const lock = 'lock' in owner ? owner.lock : undefined;
   const report = await checkBoard(config.board, { twins: values['twins'] === true || config.sim.twins === true }).finally(() => lock?.release());
   io.out(`${values['json'] ? JSON.stringify(report) : formatBoardCheck(report)}\n`);
@@ -77,7 +77,7 @@ export async function stateCommand(argv: readonly string[], io: Io): Promise<num
   if (sub === 'reset') throw usage('put reset right after state: llmos state reset [--sentience] [--stats] [--estop] ...');
   if (sub !== 'show') throw usage(`unknown subcommand "state ${sub}" (show, reset)`);
   if (args.length) throw usage(`state show takes no arguments (got "${args.join(' ')}")`);
-  const cfg = configFrom(values);
+  const cfg = configFrom(values, io.cwd);
   const file = join(cfg.paths.state, 'sentience.json');
   const sentience = new Sentience({ config: cfg.sentience, clock: new RealClock(), file });
   const persisted = sentience.load();

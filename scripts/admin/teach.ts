@@ -5,7 +5,6 @@
  */
 import { LLMOS } from '../../runtime/llmos.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
-import { installProcessGuards } from '../lib/process-guard.js';
 import { unitLookup } from '../../safety/tools/index.js';
 import { goalsFrom } from '../cli.js';
 import { ownOrForward } from '../owner-start.js';
@@ -59,16 +58,17 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
   const { values, args } = parseSub(argv, TEACH_OPTIONS);
   if (values['help']) { io.out(`${TEACH_HELP}\n`); return 0; }
   const { goal, interactive } = teachArgs(args);
-  if (interactive && !process.stdin.isTTY) throw usage('standard input is not a terminal: pass "-" to read :call lines from it (and --yes to save without asking)');
+  if (interactive && !io.stdin.isTTY) throw usage('standard input is not a terminal: pass "-" to read :call lines from it (and --yes to save without asking)');
   const recorder = new TeachRecorder(goal);
-  const config = configFrom(values);
+  const config = configFrom(values, io.cwd);
   // It moves actuators: a runtime that owns the board runs the demonstration (scripts/admin/teach-owner.ts).
-  const owner = await ownOrForward('llmos teach', argv, config.paths.state, 'auto');
+  const owner = await ownOrForward('llmos teach', argv, config.paths.state, 'auto', io);
   if ('code' in owner) return owner.code;
   const { lock } = owner;
   const os = new LLMOS({ config });
   await os.boot().catch((e: unknown) => { lock.release(); throw e; });
-  const unguard = installProcessGuards(os);
+  // A signal stops the runtime, then ends the demonstration (a process exits instead).
+  const unguard = io.guard(os, { stopping: () => { io.stdin.destroy?.(); }, exit: () => undefined });
   try {
     assertGoalFree(os.traces, goal);
     const sink: TeachSink = {
@@ -79,7 +79,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
       save: (trace) => os.traces.save(trace, `Taught by demonstration for "${goal}" (${recorder.recorded.length} call${recorder.recorded.length === 1 ? '' : 's'}).`),
       discard: () => undefined,
     };
-    return await teachLoop(os, sink, { out: io.out, err: io.err, lines: goalsFrom(['-']), confirm: (q) => confirmOnTerminal(io, q) }, {
+    return await teachLoop(os, sink, { out: io.out, err: io.err, lines: goalsFrom(['-'], io.stdin), confirm: (q) => confirmOnTerminal(io, q) }, {
       goal, interactive, yes: values['yes'] === true, json: values['json'] === true, help: TEACH_HELP,
     });
   } finally {

@@ -70,7 +70,7 @@ export async function tracesCommand(argv: readonly string[], io: Io): Promise<nu
     if (values[f] && sub !== allowed) throw usage(`--${f} applies to "traces ${allowed}" only`);
   }
   const json = values['json'] === true;
-  const cfg = configFrom(values);
+  const cfg = configFrom(values, io.cwd);
   switch (sub) {
     case 'list': return list(load(cfg), json, io);
     case 'show': return show(load(cfg), args, json, io);
@@ -99,8 +99,8 @@ function show(l: Loaded, args: string[], json: boolean, io: Io): number {
   const key = args[0] as string;
   let rec = findTrace(l.store.all(), key);
   if (!rec && existsSync(key)) {
-    const p = readImportFile(resolve(key));
-    rec = { trace: p.trace, file: resolve(key), format: p.format === 'edge' ? 'edge' : 'core' };
+    const p = readImportFile(resolve(io.cwd, key));
+    rec = { trace: p.trace, file: resolve(io.cwd, key), format: p.format === 'edge' ? 'edge' : 'core' };
   }
   if (!rec) {
     const broken = l.errors.find((e) => basename(e.file) === key || basename(e.file).replace(/\.ya?ml$/i, '') === key);
@@ -128,7 +128,7 @@ interface FileCheck { file: string; ok: boolean; kind: 'trace' | 'crystallized';
 
 async function validate(cfg: RuntimeConfig, args: string[], json: boolean, io: Io): Promise<number> {
   if (args.length > 1) throw usage('traces validate takes at most one directory');
-  const dir = args.length === 1 ? resolve(args[0] as string) : cfg.paths.traces;
+  const dir = args.length === 1 ? resolve(io.cwd, args[0] as string) : cfg.paths.traces;
   if (!existsSync(dir)) throw new LlmosError('ERR_CONFIG_NOT_FOUND', `${dir}: no such directory`);
   const names = readdirSync(dir).filter((n) => /\.(ya?ml|md|markdown)$/i.test(n) && !n.startsWith('.')).sort();
   const cdir = args.length === 1 ? undefined : cfg.paths.crystallized;
@@ -196,7 +196,7 @@ async function importTraces(cfg: RuntimeConfig, args: string[], dryRun: boolean,
   const errors: string[] = [];
   for (const [i, f] of args.entries()) {
     tick(i + 1, args.length, f);
-    try { parsed.push(readImportFile(resolve(f))); } catch (e) { const err = toLlmosError(e, 'ERR_TRACE_INVALID'); errors.push(`${err.code}: ${err.message}`); }
+    try { parsed.push(readImportFile(resolve(io.cwd, f))); } catch (e) { const err = toLlmosError(e, 'ERR_TRACE_INVALID'); errors.push(`${err.code}: ${err.message}`); }
   }
   if (errors.length) throw new LlmosError('ERR_TRACE_INVALID', `refused, nothing written; ${errors.length} file(s) invalid:\n  ${errors.join('\n  ')}`);
   const store = new TraceStore({ dir: cfg.paths.traces });

@@ -9,11 +9,16 @@ export interface GuardOptions {
   /** Called after the orderly shutdown, with the exit code. */
   exit?: (code: number) => void;
   log?: (msg: string) => void;
+  /** Called when a stop begins (a signal or a crash), before the runtime is brought to rest. */
+  onStop?: (reason: string, code: number) => void;
+  /** Where signals, crashes and 'exit' come from (default: this process). */
+  source?: NodeJS.EventEmitter;
 }
 
 export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const log = options.log ?? ((m: string) => process.stderr.write(`llmos: ${m}\n`));
+  const source = options.source ?? process;
   let stopping = false;
 
   const stop = (reason: string, code: number): void => {
@@ -31,6 +36,7 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
       return;
     }
     stopping = true;
+    options.onStop?.(reason, code);
     log(`${reason}: bringing actuators to safe values`);
     const timer = setTimeout(() => {
       const wrote = os.failsafeSync('shutdown took too long');
@@ -57,20 +63,20 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
   };
   const onExit = (): void => os.flushSync();
 
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigterm);
-  process.on('SIGUSR1', onUsr1);
-  process.on('SIGUSR2', onUsr2);
-  process.on('uncaughtException', onCrash);
-  process.on('unhandledRejection', onCrash);
-  process.on('exit', onExit);
+  source.on('SIGINT', onSigint);
+  source.on('SIGTERM', onSigterm);
+  source.on('SIGUSR1', onUsr1);
+  source.on('SIGUSR2', onUsr2);
+  source.on('uncaughtException', onCrash);
+  source.on('unhandledRejection', onCrash);
+  source.on('exit', onExit);
   return () => {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigterm);
-    process.off('SIGUSR1', onUsr1);
-    process.off('SIGUSR2', onUsr2);
-    process.off('uncaughtException', onCrash);
-    process.off('unhandledRejection', onCrash);
-    process.off('exit', onExit);
+    source.off('SIGINT', onSigint);
+    source.off('SIGTERM', onSigterm);
+    source.off('SIGUSR1', onUsr1);
+    source.off('SIGUSR2', onUsr2);
+    source.off('uncaughtException', onCrash);
+    source.off('unhandledRejection', onCrash);
+    source.off('exit', onExit);
   };
 }
