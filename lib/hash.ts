@@ -8,9 +8,13 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 let crypto: typeof import('node:crypto') | undefined;
 
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Buffer): string {
+  return sha256(text, 'hex');
+}
+
+export function sha256(data: string | Buffer, encoding: 'hex' | 'base64'): string {
   crypto ??= require('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash('sha256').update(text).digest('hex');
+  return crypto.createHash('sha256').update(data).digest(encoding);
 }
 
 export function fastHash(text: string): string {

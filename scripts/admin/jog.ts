@@ -4,7 +4,7 @@
  * the selection, the e-stop, what moves and the sensors. `--teach "<goal>"` records the steps
  * (a held key becomes one call of its whole distance, angle or duration) as a trace.
  */
-import { stringify as stringifyYaml } from 'yaml';
+import { yamlLib } from '../../lib/yaml-file.js';
 import type { LLMOS } from '../../runtime/llmos.js';
 import { keyName, splitKeys } from '../../runtime/operator/jog-keys.js';
 import { JogSession } from '../../runtime/operator/jog-session.js';
@@ -105,7 +105,7 @@ export async function jogCommand(argv: readonly string[], io: Io, stdin: NodeJS.
     if (!recorder) return 0;
     if (recorder.recorded.length === 0) { io.err(`llmos jog: nothing was recorded for "${goal}"; nothing saved\n`); return 1; }
     const trace = recorder.toTrace(unitLookup(os.catalog), os.clock.wallNow());
-    io.err(stringifyYaml(trace));
+    io.err(yamlLib().stringify(trace));
     if (values['yes'] !== true && (await confirmOnTerminal(io, `save this trace for "${goal}"?`)) !== true) { io.err('llmos jog: not saved\n'); return 1; }
     const rec = await os.traces.save(trace, `Taught by demonstration (jog) for "${goal}" (${recorder.recorded.length} calls).`);
     io.out(`saved ${rec.file} (${rec.trace.goal_signature})\n`);

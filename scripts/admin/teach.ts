@@ -3,7 +3,7 @@
  * safety gate, shows the trace it makes and saves it when confirmed. `--yes -` makes it a script:
  * `:call` lines from standard input until its end, saved without asking.
  */
-import { stringify as stringifyYaml } from 'yaml';
+import { yamlLib } from '../../lib/yaml-file.js';
 import { toLlmosError } from '../../lib/errors.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
@@ -104,7 +104,7 @@ export async function teachCommand(argv: readonly string[], io: Io): Promise<num
     if (discard) { io.err('llmos teach: discarded; nothing saved\n'); return 1; }
     if (recorder.recorded.length === 0) { io.err(`llmos teach: nothing was recorded for "${goal}": make at least one call (:call <tool> name=value ...); nothing saved\n`); return 1; }
     const trace = recorder.toTrace(unitLookup(os.catalog), os.clock.wallNow());
-    io.err(`${stringifyYaml(trace)}`);
+    io.err(`${yamlLib().stringify(trace)}`);
     if (values['yes'] !== true) {
       const answer = await confirmOnTerminal(io, `save this trace for "${goal}"?`);
       if (answer === undefined) { io.err('llmos teach: no terminal to confirm on: not saved (pass --yes to save without asking)\n'); return 1; }
