@@ -12,6 +12,7 @@ import { fastHash } from '../lib/hash.js';
 import { removeStaleTemps } from '../lib/stale-temps.js';
 import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
+import type { TraceRecord } from './traces/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, ToolCall } from '../safety/gate.js';
@@ -123,12 +124,16 @@ export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Prom
     // Run statistics live in the state directory, never in the trace files (this process owns it).
     statsFile: traceStatsFile(cfg.paths.state),
     compactStats: true,
-    deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
+    deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)), summarize: (r, d) => matcher.summarize(r, d as SerializedModel) },
   });
   const report = parts.traceReport = store.load();
   for (const e of report.errors) log.warn(`skipped trace: ${e.message}`, { code: e.code });
   for (const w of report.warnings) log.warn(w.message);
-  matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
+  // Traces from the cache are indexed from its header; each is read when a goal first scores it.
+  const snapshot = store.indexSnapshot();
+  const modelOf = (r: TraceRecord): SerializedModel | undefined => store.derivedFor(r) as SerializedModel | undefined;
+  if (snapshot) matcher.loadSnapshot(store.all(), snapshot, modelOf);
+  else matcher.load(store.all(), modelOf, (r) => store.summaryFor(r));
   if (cfg.sentience.enabled) {
     const sentience = parts.sentience = new Sentience({ config: cfg.sentience, clock, file: join(cfg.paths.state, 'sentience.json') });
     sentience.load((m) => log.warn(`sentience: ${m}`));

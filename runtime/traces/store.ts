@@ -7,9 +7,9 @@
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import { writeFileAtomic, writeFileAtomicSync } from '../../lib/atomic-file.js';
 import { fastHash } from '../../lib/hash.js';
 import { LlmosError, toLlmosError } from '../../lib/errors.js';
@@ -18,17 +18,12 @@ import { parseYaml, stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
 import { goalSignature } from '../matcher/analyze.js';
 import { assertTracePatterns } from './patterns.js';
 import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './stats.js';
-import type { Trace, TraceCheck, TraceRecord, TraceStep } from './types.js';
+import { TraceCacheFile, type CacheEntry, type CachedBody, type IndexSnapshot, type TraceLoadIssue } from './cache.js';
+import type { IndexSummary, Trace, TraceCheck, TraceRecord, TraceStep } from './types.js';
 
-/** Bump when the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 3;
 const SIG_RE = /^[0-9a-f]{16}$/;
 
-export interface TraceLoadIssue {
-  file: string;
-  code: string;
-  message: string;
-}
+export type { TraceLoadIssue };
 
 export interface TraceLoadReport {
   loaded: number;
@@ -37,29 +32,23 @@ export interface TraceLoadReport {
   fromCache: number;
 }
 
-interface CacheEntry {
-  size: number;
-  mtimeMs: number;
-  record?: TraceRecord;
-  error?: TraceLoadIssue;
-  warnings?: TraceLoadIssue[];
-  /** Data derived from the record (the matcher's model), valid for `derivedKey`. */
-  derived?: unknown;
-  derivedKey?: string;
-}
-
 /** Computes per-trace data worth caching with the trace (the matcher's model). */
 export interface TraceDeriver {
   /** Changes whenever derived data from an older key must not be reused. */
   key: string;
   derive(record: TraceRecord): unknown;
+  /** What an index needs of the trace without reading it (kept in the cache's header). */
+  summarize?(record: TraceRecord, derived: unknown): Omit<IndexSummary, 'sig'>;
 }
 
-interface CacheFile {
-  version: number;
-  dir: string;
-  entries: Record<string, CacheEntry>;
+/** A file parsed at this load (`record`, unless it is bad), and its cache line. */
+interface LoadEntry extends CacheEntry {
+  record?: TraceRecord;
+  derived?: unknown;
 }
+
+/** A record served from the cache: where its line is, and its model once read. */
+interface LazyEntry { cache: TraceCacheFile; pos: number; entry: number; loaded?: boolean; derived?: unknown }
 
 interface RawEdgeStep {
   step?: number;
@@ -154,7 +143,6 @@ export class TraceStore {
   readonly dir: string;
   private readonly cachePath: string | undefined;
   private records = new Map<string, TraceRecord>();
-  private derivedBySignature = new Map<string, unknown>();
   private writes = new Map<string, Promise<void>>();
   private readonly deriver: TraceDeriver | undefined;
   /** Run statistics (the state directory's journal); none = counted in memory only. */
@@ -173,7 +161,7 @@ export class TraceStore {
     this.stats = options.statsFile ? new TraceStatsJournal(options.statsFile) : undefined;
     this.compactStats = options.compactStats === true;
     this.cachePath = options.cacheDir
-      ? join(options.cacheDir, `traces-${fastHash(this.dir)}.json`)
+      ? join(options.cacheDir, `traces-${fastHash(this.dir)}.v4`)
       : undefined;
   }
 
@@ -191,7 +179,8 @@ export class TraceStore {
 
   /** What the deriver computed for a trace at load time (from the cache when still valid). */
   derived(signature: string): unknown {
-    return this.derivedBySignature.get(signature);
+    const rec = this.records.get(signature);
+    return rec ? this.derivedFor(rec) : undefined;
   }
 
   /** Loads every *.yaml / *.yml in the directory. Never throws for a bad file: it is reported. */
@@ -205,80 +194,199 @@ export class TraceStore {
       if (code === 'ENOENT') { this.records = new Map(); return report; }
       throw new LlmosError('ERR_CONFIG_NOT_FOUND', `traces directory ${this.dir}: ${code ?? (e as Error).message}`);
     }
-    const cache = this.readCache();
-    const next: Record<string, CacheEntry> = {};
-    let dirty = cache === undefined || Object.keys(cache.entries).length !== names.length;
-    const records = new Map<string, TraceRecord>();
-    const derived = new Map<string, unknown>();
-    for (const name of names) {
-      const file = join(this.dir, name);
-      let st: { size: number; mtimeMs: number };
-      try { st = statSync(file); } catch { continue; }
-      let entry = cache?.entries[name];
-      if (entry && entry.size === st.size && entry.mtimeMs === st.mtimeMs) {
-        report.fromCache++;
-      } else {
-        entry = this.parseFile(file, st);
-        dirty = true;
+    const derivedKey = this.deriver?.key ?? '';
+    const cache = this.cachePath ? TraceCacheFile.open(this.cachePath, this.dir) : undefined;
+    // Models from another deriver are not reused: their records still are (read from the cache).
+    const sameDeriver = cache?.derivedKey === derivedKey;
+    // Same names in the same order: positions match and no lookup by name is needed.
+    const sameNames = cache !== undefined && cache.names.length === names.length && names.every((n, i) => cache.names[i] === n);
+    let dirty = !sameNames || !sameDeriver;
+    // A file served from the cache is its position there (no object per file: 10k traces).
+    const entries: Array<LoadEntry | number> = [];
+    const prefix = this.dir.endsWith(sep) ? this.dir : this.dir + sep;
+    for (const [i, name] of names.entries()) {
+      const file = prefix + name;
+      // One stat per file is what makes an edit, addition or removal seen (the directory's
+      // mtime would miss a file rewritten in place).
+      const st = statSync(file, { throwIfNoEntry: false });
+      if (!st) { dirty = true; continue; }
+      const pos = sameNames ? i : cache?.positionOf(name);
+      if (cache && pos !== undefined && cache.size(pos) === st.size && cache.mtimeMs(pos) === st.mtimeMs) {
+        if (sameDeriver || !cache.sig(pos)) { report.fromCache++; entries.push(pos); continue; }
+        const again = this.fromBody(cache, pos);
+        if (again) { report.fromCache++; entries.push(again); dirty = true; continue; }
       }
-      next[name] = entry;
-      if (entry.warnings) report.warnings.push(...entry.warnings);
-      if (entry.error) { report.errors.push(entry.error); continue; }
-      const rec = entry.record as TraceRecord;
-      const prev = records.get(rec.trace.goal_signature);
+      entries.push(this.parseFile(file, name, st));
+      dirty = true;
+    }
+    const records = new Map<string, TraceRecord>();
+    const lazy = new Map<TraceRecord, LazyEntry>();
+    const docs: number[] = [];
+    for (const [i, e] of entries.entries()) {
+      const fromCache = typeof e === 'number';
+      const issues = fromCache ? (cache as TraceCacheFile).issues(e) : e.issues;
+      if (issues?.warnings) report.warnings.push(...issues.warnings);
+      if (issues?.error) { report.errors.push(issues.error); continue; }
+      const sig = fromCache ? (cache as TraceCacheFile).sig(e) : e.sig;
+      const prev = records.get(sig);
       if (prev) {
-        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${basename(prev.file)} (signature ${rec.trace.goal_signature}); ignored` });
+        const file = prefix + (fromCache ? (cache as TraceCacheFile).names[e] as string : e.name);
+        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${basename(prev.file)} (signature ${sig}); ignored` });
         continue;
       }
-      records.set(rec.trace.goal_signature, rec);
-      if (this.deriver) {
-        if (entry.derivedKey !== this.deriver.key) {
-          entry.derived = this.deriver.derive(rec);
-          entry.derivedKey = this.deriver.key;
-          dirty = true;
-        }
-        derived.set(rec.trace.goal_signature, entry.derived);
+      docs.push(i);
+      if (fromCache) {
+        const c = cache as TraceCacheFile;
+        const rec = this.lazyRecord(prefix + (c.names[e] as string), c.format(e));
+        records.set(sig, rec);
+        lazy.set(rec, { cache: c, pos: e, entry: i });
+      } else {
+        const rec = e.record as TraceRecord;
+        records.set(sig, rec);
+        this.parsed.set(rec, e.derived);
       }
     }
-    this.records = records;
-    this.derivedBySignature = derived;
-    report.loaded = records.size;
-    if (dirty) this.writeCache({ version: CACHE_VERSION, dir: this.dir, entries: next });
-    // After the cache is written: the cache holds what the files say, the records the merged view.
-    const journal = this.stats?.load({ compact: this.compactStats });
-    this.bases = new Map();
-    for (const [sig, rec] of records) {
-      const base = baseOf(rec.trace);
-      this.bases.set(sig, base);
-      mergeStats(rec.trace, base, journal?.get(sig));
+    let current = cache;
+    if (dirty) {
+      // Lines of unchanged files are copied as they are, without parsing them.
+      const all = entries.map((e) => (typeof e === 'number' ? this.cachedEntry(cache as TraceCacheFile, e) : e));
+      const written = this.cachePath ? TraceCacheFile.write(this.cachePath, this.dir, derivedKey, all, docs) : undefined;
+      if (written) {
+        // The single-JSON cache of earlier versions (8 MB at 10k traces) is not needed again.
+        if (this.cachePath) rmSync(this.cachePath.replace(/\.v4$/, '.json'), { force: true });
+        // Positions in the file written are the entries' order.
+        for (const l of lazy.values()) { l.cache = written; l.pos = l.entry; }
+        cache?.close();
+        current = written;
+      }
     }
+    // The persisted index applies as it is when nothing changed since it was written.
+    this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && current.index.docs.every((p, d) => p === docs[d]) ? current.index : undefined;
+    if (this.cacheFile && this.cacheFile !== current) this.cacheFile.close();
+    this.cacheFile = current;
+    this.lazyEntries = lazy;
+    this.records = records;
+    report.loaded = records.size;
+    // The cache holds what the files say, the records the merged view (lazy ones when read).
+    this.journal = this.stats?.load({ compact: this.compactStats });
+    this.bases = new Map();
+    for (const [sig, rec] of records) if (!lazy.has(rec)) this.merge(sig, rec.trace);
     return report;
   }
 
-  private parseFile(file: string, st: { size: number; mtimeMs: number }): CacheEntry {
+  /** The matcher's index as persisted, when it still describes all() in order. */
+  indexSnapshot(): (IndexSnapshot & { sigs: string[] }) | undefined {
+    const c = this.cacheFile;
+    return this.snapshot && c ? { ...this.snapshot, sigs: this.snapshot.docs.map((p) => c.sig(p)) } : undefined;
+  }
+
+  /** The matcher's index data of a record from the cache (without reading the trace). */
+  summaryFor(record: TraceRecord): IndexSummary | undefined {
+    const l = this.lazyEntries.get(record);
+    const s = l?.cache.summary(l.pos);
+    return l && s ? { sig: l.cache.sig(l.pos), ...s } : undefined;
+  }
+
+  /** What the deriver computed for a record (from its cache line when it came from the cache). */
+  derivedFor(record: TraceRecord): unknown {
+    const l = this.lazyEntries.get(record);
+    if (!l) return this.parsed.get(record);
+    if (!l.loaded) this.materialize(record, l);
+    const d = l.derived;
+    delete l.derived;
+    return d;
+  }
+
+  private snapshot: IndexSnapshot | undefined;
+  private parsed = new WeakMap<TraceRecord, unknown>();
+  private lazyEntries = new Map<TraceRecord, LazyEntry>();
+  private cacheFile: TraceCacheFile | undefined;
+  private journal: Map<string, TraceRunStats> | undefined;
+
+  /** A record whose trace is read from its cache line when first used. */
+  private lazyRecord(file: string, format: TraceRecord['format']): TraceRecord {
+    const rec = { file, format } as TraceRecord;
+    Object.defineProperty(rec, 'trace', {
+      enumerable: true,
+      configurable: true,
+      get: (): Trace => {
+        const l = this.lazyEntries.get(rec);
+        if (l) return this.materialize(rec, l);
+        // A record kept from an earlier load: its file says what it is now.
+        const parsed = this.parseFile(file, basename(file), { size: 0, mtimeMs: 0 });
+        if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${file}: cannot be read`);
+        Object.defineProperty(rec, 'trace', { value: parsed.record.trace, enumerable: true, writable: true, configurable: true });
+        return parsed.record.trace;
+      },
+    });
+    return rec;
+  }
+
+  private materialize(rec: TraceRecord, l: LazyEntry): Trace {
+    const sig = l.cache.sig(l.pos);
+    const body = l.cache.body(l.pos);
+    let trace = body?.trace;
+    let derived = body?.derived;
+    // The signature field tells a torn or misplaced line (the cache is ours: no need to hash).
+    if (!trace || trace.goal_signature !== sig) {
+      const parsed = this.parseFile(rec.file, basename(rec.file), { size: l.cache.size(l.pos), mtimeMs: l.cache.mtimeMs(l.pos) });
+      if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${rec.file}: cannot be read`);
+      trace = parsed.record.trace;
+      derived = parsed.derived;
+    }
+    l.loaded = true;
+    l.derived = derived;
+    Object.defineProperty(rec, 'trace', { value: trace, enumerable: true, writable: true, configurable: true });
+    this.merge(sig, trace);
+    return trace;
+  }
+
+  private merge(sig: string, trace: Trace): void {
+    const base = baseOf(trace);
+    this.bases.set(sig, base);
+    mergeStats(trace, base, this.journal?.get(sig));
+  }
+
+  /** A cached file as an entry of a cache to write: its line copied as it is, not parsed. */
+  private cachedEntry(cache: TraceCacheFile, pos: number): CacheEntry {
+    const issues = cache.issues(pos);
+    const body = cache.raw(pos);
+    const summary = cache.summary(pos);
+    return {
+      name: cache.names[pos] as string, size: cache.size(pos), mtimeMs: cache.mtimeMs(pos), sig: cache.sig(pos), format: cache.format(pos),
+      ...(issues ? { issues } : {}), ...(body ? { body } : {}), ...(summary ? { summary } : {}),
+    };
+  }
+
+  /** A file unchanged since the cache whose model came from another deriver: derived again. */
+  private fromBody(cache: TraceCacheFile, pos: number): LoadEntry | undefined {
+    const body = cache.body(pos);
+    if (!body || body.trace.goal_signature !== cache.sig(pos)) return undefined;
+    const name = cache.names[pos] as string;
+    const record: TraceRecord = { trace: body.trace, file: join(this.dir, name), format: cache.format(pos) };
+    return this.entryOf(name, { size: cache.size(pos), mtimeMs: cache.mtimeMs(pos) }, record, cache.issues(pos)?.warnings);
+  }
+
+  private parseFile(file: string, name: string, st: { size: number; mtimeMs: number }): LoadEntry {
     try {
       const doc = parseYaml(readFileSync(file, 'utf8'), file, 'ERR_TRACE_INVALID');
       const { record, warnings } = parseTraceDocument(doc, file);
-      return { size: st.size, mtimeMs: st.mtimeMs, record, ...(warnings.length ? { warnings } : {}) };
+      return this.entryOf(name, st, record, warnings.length ? warnings : undefined);
     } catch (e) {
       const err = toLlmosError(e, 'ERR_TRACE_INVALID');
-      return { size: st.size, mtimeMs: st.mtimeMs, error: { file, code: err.code, message: err.message } };
+      return { name, size: st.size, mtimeMs: st.mtimeMs, sig: '', format: 'core', issues: { error: { file, code: err.code, message: err.message } } };
     }
   }
 
-  private readCache(): CacheFile | undefined {
-    if (!this.cachePath) return undefined;
-    try {
-      const c = JSON.parse(readFileSync(this.cachePath, 'utf8')) as CacheFile;
-      return c.version === CACHE_VERSION && c.dir === this.dir ? c : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  private writeCache(c: CacheFile): void {
-    if (!this.cachePath) return;
-    try { writeFileAtomicSync(this.cachePath, JSON.stringify(c)); } catch { /* a read-only state dir only costs start-up time */ }
+  private entryOf(name: string, st: { size: number; mtimeMs: number }, record: TraceRecord, warnings: TraceLoadIssue[] | undefined): LoadEntry {
+    const derived = this.deriver?.derive(record);
+    const summary = this.deriver?.summarize?.(record, derived);
+    // The line is taken before run statistics are merged into the record: it holds what the file says.
+    const body = Buffer.from(JSON.stringify({ trace: record.trace, ...(this.deriver ? { derived } : {}) } satisfies CachedBody));
+    return {
+      name, size: st.size, mtimeMs: st.mtimeMs, sig: record.trace.goal_signature, format: record.format, body, record, derived,
+      ...(summary ? { summary } : {}), ...(warnings ? { issues: { warnings } } : {}),
+    };
   }
 
   /**

@@ -73,3 +73,16 @@ export interface TraceRecord {
   file: string;
   format: 'core' | 'edge';
 }
+
+/**
+ * What the matcher's index needs of a trace, kept in the trace cache so a start builds the index
+ * without reading the trace itself: its signature, normalised text, own weight, and the concepts
+ * its text has (`keys`) or its tools imply (`implied`).
+ */
+export interface IndexSummary {
+  sig: string;
+  norm: string;
+  weight: number;
+  keys: string[];
+  implied: string[];
+}
