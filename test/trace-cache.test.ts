@@ -26,7 +26,7 @@ function boot(dir: string, state: string): { store: TraceStore; matcher: Matcher
   const report = store.load();
   const snap = store.indexSnapshot();
   const modelOf = (r: Parameters<TraceStore['derivedFor']>[0]): SerializedModel | undefined => store.derivedFor(r) as SerializedModel | undefined;
-  if (snap) matcher.loadSnapshot(store.all(), snap, modelOf);
+  if (snap) matcher.loadSnapshot(snap, (d) => store.get(snap.sigs[d] as string), modelOf);
   else matcher.load(store.all(), modelOf, (r) => store.summaryFor(r));
   return { store, matcher, snapshot: snap !== undefined, fromCache: report.fromCache, errors: report.errors.length };
 }

@@ -130,9 +130,12 @@ export interface MatcherSnapshot {
 }
 
 export class Matcher {
-  private entries: Entry[] = [];
+  private entries: Array<Entry | undefined> = [];
   private readonly bySignature = new Map<string, number>();
-  private readonly byNormalized = new Map<string, number[]>();
+  /** Normalised text -> its trace (a number: most texts are one trace's) or traces. */
+  private readonly byNormalized = new Map<string, number | number[]>();
+  /** Where entries not made yet come from (a snapshot: one object per trace only once used). */
+  private pending: { recordAt: (doc: number) => TraceRecord | undefined; sigs: readonly string[]; cached: (record: TraceRecord) => SerializedModel | undefined } | undefined;
   /** concept -> traces whose text has it. */
   private postings = new Map<string, number[]>();
   /** concept -> traces whose tools imply it (but whose text does not say it). */
@@ -203,15 +206,16 @@ export class Matcher {
 
   /**
    * Takes the index as persisted (the trace cache's, built when the traces last changed):
-   * posting lists are used as they are; each trace's model is read through `cached` when first
-   * scored. At 10k traces this replaces ~60 ms of building with a few ms.
+   * posting lists are used as they are; doc d is `recordAt(d)`, asked for (and its model read
+   * through `cached`) only when a goal first scores it. At 10k traces this replaces ~60 ms of building with a few ms.
    */
-  loadSnapshot(records: readonly TraceRecord[], snap: MatcherSnapshot, cached: (record: TraceRecord) => SerializedModel | undefined): void {
+  loadSnapshot(snap: MatcherSnapshot, recordAt: (doc: number) => TraceRecord | undefined, cached: (record: TraceRecord) => SerializedModel | undefined): void {
     this.reset();
-    this.entries = records.map((record, d) => ({ record, sig: snap.sigs[d] as string, lazy: () => cached(record) }));
+    this.entries = new Array<Entry | undefined>(snap.sigs.length);
+    this.pending = { recordAt, sigs: snap.sigs, cached };
     this.traceWeight = [...snap.w];
     snap.sigs.forEach((sig, d) => this.bySignature.set(sig, d));
-    snap.norm.forEach((n, d) => push(this.byNormalized, n, d));
+    snap.norm.forEach((n, d) => pushDoc(this.byNormalized, n, d));
     snap.keys.forEach((k, i) => {
       if ((snap.post[i] as number[]).length > 0) this.postings.set(k, snap.post[i] as number[]);
       if ((snap.impl[i] as number[]).length > 0) this.impliedPostings.set(k, snap.impl[i] as number[]);
@@ -220,6 +224,7 @@ export class Matcher {
 
   private reset(): void {
     this.entries = [];
+    this.pending = undefined;
     this.bySignature.clear();
     this.byNormalized.clear();
     this.postings = new Map();
@@ -238,7 +243,7 @@ export class Matcher {
   upsert(record: TraceRecord): void {
     const existing = this.bySignature.get(record.trace.goal_signature);
     if (existing !== undefined) {
-      const kept = this.entries.map((e, i) => (i === existing ? { record } : e));
+      const kept = this.allEntries().map((e, i) => (i === existing ? { record } : e));
       this.reindex(kept);
       return;
     }
@@ -250,7 +255,7 @@ export class Matcher {
   remove(signature: string): boolean {
     const i = this.bySignature.get(signature);
     if (i === undefined) return false;
-    this.reindex(this.entries.filter((_, k) => k !== i));
+    this.reindex(this.allEntries().filter((_, k) => k !== i));
     return true;
   }
 
@@ -272,7 +277,23 @@ export class Matcher {
   }
 
   private modelAt(i: number): TraceModel {
-    return this.modelAtEntry(this.entries[i] as Entry);
+    return this.modelAtEntry(this.entryAt(i));
+  }
+
+  private entryAt(i: number): Entry {
+    let e = this.entries[i];
+    if (!e) {
+      const p = this.pending;
+      const record = p?.recordAt(i);
+      if (!p || !record) throw new Error(`matcher: no trace ${i}`);
+      e = { record, sig: p.sigs[i] as string, lazy: () => p.cached(record) };
+      this.entries[i] = e;
+    }
+    return e;
+  }
+
+  private allEntries(): Entry[] {
+    return Array.from({ length: this.entries.length }, (_, i) => this.entryAt(i));
   }
 
   private modelAtEntry(e: Entry): TraceModel {
@@ -342,7 +363,7 @@ export class Matcher {
     this.entries.push(entry);
     this.traceWeight[idx] = entry.model ? entry.model.softTotal : entry.serialized ? serializedSoftTotal(entry.serialized) : entry.summary?.weight ?? 0;
     this.bySignature.set(entry.summary?.sig ?? entry.sig ?? entry.record.trace.goal_signature, idx);
-    push(this.byNormalized, entry.model?.analysis.normalized ?? entry.summary?.norm ?? normalizeGoal(entry.record.trace.goal_text), idx);
+    pushDoc(this.byNormalized, entry.model?.analysis.normalized ?? entry.summary?.norm ?? normalizeGoal(entry.record.trace.goal_text), idx);
     for (const c of concepts) push(this.postings, c, idx);
     for (const c of implied) push(this.impliedPostings, c, idx);
   }
@@ -350,7 +371,8 @@ export class Matcher {
   match(goalText: string, limit = 5): MatchResult {
     const goal = analyzeGoal(goalText, this.spellCheck);
     this.stats.matches++;
-    const exact = this.byNormalized.get(goal.normalized) ?? [];
+    const same = this.byNormalized.get(goal.normalized);
+    const exact = same === undefined ? [] : typeof same === 'number' ? [same] : same;
     const keep = Math.max(SHORTLIST, limit);
     const vector = goalVector(goal);
     // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
@@ -430,6 +452,13 @@ export class Matcher {
       params: binding.params, reasons, exact: exact && reasons.length === 0,
     };
   }
+}
+
+function pushDoc(map: Map<string, number | number[]>, key: string, doc: number): void {
+  const prev = map.get(key);
+  if (prev === undefined) map.set(key, doc);
+  else if (typeof prev === 'number') map.set(key, [prev, doc]);
+  else prev.push(doc);
 }
 
 function push<K>(map: Map<K, number[]>, key: K, value: number): void {

@@ -246,5 +246,6 @@ function validIndex(ix: IndexSnapshot | null, count: number): boolean {
   const n = ix.docs.length;
   return ix.w.length === n && ix.norm.length === n && ix.post.length === ix.keys.length && ix.impl.length === ix.keys.length
     && ix.docs.every((p) => Number.isInteger(p) && p >= 0 && p < count)
-    && [...ix.post, ...ix.impl].every((l) => Array.isArray(l) && l.every((d) => Number.isInteger(d) && d >= 0 && d < n));
+    // Lists are written sorted: their ends bound every element (a torn file fails to parse at all).
+    && [...ix.post, ...ix.impl].every((l) => Array.isArray(l) && (l.length === 0 || (Number.isInteger(l[0]) && (l[0] as number) >= 0 && Number.isInteger(l[l.length - 1]) && (l[l.length - 1] as number) < n)));
 }

@@ -47,8 +47,13 @@ interface LoadEntry extends CacheEntry {
   derived?: unknown;
 }
 
-/** A record served from the cache: where its line is, and its model once read. */
-interface LazyEntry { cache: TraceCacheFile; pos: number; entry: number; loaded?: boolean; derived?: unknown }
+/**
+ * On a record served from the cache (no other object per trace: 10k traces): its entry number
+ * and the load that made it.
+ */
+const SLOT = Symbol('trace cache entry');
+const GEN = Symbol('trace store load');
+type LazyRecord = TraceRecord & { [SLOT]?: number; [GEN]?: number };
 
 interface RawEdgeStep {
   step?: number;
@@ -142,7 +147,7 @@ export function parseTraceDocument(doc: unknown, file: string): { record: TraceR
 export class TraceStore {
   readonly dir: string;
   private readonly cachePath: string | undefined;
-  private records = new Map<string, TraceRecord>();
+  private records = new Map<string, TraceRecord | number>();
   private writes = new Map<string, Promise<void>>();
   private readonly deriver: TraceDeriver | undefined;
   /** Run statistics (the state directory's journal); none = counted in memory only. */
@@ -166,11 +171,18 @@ export class TraceStore {
   }
 
   all(): TraceRecord[] {
-    return [...this.records.values()];
+    return [...this.records.keys()].map((sig) => this.get(sig) as TraceRecord);
   }
 
   get(signature: string): TraceRecord | undefined {
-    return this.records.get(signature);
+    const v = this.records.get(signature);
+    if (typeof v !== 'number') return v;
+    // A trace served from the cache gets its record object when first asked for.
+    const c = this.cacheFile as TraceCacheFile;
+    const pos = this.slotPos[v] as number;
+    const rec = this.lazyRecord(join(this.dir, c.names[pos] as string), c.format(pos), v, this.gen);
+    this.records.set(signature, rec);
+    return rec;
   }
 
   get size(): number {
@@ -179,7 +191,7 @@ export class TraceStore {
 
   /** What the deriver computed for a trace at load time (from the cache when still valid). */
   derived(signature: string): unknown {
-    const rec = this.records.get(signature);
+    const rec = this.get(signature);
     return rec ? this.derivedFor(rec) : undefined;
   }
 
@@ -187,8 +199,11 @@ export class TraceStore {
   load(): TraceLoadReport {
     const report: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
     let names: string[];
+    this.listedTemps = [];
     try {
-      names = readdirSync(this.dir).filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort();
+      const listed = readdirSync(this.dir);
+      this.listedTemps = listed.filter((n) => n.charCodeAt(0) === 46 && n.endsWith('.tmp'));
+      names = listed.filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') { this.records = new Map(); return report; }
@@ -219,9 +234,13 @@ export class TraceStore {
       entries.push(this.parseFile(file, name, st));
       dirty = true;
     }
-    const records = new Map<string, TraceRecord>();
-    const lazy = new Map<TraceRecord, LazyEntry>();
+    // Records served from the cache are their entry number until first asked for (get()).
+    const records = new Map<string, TraceRecord | number>();
+    const parsedNow: Array<[string, TraceRecord]> = [];
     const docs: number[] = [];
+    this.gen++;
+    // Entry number -> position in the cache read (the same in a cache written now).
+    const slotPos = new Int32Array(entries.length).fill(-1);
     for (const [i, e] of entries.entries()) {
       const fromCache = typeof e === 'number';
       const issues = fromCache ? (cache as TraceCacheFile).issues(e) : e.issues;
@@ -229,20 +248,20 @@ export class TraceStore {
       if (issues?.error) { report.errors.push(issues.error); continue; }
       const sig = fromCache ? (cache as TraceCacheFile).sig(e) : e.sig;
       const prev = records.get(sig);
-      if (prev) {
+      if (prev !== undefined) {
         const file = prefix + (fromCache ? (cache as TraceCacheFile).names[e] as string : e.name);
-        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${basename(prev.file)} (signature ${sig}); ignored` });
+        const prevName = typeof prev === 'number' ? (cache as TraceCacheFile).names[slotPos[prev] as number] as string : basename(prev.file);
+        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${prevName} (signature ${sig}); ignored` });
         continue;
       }
       docs.push(i);
       if (fromCache) {
-        const c = cache as TraceCacheFile;
-        const rec = this.lazyRecord(prefix + (c.names[e] as string), c.format(e));
-        records.set(sig, rec);
-        lazy.set(rec, { cache: c, pos: e, entry: i });
+        records.set(sig, i);
+        slotPos[i] = e;
       } else {
         const rec = e.record as TraceRecord;
         records.set(sig, rec);
+        parsedNow.push([sig, rec]);
         this.parsed.set(rec, e.derived);
       }
     }
@@ -255,7 +274,7 @@ export class TraceStore {
         // The single-JSON cache of earlier versions (8 MB at 10k traces) is not needed again.
         if (this.cachePath) rmSync(this.cachePath.replace(/\.v4$/, '.json'), { force: true });
         // Positions in the file written are the entries' order.
-        for (const l of lazy.values()) { l.cache = written; l.pos = l.entry; }
+        for (let i = 0; i < slotPos.length; i++) slotPos[i] = i;
         cache?.close();
         current = written;
       }
@@ -264,13 +283,13 @@ export class TraceStore {
     this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && current.index.docs.every((p, d) => p === docs[d]) ? current.index : undefined;
     if (this.cacheFile && this.cacheFile !== current) this.cacheFile.close();
     this.cacheFile = current;
-    this.lazyEntries = lazy;
+    this.slotPos = slotPos;
     this.records = records;
     report.loaded = records.size;
     // The cache holds what the files say, the records the merged view (lazy ones when read).
     this.journal = this.stats?.load({ compact: this.compactStats });
     this.bases = new Map();
-    for (const [sig, rec] of records) if (!lazy.has(rec)) this.merge(sig, rec.trace);
+    for (const [sig, rec] of parsedNow) this.merge(sig, rec.trace);
     return report;
   }
 
@@ -282,63 +301,81 @@ export class TraceStore {
 
   /** The matcher's index data of a record from the cache (without reading the trace). */
   summaryFor(record: TraceRecord): IndexSummary | undefined {
-    const l = this.lazyEntries.get(record);
-    const s = l?.cache.summary(l.pos);
-    return l && s ? { sig: l.cache.sig(l.pos), ...s } : undefined;
+    const pos = this.posOf(record);
+    const s = pos === undefined ? undefined : this.cacheFile?.summary(pos);
+    return s && pos !== undefined ? { sig: (this.cacheFile as TraceCacheFile).sig(pos), ...s } : undefined;
   }
 
   /** What the deriver computed for a record (from its cache line when it came from the cache). */
   derivedFor(record: TraceRecord): unknown {
-    const l = this.lazyEntries.get(record);
-    if (!l) return this.parsed.get(record);
-    if (!l.loaded) this.materialize(record, l);
-    const d = l.derived;
-    delete l.derived;
+    if (this.posOf(record) === undefined) return this.parsed.get(record);
+    void record.trace; // read now if it was not yet
+    const d = this.parsed.get(record);
+    this.parsed.delete(record);
     return d;
   }
 
+  /** Dot-files ending in .tmp seen by the last load (stale temporaries to remove: lib/stale-temps.ts). */
+  tempNames(): readonly string[] {
+    return this.listedTemps;
+  }
+
+  private listedTemps: string[] = [];
+  private gen = 0;
+  private slotPos = new Int32Array(0);
   private snapshot: IndexSnapshot | undefined;
   private parsed = new WeakMap<TraceRecord, unknown>();
-  private lazyEntries = new Map<TraceRecord, LazyEntry>();
   private cacheFile: TraceCacheFile | undefined;
   private journal: Map<string, TraceRunStats> | undefined;
 
-  /** A record whose trace is read from its cache line when first used. */
-  private lazyRecord(file: string, format: TraceRecord['format']): TraceRecord {
-    const rec = { file, format } as TraceRecord;
-    Object.defineProperty(rec, 'trace', {
-      enumerable: true,
-      configurable: true,
-      get: (): Trace => {
-        const l = this.lazyEntries.get(rec);
-        if (l) return this.materialize(rec, l);
-        // A record kept from an earlier load: its file says what it is now.
-        const parsed = this.parseFile(file, basename(file), { size: 0, mtimeMs: 0 });
-        if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${file}: cannot be read`);
-        Object.defineProperty(rec, 'trace', { value: parsed.record.trace, enumerable: true, writable: true, configurable: true });
-        return parsed.record.trace;
-      },
-    });
-    return rec;
+  /** Where a record of this load is in the open cache (undefined: not served from it). */
+  private posOf(record: TraceRecord): number | undefined {
+    const r = record as LazyRecord;
+    const slot = r[SLOT];
+    if (slot === undefined || r[GEN] !== this.gen) return undefined;
+    const pos = this.slotPos[slot];
+    return pos === undefined || pos < 0 ? undefined : pos;
   }
 
-  private materialize(rec: TraceRecord, l: LazyEntry): Trace {
-    const sig = l.cache.sig(l.pos);
-    const body = l.cache.body(l.pos);
-    let trace = body?.trace;
-    let derived = body?.derived;
-    // The signature field tells a torn or misplaced line (the cache is ours: no need to hash).
-    if (!trace || trace.goal_signature !== sig) {
-      const parsed = this.parseFile(rec.file, basename(rec.file), { size: l.cache.size(l.pos), mtimeMs: l.cache.mtimeMs(l.pos) });
+  /** One getter for every record from the cache: reads the trace when first used. */
+  private readonly readTrace = (rec: LazyRecord): Trace => {
+    const pos = this.posOf(rec);
+    const c = this.cacheFile;
+    let trace: Trace | undefined;
+    let derived: unknown;
+    let sig = '';
+    if (pos !== undefined && c) {
+      sig = c.sig(pos);
+      const body = c.body(pos);
+      // The signature field tells a torn or misplaced line (the cache is ours: no need to hash).
+      if (body && body.trace.goal_signature === sig) { trace = body.trace; derived = body.derived; }
+    }
+    if (!trace) {
+      // A torn line, or a record kept from an earlier load: its file says what it is now.
+      const parsed = this.parseFile(rec.file, basename(rec.file), { size: 0, mtimeMs: 0 });
       if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${rec.file}: cannot be read`);
       trace = parsed.record.trace;
       derived = parsed.derived;
     }
-    l.loaded = true;
-    l.derived = derived;
     Object.defineProperty(rec, 'trace', { value: trace, enumerable: true, writable: true, configurable: true });
-    this.merge(sig, trace);
+    if (pos !== undefined) {
+      if (this.deriver) this.parsed.set(rec, derived);
+      this.merge(sig, trace);
+    }
     return trace;
+  };
+
+  /** The `trace` property of every record from the cache (one descriptor, one function). */
+  private readonly lazyTrace: PropertyDescriptor = ((read) => ({
+    enumerable: true, configurable: true, get(this: LazyRecord): Trace { return read(this); },
+  }))(this.readTrace);
+
+  private lazyRecord(file: string, format: TraceRecord['format'], slot: number, gen: number): TraceRecord {
+    const rec = { file, format } as LazyRecord;
+    Object.defineProperty(rec, 'trace', this.lazyTrace);
+    rec[SLOT] = slot;
+    rec[GEN] = gen;
+    return rec;
   }
 
   private merge(sig: string, trace: Trace): void {
@@ -396,7 +433,7 @@ export class TraceStore {
    * in-memory counts are updated anyway.
    */
   async recordRun(signature: string, ok: boolean, at: Date): Promise<Trace | undefined> {
-    const rec = this.records.get(signature);
+    const rec = this.get(signature);
     if (!rec) return undefined;
     const t = rec.trace;
     const base = this.bases.get(signature) ?? baseOf(t);
@@ -439,7 +476,7 @@ export class TraceStore {
 
   /** Sets top-level fields of a trace file (e.g. `crystallized`) atomically. */
   async update(signature: string, fields: Partial<Trace>): Promise<void> {
-    const rec = this.records.get(signature);
+    const rec = this.get(signature);
     if (!rec) throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace with signature ${signature}`);
     Object.assign(rec.trace, fields);
     await this.patchFile(rec, fields as Record<string, unknown>);
@@ -475,7 +512,7 @@ export class TraceStore {
     const body = { ...trace, goal_signature: sig };
     const issues = check('trace', body);
     if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `new trace "${trace.goal_text}": ${describeIssues(issues)}`, { issues });
-    const existing = this.records.get(sig);
+    const existing = this.get(sig);
     if (existing) throw new LlmosError('ERR_TRACE_CONFLICT', `a trace for "${trace.goal_text}" already exists in ${existing.file}; it is not replaced (remove it first to learn it again)`);
     const file = join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
     if (existsSync(file)) throw new LlmosError('ERR_TRACE_CONFLICT', `${file} already exists (a file that does not load as this trace); not replaced`);
