@@ -74,14 +74,17 @@ const byStem = new Map<string, LexEntry>();
 function addEntry(word: string, entry: LexEntry): void {
   const merge = (map: Map<string, LexEntry>, key: string): void => {
     const prev = map.get(key);
-    map.set(key, { ...prev, ...entry, also: [...(prev?.also ?? []), ...(entry.also ?? [])] });
+    // Entries are never mutated: a word's first entry is shared as it is (no copy per word at
+    // every start: this runs for the whole lexicon before the first goal).
+    map.set(key, prev ? { ...prev, ...entry, also: [...(prev.also ?? []), ...(entry.also ?? [])] } : entry);
   };
   if (!byWord.has(word) || entry.polarity) merge(byWord, word);
   const s = stem(word);
   if (!byStem.has(s) || entry.polarity) merge(byStem, s);
 }
 for (const group of CONCEPTS) {
-  for (const w of group.words) addEntry(w, { concept: { id: group.id, weight: group.weight }, ...(group.also ? { also: group.also } : {}) });
+  const entry: LexEntry = { concept: { id: group.id, weight: group.weight }, ...(group.also ? { also: group.also } : {}) };
+  for (const w of group.words) addEntry(w, entry);
 }
 for (const cls of POLARITY) {
   for (const [pole, words] of Object.entries(cls.poles)) {
