@@ -17,6 +17,13 @@ export function sha256(data: string | Buffer, encoding: 'hex' | 'base64'): strin
   return crypto.createHash('sha256').update(data).digest(encoding);
 }
 
+/** FNV-1a, 32 bits, as a number: a compact key (the matcher's exact-text lookup; always verified). */
+export function fnv32(text: string): number {
+  let a = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) a = Math.imul(a ^ text.charCodeAt(i), 0x01000193);
+  return a >>> 0;
+}
+
 export function fastHash(text: string): string {
   // Two 32-bit FNV-1a lanes with different offsets give a 64-bit key without BigInt.
   let a = 0x811c9dc5;

@@ -12,7 +12,7 @@
  * (runtime/matcher/wand.ts): only traces that can still reach the MIXED floor, or beat the
  * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
-import { fastHash } from '../../lib/hash.js';
+import { fastHash, fnv32 } from '../../lib/hash.js';
 import type { IndexSummary, Trace, TraceRecord } from '../traces/types.js';
 import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
 import { isCommonWord, isEnglishWord } from './english.js';
@@ -125,15 +125,20 @@ export interface MatcherSnapshot {
   post: readonly number[][];
   impl: readonly number[][];
   w: readonly number[];
-  norm: readonly string[];
+  nh: readonly number[];
   sigs: readonly string[];
 }
 
 export class Matcher {
   private entries: Array<Entry | undefined> = [];
   private readonly bySignature = new Map<string, number>();
-  /** Normalised text -> its trace (a number: most texts are one trace's) or traces. */
-  private readonly byNormalized = new Map<string, number | number[]>();
+  /** A snapshot's signatures not yet in bySignature (indexed on first use: most runs never look). */
+  private unindexedSigs: readonly string[] | undefined;
+  /**
+   * fnv32 of the normalised text -> its trace (a number: most texts are one trace's) or traces;
+   * a hit is verified against the model's text (a collision is not an exact match).
+   */
+  private readonly byNormalized = new Map<number, number | number[]>();
   /** Where entries not made yet come from (a snapshot: one object per trace only once used). */
   private pending: { recordAt: (doc: number) => TraceRecord | undefined; sigs: readonly string[]; cached: (record: TraceRecord) => SerializedModel | undefined } | undefined;
   /** concept -> traces whose text has it. */
@@ -213,9 +218,9 @@ export class Matcher {
     this.reset();
     this.entries = new Array<Entry | undefined>(snap.sigs.length);
     this.pending = { recordAt, sigs: snap.sigs, cached };
+    this.unindexedSigs = snap.sigs;
     this.traceWeight = [...snap.w];
-    snap.sigs.forEach((sig, d) => this.bySignature.set(sig, d));
-    snap.norm.forEach((n, d) => pushDoc(this.byNormalized, n, d));
+    snap.nh.forEach((h, d) => pushDoc(this.byNormalized, h, d));
     snap.keys.forEach((k, i) => {
       if ((snap.post[i] as number[]).length > 0) this.postings.set(k, snap.post[i] as number[]);
       if ((snap.impl[i] as number[]).length > 0) this.impliedPostings.set(k, snap.impl[i] as number[]);
@@ -226,6 +231,7 @@ export class Matcher {
     this.entries = [];
     this.pending = undefined;
     this.bySignature.clear();
+    this.unindexedSigs = undefined;
     this.byNormalized.clear();
     this.postings = new Map();
     this.impliedPostings = new Map();
@@ -236,12 +242,12 @@ export class Matcher {
 
   /** What the cache keeps of a model so the index can be built without it (IndexSummary). */
   summarize(record: TraceRecord, s: SerializedModel): Omit<IndexSummary, 'sig'> {
-    return { norm: normalizeGoal(record.trace.goal_text), weight: serializedSoftTotal(s), keys: s.concepts.map((c) => c[0]), implied: s.implied };
+    return { nh: fnv32(normalizeGoal(record.trace.goal_text)), weight: serializedSoftTotal(s), keys: s.concepts.map((c) => c[0]), implied: s.implied };
   }
 
   /** Adds or replaces one trace (learning, hot reload). */
   upsert(record: TraceRecord): void {
-    const existing = this.bySignature.get(record.trace.goal_signature);
+    const existing = this.signatures().get(record.trace.goal_signature);
     if (existing !== undefined) {
       const kept = this.allEntries().map((e, i) => (i === existing ? { record } : e));
       this.reindex(kept);
@@ -253,7 +259,7 @@ export class Matcher {
   }
 
   remove(signature: string): boolean {
-    const i = this.bySignature.get(signature);
+    const i = this.signatures().get(signature);
     if (i === undefined) return false;
     this.reindex(this.allEntries().filter((_, k) => k !== i));
     return true;
@@ -272,12 +278,21 @@ export class Matcher {
   }
 
   modelOf(signature: string): TraceModel | undefined {
-    const i = this.bySignature.get(signature);
+    const i = this.signatures().get(signature);
     return i === undefined ? undefined : this.modelAt(i);
   }
 
   private modelAt(i: number): TraceModel {
     return this.modelAtEntry(this.entryAt(i));
+  }
+
+  private signatures(): Map<string, number> {
+    const pending = this.unindexedSigs;
+    if (pending) {
+      this.unindexedSigs = undefined;
+      pending.forEach((sig, d) => { if (!this.bySignature.has(sig)) this.bySignature.set(sig, d); });
+    }
+    return this.bySignature;
   }
 
   private entryAt(i: number): Entry {
@@ -362,8 +377,8 @@ export class Matcher {
     const idx = this.entries.length;
     this.entries.push(entry);
     this.traceWeight[idx] = entry.model ? entry.model.softTotal : entry.serialized ? serializedSoftTotal(entry.serialized) : entry.summary?.weight ?? 0;
-    this.bySignature.set(entry.summary?.sig ?? entry.sig ?? entry.record.trace.goal_signature, idx);
-    pushDoc(this.byNormalized, entry.model?.analysis.normalized ?? entry.summary?.norm ?? normalizeGoal(entry.record.trace.goal_text), idx);
+    this.signatures().set(entry.summary?.sig ?? entry.sig ?? entry.record.trace.goal_signature, idx);
+    pushDoc(this.byNormalized, entry.summary?.nh ?? fnv32(entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text)), idx);
     for (const c of concepts) push(this.postings, c, idx);
     for (const c of implied) push(this.impliedPostings, c, idx);
   }
@@ -371,8 +386,8 @@ export class Matcher {
   match(goalText: string, limit = 5): MatchResult {
     const goal = analyzeGoal(goalText, this.spellCheck);
     this.stats.matches++;
-    const same = this.byNormalized.get(goal.normalized);
-    const exact = same === undefined ? [] : typeof same === 'number' ? [same] : same;
+    const same = this.byNormalized.get(fnv32(goal.normalized));
+    const exact = (same === undefined ? [] : typeof same === 'number' ? [same] : same).filter((i) => this.modelAt(i).analysis.normalized === goal.normalized);
     const keep = Math.max(SHORTLIST, limit);
     const vector = goalVector(goal);
     // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
@@ -454,7 +469,7 @@ export class Matcher {
   }
 }
 
-function pushDoc(map: Map<string, number | number[]>, key: string, doc: number): void {
+function pushDoc(map: Map<number, number | number[]>, key: number, doc: number): void {
   const prev = map.get(key);
   if (prev === undefined) map.set(key, doc);
   else if (typeof prev === 'number') map.set(key, [prev, doc]);

@@ -6,7 +6,7 @@
  * a JSON header, then one JSON line per trace (its parsed record and the matcher's model). The
  * header is all a start reads: per file (parallel arrays, no object per file) its name, size and
  * mtime (a file whose size or mtime changed is parsed again) and signature; and the matcher's
- * index as it was built (posting lists per concept, weights, normalised texts), used as it is
+ * index as it was built (posting lists per concept, weights, hashes of normalised texts), used as it is
  * when the directory is unchanged. A trace's own line is read (pread on the descriptor kept
  * open) only when the trace is first used, so 10k traces cost a few MB of heap, not 60.
  * (Measured on 10k traces: the former single 8 MB JSON cost ~100 ms to parse and most of a
@@ -61,7 +61,8 @@ export interface IndexSnapshot {
   /** Per key id: sorted doc numbers whose tools imply it. */
   impl: number[][];
   w: number[];
-  norm: string[];
+  /** fnv32 of each doc's normalised text. */
+  nh: number[];
 }
 
 interface Header {
@@ -110,10 +111,10 @@ export class TraceCacheFile {
   /** A file's matcher summary, from the persisted index (for a rewrite after a change). */
   summary(pos: number): Omit<IndexSummary, 'sig'> | undefined {
     if (!this.summaries) {
-      const out: Array<{ norm: string; weight: number; keys: string[]; implied: string[] } | undefined> = [];
+      const out: Array<{ nh: number; weight: number; keys: string[]; implied: string[] } | undefined> = [];
       const ix = this.h.index;
       if (ix) {
-        ix.docs.forEach((p, d) => { out[p] = { norm: ix.norm[d] as string, weight: ix.w[d] as number, keys: [], implied: [] }; });
+        ix.docs.forEach((p, d) => { out[p] = { nh: ix.nh[d] as number, weight: ix.w[d] as number, keys: [], implied: [] }; });
         const spread = (lists: number[][], field: 'keys' | 'implied'): void => {
           lists.forEach((docs, k) => { for (const d of docs) out[ix.docs[d] as number]?.[field].push(ix.keys[k] as string); });
         };
@@ -221,7 +222,7 @@ export class TraceCacheFile {
 }
 
 function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): IndexSnapshot {
-  const ix: IndexSnapshot = { docs: [...docs], keys: [], post: [], impl: [], w: [], norm: [] };
+  const ix: IndexSnapshot = { docs: [...docs], keys: [], post: [], impl: [], w: [], nh: [] };
   const ids = new Map<string, number>();
   const add = (lists: number[][], key: string, doc: number): void => {
     let k = ids.get(key);
@@ -232,7 +233,7 @@ function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): Index
   docs.forEach((p, d) => {
     const s = (entries[p] as CacheEntry).summary as Omit<IndexSummary, 'sig'>;
     ix.w.push(s.weight);
-    ix.norm.push(s.norm);
+    ix.nh.push(s.nh);
     for (const k of s.keys) add(ix.post, k, d);
     for (const k of s.implied) add(ix.impl, k, d);
   });
@@ -242,9 +243,9 @@ function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): Index
 function validIndex(ix: IndexSnapshot | null, count: number): boolean {
   if (ix === null) return true;
   if (typeof ix !== 'object' || !Array.isArray(ix.docs) || !Array.isArray(ix.keys) || !Array.isArray(ix.post) || !Array.isArray(ix.impl)
-    || !Array.isArray(ix.w) || !Array.isArray(ix.norm)) return false;
+    || !Array.isArray(ix.w) || !Array.isArray(ix.nh)) return false;
   const n = ix.docs.length;
-  return ix.w.length === n && ix.norm.length === n && ix.post.length === ix.keys.length && ix.impl.length === ix.keys.length
+  return ix.w.length === n && ix.nh.length === n && ix.post.length === ix.keys.length && ix.impl.length === ix.keys.length
     && ix.docs.every((p) => Number.isInteger(p) && p >= 0 && p < count)
     // Lists are written sorted: their ends bound every element (a torn file fails to parse at all).
     && [...ix.post, ...ix.impl].every((l) => Array.isArray(l) && (l.length === 0 || (Number.isInteger(l[0]) && (l[0] as number) >= 0 && Number.isInteger(l[l.length - 1]) && (l[l.length - 1] as number) < n)));
