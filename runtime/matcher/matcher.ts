@@ -12,19 +12,18 @@
  * (runtime/matcher/wand.ts): only traces that can still reach the MIXED floor, or beat the
  * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
-import { fastHash, fnv32 } from '../../lib/hash.js';
+import { fnv32 } from '../../lib/hash.js';
 import type { IndexSummary, Trace, TraceRecord } from '../traces/types.js';
-import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type SpellCheck } from './analyze.js';
 import { isCommonWord, isEnglishWord } from './english.js';
+import { buildTraceModel, defaultConceptOfName, lexiconFingerprint, restoreModel, serializeModel, summarizeModel, type MatcherSnapshot, type SerializedModel, type TraceModel } from './model.js';
+import { goalVector, overlapOf, serializedSoftTotal } from './overlap.js';
+import { bindQuantities, type UnitLookup } from './params.js';
 import { Speller } from './typos.js';
-import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
-import { PHRASAL } from './phrasal.js';
-import { SYNONYMS } from './synonyms.generated.js';
-import { goalVector, overlapOf, serializedSoftTotal, softTotalOf } from './overlap.js';
-import { mergeSorted, wand } from './wand.js';
+import { mergeSorted, push, pushDoc, wand } from './wand.js';
 
 export { goalVector, overlapOf, type GoalVector } from './overlap.js';
-import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
+export { computeLexiconFingerprint, lexiconFingerprint, type MatcherSnapshot, type SerializedModel, type TraceModel } from './model.js';
 
 const CONFLICT_FACTOR = 0.6;
 const UNBOUND_FACTOR = 0.9;
@@ -35,33 +34,6 @@ const RECALL_FLOOR = 0.75;
 const NEAREST_FLOOR = 0.2;
 const NEAREST_BUDGET = 4000;
 const NEAREST_SHARED = 64;
-
-export interface TraceModel {
-  record: TraceRecord;
-  analysis: GoalAnalysis;
-  /** Concepts the trace's tools imply but its text does not say. */
-  implied: Set<string>;
-  /** Text concepts its tools also imply: leaving them out of a goal costs little. */
-  soft: Set<string>;
-  slots: Map<string, ParamSlot>;
-  quantities: TraceQuantity[];
-  /** Sum over the trace's concepts of weight x softness. */
-  softTotal: number;
-  /** concept -> IN_TEXT | SOFT | IMPLIED bits, built on first use by overlapOf. */
-  flags?: Map<string, number>;
-}
-
-/** The JSON form of a TraceModel (without its record), kept in the trace cache. */
-export interface SerializedModel {
-  concepts: Array<[string, number]>;
-  polarity: Array<[string, string[]]>;
-  negated: boolean;
-  quantities: Quantity[];
-  implied: string[];
-  soft: string[];
-  slots: ParamSlot[];
-  traceQuantities: Array<{ q: number; slot?: string }>;
-}
 
 export interface Candidate {
   model: TraceModel;
@@ -88,23 +60,6 @@ export interface MatcherOptions {
   conceptOfName?: (name: string) => string[];
 }
 
-/** Set by scripts/bundle.mjs (esbuild define) to the value lexiconFingerprint() has at build time. */
-declare const LLMOS_LEXICON_KEY: string | undefined;
-let lexiconHash: string | undefined;
-/**
- * Identifies the lexicon a cached model was built with. Hashing ~300 kB of JSON costs ~5 ms and
- * makes V8 optimise fastHash (TurboFan's code pages: ~3.5 MB of RSS) at every start, so the
- * bundles carry the value computed when they were built from these same modules.
- */
-export function lexiconFingerprint(): string {
-  lexiconHash ??= typeof LLMOS_LEXICON_KEY === 'string' ? LLMOS_LEXICON_KEY : computeLexiconFingerprint();
-  return lexiconHash;
-}
-
-export function computeLexiconFingerprint(): string {
-  return fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 9]));
-}
-
 /**
  * A trace in the index: its model, or the serialised form it is built from when first needed, or
  * (from the trace cache's header) only its index summary, with the model read when first needed.
@@ -117,16 +72,6 @@ interface Entry {
   lazy?: () => SerializedModel | undefined;
   /** Its signature when the record is not read yet (from a snapshot). */
   sig?: string;
-}
-
-/** The index as the trace cache persisted it (runtime/traces/cache.ts), docs in records' order. */
-export interface MatcherSnapshot {
-  keys: readonly string[];
-  post: readonly number[][];
-  impl: readonly number[][];
-  w: readonly number[];
-  nh: readonly number[];
-  sigs: readonly string[];
 }
 
 export class Matcher {
@@ -240,10 +185,7 @@ export class Matcher {
     this.speller = undefined;
   }
 
-  /** What the cache keeps of a model so the index can be built without it (IndexSummary). */
-  summarize(record: TraceRecord, s: SerializedModel): Omit<IndexSummary, 'sig'> {
-    return { nh: fnv32(normalizeGoal(record.trace.goal_text)), weight: serializedSoftTotal(s), keys: s.concepts.map((c) => c[0]), implied: s.implied };
-  }
+
 
   /** Adds or replaces one trace (learning, hot reload). */
   upsert(record: TraceRecord): void {
@@ -314,59 +256,30 @@ export class Matcher {
   private modelAtEntry(e: Entry): TraceModel {
     if (!e.model) {
       const s = e.serialized ?? e.lazy?.();
-      e.model = s ? this.restore(e.record, s) : this.buildModel(e.record);
+      e.model = s ? restoreModel(e.record, s) : this.buildModel(e.record);
       delete e.serialized;
       delete e.lazy;
     }
     return e.model;
   }
 
+
+
+
+
+
+
+  /** What the cache keeps of a model so the index can be built without it (IndexSummary). */
+  summarize(record: TraceRecord, s: SerializedModel): Omit<IndexSummary, 'sig'> {
+    return summarizeModel(record, s);
+  }
+
   buildModel(record: TraceRecord): TraceModel {
-    const analysis = analyzeGoal(record.trace.goal_text);
-    const byTools = new Set<string>();
-    for (const step of record.trace.tool_calls) {
-      for (const c of IMPLIED_BY_TOOL[step.name] ?? []) byTools.add(c);
-      for (const key of ['actuator', 'sensor']) {
-        const v = step.args?.[key];
-        if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
-      }
-      // A gripper acts on what it holds: "release the object" asks what "open the gripper" does.
-      if (step.name === 'servo_move' && typeof step.args?.['actuator'] === 'string' && this.conceptOfName(step.args['actuator'] as string).includes('GRIPPER')) byTools.add('OBJECT');
-      // Writing a non-zero output switches it on: "activate the buzzer" asks what "sound the buzzer" does.
-      const out = step.args?.['value'] ?? step.args?.['duty'] ?? step.args?.['speed'];
-      if ((step.name === 'digital_write' || step.name === 'pwm_write' || step.name === 'motor_set') && out !== undefined && out !== false && out !== 0) byTools.add('ACT:ON');
-    }
-    const implied = new Set([...byTools].filter((c) => !analysis.concepts.has(c)));
-    const soft = new Set([...analysis.concepts.keys()].filter((c) => byTools.has(c)));
-    const { slots, quantities } = buildSlots(record.trace, analysis, this.unitsFor);
-    return { record, analysis, implied, soft, slots, quantities, softTotal: softTotalOf(analysis, soft) };
+    return buildTraceModel(record, this.unitsFor, this.conceptOfName);
   }
 
   serialize(m: TraceModel): SerializedModel {
-    return {
-      concepts: [...m.analysis.concepts],
-      polarity: [...m.analysis.polarity].map(([k, v]) => [k, [...v]]),
-      negated: m.analysis.negated,
-      quantities: m.analysis.quantities,
-      implied: [...m.implied],
-      soft: [...m.soft],
-      slots: [...m.slots.values()],
-      traceQuantities: m.quantities.map((tq) => ({ q: m.analysis.quantities.indexOf(tq.q), ...(tq.slot ? { slot: tq.slot } : {}) })),
-    };
-  }
-
-  private restore(record: TraceRecord, s: SerializedModel): TraceModel {
-    const concepts = new Map(s.concepts);
-    let total = 0;
-    for (const w of concepts.values()) total += w;
-    const text = record.trace.goal_text;
-    const analysis: GoalAnalysis = {
-      text, normalized: normalizeGoal(text), concepts, polarity: new Map(s.polarity.map(([k, v]) => [k, new Set(v)])),
-      negated: s.negated, quantities: s.quantities, total,
-    };
-    const soft = new Set(s.soft);
-    const quantities = s.traceQuantities.map((tq) => ({ q: s.quantities[tq.q] as Quantity, ...(tq.slot ? { slot: tq.slot } : {}) }));
-    return { record, analysis, implied: new Set(s.implied), soft, slots: new Map(s.slots.map((x) => [x.name, x])), quantities, softTotal: softTotalOf(analysis, soft) };
+    return serializeModel(m);
   }
 
   private addModel(model: TraceModel): void {
@@ -469,18 +382,6 @@ export class Matcher {
   }
 }
 
-function pushDoc(map: Map<number, number | number[]>, key: number, doc: number): void {
-  const prev = map.get(key);
-  if (prev === undefined) map.set(key, doc);
-  else if (typeof prev === 'number') map.set(key, [prev, doc]);
-  else prev.push(doc);
-}
-
-function push<K>(map: Map<K, number[]>, key: K, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value); else map.set(key, [value]);
-}
-
 function compareCandidates(a: Candidate, b: Candidate): number {
   return b.score - a.score
     || Number(b.exact) - Number(a.exact)
@@ -495,9 +396,3 @@ function round(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
 
-function defaultConceptOfName(name: string): string[] {
-  const a = analyzeGoal(name.replace(/_/g, ' '));
-  const out = [...a.concepts.keys()].filter((c) => !c.startsWith('w:'));
-  if (out.includes('BUZZER')) out.push('BEEP');
-  return out;
-}

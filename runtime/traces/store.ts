@@ -7,21 +7,22 @@
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
-import { existsSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join, resolve, sep } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../../lib/atomic-file.js';
+import { basename, join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { fastHash } from '../../lib/hash.js';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { LlmosError } from '../../lib/errors.js';
 import { check, describeIssues } from '../../lib/validate.js';
-import { parseYaml, stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
+import { stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
 import { goalSignature } from '../matcher/analyze.js';
-import { assertTracePatterns } from './patterns.js';
+import { cachedEntry, isTraceFileName, parseTraceFile, scanTraceFiles } from './scan.js';
 import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './stats.js';
-import { TraceCacheFile, type CacheEntry, type CachedBody, type IndexSnapshot, type TraceLoadIssue } from './cache.js';
-import type { IndexSummary, Trace, TraceCheck, TraceRecord, TraceStep } from './types.js';
+import { TraceCacheFile, type IndexSnapshot, type TraceLoadIssue } from './cache.js';
+import type { IndexSummary, Trace, TraceCheck, TraceRecord } from './types.js';
 
-const SIG_RE = /^[0-9a-f]{16}$/;
+export { importEdgeTrace, parseTraceDocument } from './parse.js';
+
 
 export type { TraceLoadIssue };
 
@@ -41,12 +42,6 @@ export interface TraceDeriver {
   summarize?(record: TraceRecord, derived: unknown): Omit<IndexSummary, 'sig'>;
 }
 
-/** A file parsed at this load (`record`, unless it is bad), and its cache line. */
-interface LoadEntry extends CacheEntry {
-  record?: TraceRecord;
-  derived?: unknown;
-}
-
 /**
  * On a record served from the cache (no other object per trace: 10k traces): its entry number
  * and the load that made it.
@@ -54,95 +49,6 @@ interface LoadEntry extends CacheEntry {
 const SLOT = Symbol('trace cache entry');
 const GEN = Symbol('trace store load');
 type LazyRecord = TraceRecord & { [SLOT]?: number; [GEN]?: number };
-
-interface RawEdgeStep {
-  step?: number;
-  description?: string;
-  tool_call: { tool: string; parameters?: Record<string, unknown> };
-  validation?: Array<Record<string, unknown>>;
-  on_error?: unknown;
-}
-
-interface RawEdgeTrace {
-  trace_id: string;
-  goal_signature?: string;
-  goal_text?: string;
-  goal?: string;
-  description?: string;
-  success_rate?: number;
-  usage_count?: number;
-  created_at?: string;
-  last_used?: string;
-  preconditions?: Array<Record<string, unknown>>;
-  steps: RawEdgeStep[];
-}
-
-function isEdgeFormat(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && 'steps' in doc && !('tool_calls' in doc);
-}
-
-/** Upstream edge trace -> core trace. */
-export function importEdgeTrace(raw: RawEdgeTrace): Record<string, unknown> {
-  const text = raw.goal_text ?? raw.goal
-    ?? (raw.goal_signature && !SIG_RE.test(raw.goal_signature) ? raw.goal_signature : undefined)
-    ?? raw.description ?? raw.trace_id.replace(/[-_]+/g, ' ');
-  const steps = [...raw.steps].sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
-  const tool_calls = steps.map((s) => {
-    const call: Record<string, unknown> = { name: s.tool_call.tool, args: s.tool_call.parameters ?? {} };
-    if (s.description) call['description'] = s.description;
-    if (s.validation?.length) call['check'] = s.validation.map((v) => pick(v, ['check', 'type', 'parameters', 'description']));
-    if (s.on_error !== undefined) call['on_error'] = s.on_error;
-    return call;
-  });
-  const out: Record<string, unknown> = {
-    goal_text: text,
-    trace_id: raw.trace_id,
-    success_rate: raw.success_rate ?? 1,
-    usage_count: raw.usage_count ?? 0,
-    origin: 'imported',
-    tool_calls,
-  };
-  if (raw.created_at) out['created_at'] = raw.created_at;
-  if (raw.last_used) out['last_used'] = raw.last_used;
-  if (raw.description) out['description'] = raw.description;
-  if (raw.preconditions?.length) out['preconditions'] = raw.preconditions.map((p) => pick(p, ['condition', 'validation_type', 'parameters', 'type', 'sensor', 'min', 'max']));
-  return out;
-}
-
-function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
-  return out;
-}
-
-/** Parses and validates one trace document; throws ERR_TRACE_INVALID naming the field. */
-export function parseTraceDocument(doc: unknown, file: string): { record: TraceRecord; warnings: TraceLoadIssue[] } {
-  const warnings: TraceLoadIssue[] = [];
-  let format: TraceRecord['format'] = 'core';
-  let body = doc;
-  if (isEdgeFormat(doc)) {
-    const issues = check('edgeTrace', doc);
-    if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `${file}: ${describeIssues(issues)}`, { issues });
-    body = importEdgeTrace(doc as RawEdgeTrace);
-    format = 'edge';
-  }
-  const issues = check('trace', body);
-  if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `${file}: ${describeIssues(issues)}`, { issues });
-  const t = body as Trace & { goal_signature?: string };
-  assertTracePatterns(t, file);
-  const computed = goalSignature(t.goal_text);
-  if (t.goal_signature && t.goal_signature !== computed) {
-    warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: goal_signature ${t.goal_signature} does not match goal_text (expected ${computed}); using ${computed}` });
-  }
-  const trace: Trace = {
-    ...t,
-    goal_signature: computed,
-    success_rate: t.success_rate ?? 1,
-    usage_count: t.usage_count ?? 0,
-    tool_calls: t.tool_calls.map((c): TraceStep => ({ ...c, args: c.args ?? {} })),
-  };
-  return { record: { trace, file, format }, warnings };
-}
 
 export class TraceStore {
   readonly dir: string;
@@ -211,29 +117,10 @@ export class TraceStore {
     }
     const derivedKey = this.deriver?.key ?? '';
     const cache = this.cachePath ? TraceCacheFile.open(this.cachePath, this.dir) : undefined;
-    // Models from another deriver are not reused: their records still are (read from the cache).
-    const sameDeriver = cache?.derivedKey === derivedKey;
-    // Same names in the same order: positions match and no lookup by name is needed.
-    const sameNames = cache !== undefined && cache.names.length === names.length && names.every((n, i) => cache.names[i] === n);
-    let dirty = !sameNames || !sameDeriver;
-    // A file served from the cache is its position there (no object per file: 10k traces).
-    const entries: Array<LoadEntry | number> = [];
-    const prefix = this.dir.endsWith(sep) ? this.dir : this.dir + sep;
-    for (const [i, name] of names.entries()) {
-      const file = prefix + name;
-      // One stat per file is what makes an edit, addition or removal seen (the directory's
-      // mtime would miss a file rewritten in place).
-      const st = statSync(file, { throwIfNoEntry: false });
-      if (!st) { dirty = true; continue; }
-      const pos = sameNames ? i : cache?.positionOf(name);
-      if (cache && pos !== undefined && cache.size(pos) === st.size && cache.mtimeMs(pos) === st.mtimeMs) {
-        if (sameDeriver || !cache.sig(pos)) { report.fromCache++; entries.push(pos); continue; }
-        const again = this.fromBody(cache, pos);
-        if (again) { report.fromCache++; entries.push(again); dirty = true; continue; }
-      }
-      entries.push(this.parseFile(file, name, st));
-      dirty = true;
-    }
+    const scan = scanTraceFiles(this.dir, names, cache, this.deriver);
+    const { entries, prefix } = scan;
+    let dirty = scan.dirty;
+    report.fromCache = scan.fromCache;
     // Records served from the cache are their entry number until first asked for (get()).
     const records = new Map<string, TraceRecord | number>();
     const parsedNow: Array<[string, TraceRecord]> = [];
@@ -268,7 +155,7 @@ export class TraceStore {
     let current = cache;
     if (dirty) {
       // Lines of unchanged files are copied as they are, without parsing them.
-      const all = entries.map((e) => (typeof e === 'number' ? this.cachedEntry(cache as TraceCacheFile, e) : e));
+      const all = entries.map((e) => (typeof e === 'number' ? cachedEntry(cache as TraceCacheFile, e) : e));
       const written = this.cachePath ? TraceCacheFile.write(this.cachePath, this.dir, derivedKey, all, docs) : undefined;
       if (written) {
         // The single-JSON cache of earlier versions (8 MB at 10k traces) is not needed again.
@@ -352,7 +239,7 @@ export class TraceStore {
     }
     if (!trace) {
       // A torn line, or a record kept from an earlier load: its file says what it is now.
-      const parsed = this.parseFile(rec.file, basename(rec.file), { size: 0, mtimeMs: 0 });
+      const parsed = parseTraceFile(rec.file, basename(rec.file), { size: 0, mtimeMs: 0 }, this.deriver);
       if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${rec.file}: cannot be read`);
       trace = parsed.record.trace;
       derived = parsed.derived;
@@ -382,48 +269,6 @@ export class TraceStore {
     const base = baseOf(trace);
     this.bases.set(sig, base);
     mergeStats(trace, base, this.journal?.get(sig));
-  }
-
-  /** A cached file as an entry of a cache to write: its line copied as it is, not parsed. */
-  private cachedEntry(cache: TraceCacheFile, pos: number): CacheEntry {
-    const issues = cache.issues(pos);
-    const body = cache.raw(pos);
-    const summary = cache.summary(pos);
-    return {
-      name: cache.names[pos] as string, size: cache.size(pos), mtimeMs: cache.mtimeMs(pos), sig: cache.sig(pos), format: cache.format(pos),
-      ...(issues ? { issues } : {}), ...(body ? { body } : {}), ...(summary ? { summary } : {}),
-    };
-  }
-
-  /** A file unchanged since the cache whose model came from another deriver: derived again. */
-  private fromBody(cache: TraceCacheFile, pos: number): LoadEntry | undefined {
-    const body = cache.body(pos);
-    if (!body || body.trace.goal_signature !== cache.sig(pos)) return undefined;
-    const name = cache.names[pos] as string;
-    const record: TraceRecord = { trace: body.trace, file: join(this.dir, name), format: cache.format(pos) };
-    return this.entryOf(name, { size: cache.size(pos), mtimeMs: cache.mtimeMs(pos) }, record, cache.issues(pos)?.warnings);
-  }
-
-  private parseFile(file: string, name: string, st: { size: number; mtimeMs: number }): LoadEntry {
-    try {
-      const doc = parseYaml(readFileSync(file, 'utf8'), file, 'ERR_TRACE_INVALID');
-      const { record, warnings } = parseTraceDocument(doc, file);
-      return this.entryOf(name, st, record, warnings.length ? warnings : undefined);
-    } catch (e) {
-      const err = toLlmosError(e, 'ERR_TRACE_INVALID');
-      return { name, size: st.size, mtimeMs: st.mtimeMs, sig: '', format: 'core', issues: { error: { file, code: err.code, message: err.message } } };
-    }
-  }
-
-  private entryOf(name: string, st: { size: number; mtimeMs: number }, record: TraceRecord, warnings: TraceLoadIssue[] | undefined): LoadEntry {
-    const derived = this.deriver?.derive(record);
-    const summary = this.deriver?.summarize?.(record, derived);
-    // The line is taken before run statistics are merged into the record: it holds what the file says.
-    const body = Buffer.from(JSON.stringify({ trace: record.trace, ...(this.deriver ? { derived } : {}) } satisfies CachedBody));
-    return {
-      name, size: st.size, mtimeMs: st.mtimeMs, sig: record.trace.goal_signature, format: record.format, body, record, derived,
-      ...(summary ? { summary } : {}), ...(warnings ? { issues: { warnings } } : {}),
-    };
   }
 
   /**
@@ -532,12 +377,6 @@ export class TraceStore {
   async flush(): Promise<void> {
     await Promise.allSettled([...this.writes.values()]);
   }
-}
-
-/** *.yaml / *.yml, not a dot-file (the common spellings tested first: 10k names at every start). */
-function isTraceFileName(n: string): boolean {
-  if (n.charCodeAt(0) === 46) return false;
-  return n.endsWith('.yaml') || n.endsWith('.yml') || /\.ya?ml$/i.test(n);
 }
 
 export function slug(text: string): string {
