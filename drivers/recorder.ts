@@ -4,6 +4,7 @@
  * shared by every twin of a board so the log is a single timeline.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
+import { assertReplaceable } from '../lib/usable-path.js';
 import type { Clock } from '../lib/clock.js';
 import type { ActuatorValue, FailsafeTarget } from './types.js';
 
@@ -39,6 +40,7 @@ export class WriteRecorder {
     this.logFile = logFile;
     this.origin = clock.now();
     if (logFile) {
+      assertReplaceable(logFile, 'sim log', 'sim log');
       // Truncate, then append: the watchdog process may append its own stop records to the file.
       closeSync(openSync(logFile, 'w'));
       this.fd = openSync(logFile, 'a');

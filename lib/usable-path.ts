@@ -4,7 +4,7 @@
  * file to append to (the sim log) must be a regular file or not yet exist in a writable
  * directory (not /dev/zero, a FIFO or a directory). Each refusal names the flag or field and says why.
  */
-import { closeSync, mkdirSync, openSync, statSync, unlinkSync, type Stats } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LlmosError } from './errors.js';
 
@@ -85,4 +85,40 @@ export function regularFileProblem(path: string): string | undefined {
   let st: Stats | undefined;
   try { st = statOrUndefined(path); } catch { return undefined; }
   return st && !st.isFile() ? `is ${kind(st)}, not a regular file` : undefined;
+}
+
+/** Outputs this runtime writes whole, and how to recognise one it wrote before. */
+export type OutputKind = 'sim log' | 'SVG plot' | 'MCAP file';
+const LOOKS_LIKE: Record<OutputKind, (head: string) => boolean> = {
+  // A sim log's first line is a write or an event on the run's timeline: {"t": ms, ...}.
+  'sim log': (head) => {
+    const first = head.split('\n', 1)[0] ?? '';
+    try { const v = JSON.parse(first) as unknown; return typeof v === 'object' && v !== null && typeof (v as { t?: unknown }).t === 'number'; } catch { return false; }
+  },
+  'SVG plot': (head) => /^\s*(<\?xml[^>]*>\s*)?<svg[\s>]/.test(head),
+  'MCAP file': (head) => head.startsWith('\u0089MCAP'),
+};
+
+/**
+ * An output about to be replaced: only an empty file or one of the same kind (a sim log by a sim
+ * log, a plot by a plot) is overwritten. `--sim-log /etc/passwd` or `--out traces/beep.yaml` is
+ * refused before anything is truncated: replacing a file we did not write loses data.
+ */
+export function assertReplaceable(path: string, what: string, kindOf: OutputKind): void {
+  let st: Stats | undefined;
+  try { st = statOrUndefined(path); } catch { return; }
+  if (!st || !st.isFile() || st.size === 0 || path === '/dev/null') return;
+  let head = '';
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const buf = Buffer.alloc(4096);
+      head = buf.subarray(0, readSync(fd, buf, 0, buf.length, 0)).toString('latin1');
+    } finally { closeSync(fd); }
+  } catch (e) {
+    throw new LlmosError('ERR_PATH_UNUSABLE', `${what} ${path}: cannot be read to check what it is (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  if (!LOOKS_LIKE[kindOf](head)) {
+    throw new LlmosError('ERR_PATH_UNUSABLE', `${what} ${path}: exists and is not ${kindOf === 'sim log' ? 'a' : 'an'} ${kindOf}; refusing to overwrite it (remove it first or give another path)`);
+  }
 }

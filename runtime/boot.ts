@@ -7,6 +7,7 @@
 import { join } from 'node:path';
 import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
+import { check, describeIssues } from '../lib/validate.js';
 import { FactStore } from '../lib/facts.js';
 import { fastHash } from '../lib/hash.js';
 import { removeStaleTemps, removeStaleTempsNamed } from '../lib/stale-temps.js';
@@ -163,7 +164,7 @@ export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Prom
   await parts.watchdogReady?.catch(() => undefined);
 }
 
-/** The first call of a plan this board cannot run (unknown or disabled tool, unknown actuator or sensor). */
+/** The first call of a plan this board cannot run (unknown or disabled tool, unknown actuator or sensor, bad arguments). */
 export function misfitFor(catalog: ReadonlyMap<string, ToolDefinition>, board: string, calls: readonly ToolCall[]): string | undefined {
   for (const [i, call] of calls.entries()) {
     const def = catalog.get(call.name);
@@ -175,6 +176,12 @@ export function misfitFor(catalog: ReadonlyMap<string, ToolDefinition>, board: s
         return `step ${i + 1} (${call.name}) uses the ${key} "${value}", which board "${board}" does not have (it has ${allowed.join(', ')})`;
       }
     }
+  }
+  // Checked for every step before the first moves: a bad argument in step 3 must not leave the
+  // robot half-way through steps 1 and 2 (the gate checks again as each call runs).
+  for (const [i, call] of calls.entries()) {
+    const issues = check(`tool_${call.name}`, call.args);
+    if (issues.length > 0) return `step ${i + 1} (${call.name}) has arguments its tool refuses: ${describeIssues(issues)}`;
   }
   return undefined;
 }

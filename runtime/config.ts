@@ -4,9 +4,10 @@
  * merged result is validated against schemas/config.schema.json (so a bad flag is reported like
  * a bad file: by field), paths are resolved, and the object is frozen.
  */
-import { prefixProblem } from './mqtt/topics.js';
+import { brokerUrlProblem, prefixProblem } from './mqtt/topics.js';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { LlmosError } from '../lib/errors.js';
+import { redactUrl } from '../lib/redact.js';
 import { assertValid } from '../lib/validate.js';
 import { validationMemo } from '../lib/validation-memo.js';
 import { readYamlFile } from '../lib/yaml-file.js';
@@ -295,6 +296,8 @@ export function loadConfig(options: LoadConfigOptions = {}): RuntimeConfig {
     const problem = value === undefined ? undefined : prefixProblem(value);
     if (problem) throw new LlmosError('ERR_CONFIG_INVALID', `${source ?? 'configuration'}: /mqtt/${field}: ${JSON.stringify(value)} ${problem}; use plain topic levels such as "llmos" or "site/robots"`);
   }
+  const urlProblem = cfg.mqtt.url === undefined ? undefined : brokerUrlProblem(cfg.mqtt.url);
+  if (urlProblem) throw new LlmosError('ERR_CONFIG_INVALID', `${options.overrides?.mqtt?.url !== undefined ? 'command-line options (--mqtt)' : source ?? 'configuration'}: /mqtt/url: "${redactUrl(cfg.mqtt.url ?? '')}" ${urlProblem}`);
   if (source) cfg.source = source;
   return deepFreeze(cfg);
 }

@@ -15,6 +15,7 @@ import { LlmosError } from '../lib/errors.js';
 import type { ToolCall } from '../safety/gate.js';
 import type { Candidate, Matcher } from './matcher/matcher.js';
 import { classifyGoal } from './matcher/intent.js';
+import { canonicalGoalText } from './matcher/goal-text.js';
 import { instantiate } from './matcher/params.js';
 import { splitParts } from './matcher/split.js';
 import type { Mode, NearestTrace } from './result.js';
@@ -83,7 +84,7 @@ export class Dispatcher {
   }
 
   decide(goal: string, options: DispatchOptions): Decision {
-    const trimmed = goal.trim();
+    const trimmed = canonicalGoalText(goal).trim();
     if (trimmed === '') {
       return { goal, mode: 'REFUSED', score: 0, params: {}, nearest: [], error: new LlmosError('ERR_NO_MATCH', 'the goal is empty') };
     }
@@ -92,6 +93,12 @@ export class Dispatcher {
       return { goal: trimmed, mode: intent.estop ? 'ESTOP' : 'STOP', score: 0, params: {}, nearest: [], reason: intent.estop ? 'built-in e-stop words: engage the latched e-stop' : 'built-in stop word: stop all motion' };
     }
     if (intent.kind === 'not_command') return this.notACommand(trimmed, intent.what, intent.why, options);
+    if (intent.stopFallback) {
+      // "stop the arm": the board's own trace for it if there is one, else every motion stops (never the model).
+      const own = this.decideOne(trimmed, { ...options, allowLlm: false });
+      if (own.mode === 'FOLLOWER' || own.mode === 'CRYSTALLIZED') return own;
+      return { goal: trimmed, mode: 'STOP', score: 0, params: {}, nearest: own.nearest, reason: 'a stop request for one device with no trace of its own: all motion stops' };
+    }
     const pieces = options.split === false ? [trimmed] : splitGoal(trimmed);
     // "drive forward 1 meter then stop": every replay ends at rest, so a closing stop adds nothing.
     let closingStop = false;
@@ -99,7 +106,7 @@ export class Dispatcher {
     if (pieces.length <= 1) return closingStop ? { ...this.decideOne(pieces[0] as string, options), goal: trimmed } : this.decideOne(trimmed, options);
     // Split first: the whole goal wins only when it is exactly a trace's goal.
     const whole = this.decideOne(trimmed, options);
-    if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED') && whole.candidate?.exact) return whole;
+    if ((whole.mode === 'FOLLOWER' || whole.mode === 'CRYSTALLIZED' || whole.error?.code === 'ERR_TRACE_BOARD_MISMATCH') && whole.candidate?.exact) return whole;
     const parts = pieces.map((p) => this.decide(p, { ...options, split: false }));
     const deterministic = parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED');
     const servable = deterministic || (options.allowLlm && parts.every((p) => p.mode === 'FOLLOWER' || p.mode === 'CRYSTALLIZED' || p.mode === 'MIXED' || p.mode === 'LEARNER'));

@@ -32,7 +32,7 @@ import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
-import { runStopWord, stopWordOf } from './stop-words.js';
+import { mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
 import { EXECUTORS, type ExecutorHost, type GoalContext } from './executors/index.js';
 import { errorInfo, explainResult, refusedResult, round } from './executors/results.js';
 
@@ -169,6 +169,11 @@ export class LLMOS implements ExecutorHost {
     return this;
   }
 
+  /** 'STOP' / 'ESTOP' when the goal is a stop request that acts ahead of the queue. */
+  stopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
+    return stopWordOf(goal) ?? (mayBeDeviceStop(goal) && this.dispatcher.decide(goal, { allowLlm: false }).mode === 'STOP' ? 'STOP' : undefined);
+  }
+
   /** Decides the mode for a goal without executing anything. */
   decide(goal: string, options: Pick<ExecuteOptions, 'allowLlm' | 'allowLlmInRecovery'> = {}): Decision {
     const requested = { allowLlm: options.allowLlm ?? false, overrideLlm: options.allowLlmInRecovery ?? false };
@@ -194,7 +199,7 @@ export class LLMOS implements ExecutorHost {
     if (!this.booted) throw new LlmosError('ERR_INTERNAL', 'call boot() before execute()');
     if (this.closed) throw new LlmosError('ERR_ABORTED', 'LLMOS is shut down');
     // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
-    const stop = stopWordOf(goal);
+    const stop = this.stopOf(goal);
     if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.

@@ -19,6 +19,12 @@ export function stopWordOf(goal: string): 'STOP' | 'ESTOP' | undefined {
   return intent.kind === 'stop' ? (intent.estop ? 'ESTOP' : 'STOP') : undefined;
 }
 
+/** True for a stop request on one device ("stop the arm"): a stop when no trace of the board fits it. */
+export function mayBeDeviceStop(goal: string): boolean {
+  const intent = classifyGoal(goal);
+  return intent.kind === 'command' && intent.stopFallback === true;
+}
+
 export async function runStopWord(os: Stoppable, goal: string, mode: 'STOP' | 'ESTOP', options: { explain?: boolean; source?: CallSource }): Promise<ExecutionResult> {
   const base: ExecutionResult = { goal, mode, trace: null, score: 0, params: {}, ok: true, llm_calls: 0, steps: [], duration_ms: 0 };
   const reason = mode === 'ESTOP' ? 'e-stop words: the latched e-stop engages (release it explicitly)' : 'stop word: all motion stops; new goals may run afterwards';

@@ -45,8 +45,10 @@ Signals: SIGINT/SIGTERM stop safely; SIGUSR1 engages the e-stop, SIGUSR2 release
 
 Only commands run: questions, statements and conditional goals ("if ...", "when I say go") are
 refused with ERR_NOT_A_COMMAND. Stop words act at once and never match a trace: "stop", "halt",
-"freeze", "stop moving", "stop everything" stop all motion (mode STOP); "emergency stop" and
-"e-stop" engage the latched e-stop (mode ESTOP). No goal text releases an e-stop.
+"freeze", "stop the robot", "brake", "hold position", "wait, stop!" stop all motion (mode STOP);
+"emergency stop", "e-stop", "hit the kill switch", "cut the power" engage the latched e-stop (mode
+ESTOP). "stop the arm" replays a trace for it if the board has one, else stops all motion.
+No goal text releases an e-stop.
 
 Operator commands (lines on standard input with "-" or --serve):
   :estop [reason]      engage the latched e-stop        :release     release it

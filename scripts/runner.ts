@@ -6,7 +6,7 @@ import { fstatSync, readFileSync, statSync } from 'node:fs';
 import { isLlmosError, toLlmosError } from '../lib/errors.js';
 import { packagePath } from '../lib/paths.js';
 import { redactUrl } from '../lib/redact.js';
-import { assertUsableDir, assertUsableFile } from '../lib/usable-path.js';
+import { assertReplaceable, assertUsableDir, assertUsableFile } from '../lib/usable-path.js';
 import { loadConfig, type ConfigInput } from '../runtime/config.js';
 import { LLMOS } from '../runtime/llmos.js';
 import { installProcessGuards } from './lib/process-guard.js';
@@ -68,7 +68,10 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[]): Pr
       return report.error ? 2 : report.ok ? 0 : 1;
     }
     if (config.logging.sessions) assertUsableDir(config.paths.logs, 'log directory (paths.logs)');
-    if (config.sim.log) assertUsableFile(config.sim.log, 'sim log (--sim-log, sim.log)');
+    if (config.sim.log) {
+      assertUsableFile(config.sim.log, 'sim log (--sim-log, sim.log)');
+      assertReplaceable(config.sim.log, 'sim log (--sim-log, sim.log)', 'sim log');
+    }
     if (goals.length === 0 && !values['serve']) throw toLlmosError(new Error('no goal given: pass "<goal>", "-" for standard input, or --serve'), 'ERR_USAGE');
     // One owner per state directory: send the goals to it, or become it before opening hardware.
     const owner = await ownOrForward(name, argv, config.paths.state, values['serve'] ? 'serve' : values['standalone'] ? 'standalone' : 'auto');

@@ -69,6 +69,17 @@ test('bad command-line overrides are reported like bad files', () => {
   expectConfigError(() => loadConfig({ overrides: { device_id: 'has spaces' } }), /\/device_id/);
 });
 
+test('a broker URL that cannot connect is refused when the configuration loads, not only under --serve', () => {
+  const state = tempDir();
+  expectConfigError(() => loadConfig({ overrides: { mqtt: { url: 'notaurl' }, paths: { state } } }), /command-line options \(--mqtt\): \/mqtt\/url: "notaurl" is not a URL/);
+  expectConfigError(() => loadConfig({ overrides: { mqtt: { url: 'ftp://u:secret@broker:21' }, paths: { state } } }), /unsupported scheme "ftp"/);
+  assert.throws(() => loadConfig({ overrides: { mqtt: { url: 'ftp://u:secret@broker:21' }, paths: { state } } }), (e: unknown) => e instanceof LlmosError && !e.message.includes('secret'));
+  const file = join(tempDir(), 'broker.yaml');
+  writeFileSync(file, 'mqtt: { url: "mqtt://" }\n');
+  expectConfigError(() => loadConfig({ file }), /broker\.yaml: \/mqtt\/url: "mqtt:\/\/" names no host/);
+  assert.equal(loadConfig({ overrides: { mqtt: { url: 'mqtts://broker.local:8883' }, paths: { state } } }).mqtt.url, 'mqtts://broker.local:8883');
+});
+
 test('a missing config file is ERR_CONFIG_NOT_FOUND', () => {
   assert.throws(() => loadConfig({ file: '/nonexistent/llmos.yaml' }), (e: unknown) => e instanceof LlmosError && e.code === 'ERR_CONFIG_NOT_FOUND');
 });

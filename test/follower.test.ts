@@ -208,6 +208,25 @@ actuators:
   }
 });
 
+test('a trace with a bad argument in a later step is refused before its first step moves anything', async () => {
+  const traces = tempDir();
+  writeFileSync(join(traces, 'drive-then-arm.yaml'), `goal_text: drive out and raise the arm
+tool_calls:
+  - { name: drive, args: { distance_m: 0.5 } }
+  - { name: servo_move, args: { actuator: arm, angel: 30 } }
+`);
+  const r = await simRobot({ shippedTraces: false, overrides: { paths: { traces } } });
+  try {
+    const res = await r.os.execute('drive out and raise the arm');
+    assert.equal(res.mode, 'REFUSED');
+    assert.equal(res.error?.code, 'ERR_TRACE_BOARD_MISMATCH');
+    assert.match(res.error?.message ?? '', /step 2 \(servo_move\) has arguments its tool refuses: .*\/angle: is required/);
+    assert.deepEqual(r.writes(), [], 'step 1 never ran');
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('a queued goal is refused when its turn comes too late, or after a stop that came while it waited', async () => {
   const r = await simRobot({ realTime: true });
   try {

@@ -87,6 +87,41 @@ test('"e-stop" on standard input engages the latched e-stop; no goal text releas
   }
 });
 
+test('stops as people shout them ("whoa, stop the robot!", "stop the arm" with no trace of its own, "hit the kill switch") act ahead of the queue; "don\'t stop" does not', async () => {
+  const { child, log, out } = start(['--serve', '--json']);
+  const exited = exitOf(child);
+  const answered = (goal: string): Record<string, unknown> | undefined => lines(out()).find((l) => l['goal'] === goal);
+  const driveThen = async (n: number, shout: string): Promise<void> => {
+    const before = existsSync(log) ? readSimLog(log).length : 0;
+    child.stdin?.write('drive forward 3 meters\n');
+    await until(() => existsSync(log) && readSimLog(log).slice(before).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 8000, `driving (${n})`);
+    child.stdin?.write(`${shout}\n`);
+    await until(() => answered(shout) !== undefined, 5000, `"${shout}" answered`);
+    await until(() => lines(out()).filter((l) => l['goal'] === 'drive forward 3 meters').length === n, 5000, `drive ${n} ended`);
+    await until(() => atRest(log), 5000, `the base at rest after "${shout}"`);
+  };
+  try {
+    child.stdin?.write("don't stop\n");
+    await until(() => answered("don't stop") !== undefined, 5000, 'the negated stop answered');
+    assert.notEqual(answered("don't stop")?.['mode'], 'STOP');
+    await driveThen(1, 'whoa, stop the robot!');
+    assert.equal(answered('whoa, stop the robot!')?.['mode'], 'STOP');
+    await driveThen(2, 'stop the arm');
+    assert.equal(answered('stop the arm')?.['mode'], 'STOP', 'no trace stops the arm alone: every motion stops');
+    const drives = lines(out()).filter((l) => l['goal'] === 'drive forward 3 meters') as Array<{ ok: boolean; error?: { code: string } }>;
+    assert.deepEqual(drives.map((d) => d.error?.code), ['ERR_ABORTED', 'ERR_ABORTED'], 'both drives were cut short');
+    await driveThen(3, 'hit the kill switch');
+    assert.equal(answered('hit the kill switch')?.['mode'], 'ESTOP');
+    child.stdin?.write('turn on the led\n');
+    await until(() => answered('turn on the led') !== undefined, 5000, 'the led goal answered');
+    assert.equal((answered('turn on the led') as { error?: { code: string } }).error?.code, 'ERR_ESTOP_ENGAGED');
+  } finally {
+    child.stdin?.end();
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
+
 test('from the command line: a stop word reports its own mode and exits 0; a question is ERR_NOT_A_COMMAND (exit 1)', () => {
   const dir = tempDir();
   cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });

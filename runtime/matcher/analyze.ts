@@ -224,7 +224,8 @@ export function criticalWords(): Set<string> {
 
 /** What a real word must never be corrected into: critical words, numbers and units. */
 export function guardedWords(): Set<string> {
-  return new Set([...criticalWords(), ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS)]);
+  // "a"/"an" are quantities too ("a meter" is 1 m): "NaN meters" must not become "an meters".
+  return new Set([...criticalWords(), ...Object.keys(NUMBER_WORDS), ...Object.keys(UNITS), ...Object.keys(COUNT_WORDS), 'a', 'an']);
 }
 
 /** A word's meaning for typo candidates: two candidates with one meaning are one correction. */

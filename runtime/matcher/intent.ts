@@ -10,10 +10,13 @@
  */
 
 import { isEnglishWord } from './english.js';
+import { canonicalGoalText } from './goal-text.js';
+import { stopIntentOf } from './stop-intent.js';
 import { editDistance } from './typos.js';
 
 export type GoalIntent =
-  | { kind: 'command'; goal: string }
+  /** `stopFallback`: a stop verb on a device ("stop the arm"): all motion stops when no trace fits. */
+  | { kind: 'command'; goal: string; stopFallback?: true }
   | { kind: 'stop'; estop: boolean }
   | { kind: 'not_command'; what: 'question' | 'information request' | 'statement' | 'conditional or deferred goal' | 'operator command'; why: string };
 
@@ -36,6 +39,8 @@ const SUBJECT = new Set(['i', 'you', 'we', 'they', 'he', 'she', 'it', 'someone',
 const DETERMINER = new Set(['the', 'my', 'your', 'our', 'his', 'her', 'their', 'this', 'that', 'these', 'those', 'its']);
 const NOUN_FIRST = new Set(['gripper', 'claw', 'hand', 'grabber', 'arm', 'led', 'light', 'lights', 'lamp', 'buzzer', 'winch', 'cable', 'rope', 'battery', 'distance',
   'controller', 'robot', 'rover', 'base', 'motor', 'motors', 'sensor', 'everything', 'all', 'object']);
+/** After a noun phrase, these describe a state or a wish ("the led is on", "the arm should be up"). */
+const STATE_VERBS = new Set(['is', 'are', 's', 'isnt', 'arent', 'should', 'must', 'needs', 'need', 'ought', 'has', 'have', 'looks', 'seems', 'appears', 'stays', 'remains']);
 const PAST_MARKERS = new Set(['yesterday', 'ago', 'already', 'earlier', 'previously', 'was', 'were', 'been', 'last']);
 const DEFERRED = new Set(['later', 'tomorrow', 'tonight', 'eventually', 'someday', 'afterward']);
 const TIME_UNITS = new Set(['second', 'seconds', 'sec', 'secs', 's', 'minute', 'minutes', 'min', 'mins', 'hour', 'hours', 'h', 'hr', 'ms']);
@@ -48,7 +53,7 @@ const NOT_PAST = new Set(['speed', 'need', 'feed', 'proceed', 'exceed', 'succeed
 const IN_VERBS = new Set(['reel', 'winch', 'wind', 'pull', 'haul', 'draw', 'bring', 'retract', 'spool']);
 
 function words(goal: string): string[] {
-  return goal.toLowerCase()
+  return canonicalGoalText(goal).toLowerCase()
     .replace(/[’‘`´]/g, "'")
     .replace(/\b(what|where|how|who|that|it|there|here|let)'s\b/g, '$1s')
     .replace(/n't\b/g, 'nt')
@@ -102,6 +107,8 @@ export function classifyGoal(goal: string): GoalIntent {
   const phrase = stripPolite(all).filter((w) => !STOP_FILLER.has(w)).join(' ');
   if (ESTOP_PHRASES.has(phrase)) return { kind: 'stop', estop: true };
   if (STOP_PHRASES.has(phrase) || isMistypedStop(phrase)) return { kind: 'stop', estop: false };
+  const stop = stopIntentOf(stripPolite(all));
+  if (stop?.kind === 'general') return { kind: 'stop', estop: stop.estop };
   if (OPERATOR.test(all.filter((w) => w !== 'please' && w !== 'now').join(' '))) {
     return { kind: 'not_command', what: 'operator command', why: 'it is an operator command, not a goal: release the e-stop with ":release", cmd/estop or SIGUSR2, and stop the service with its own controls' };
   }
@@ -153,7 +160,11 @@ export function classifyGoal(goal: string): GoalIntent {
     return { kind: 'not_command', what: 'statement', why: why.statement };
   }
   if (w.some((t) => PAST_MARKERS.has(t))) return { kind: 'not_command', what: 'statement', why: why.statement };
-  return { kind: 'command', goal: w.length === all.length ? goal : w.join(' ') };
+  // "gripper is open", "the led's on", "the arm should be up": a state described, not an order.
+  if ((DETERMINER.has(first) || NOUN_FIRST.has(first)) && w.slice(1, 4).some((t) => STATE_VERBS.has(t))) {
+    return { kind: 'not_command', what: 'statement', why: why.statement };
+  }
+  return { kind: 'command', goal: w.length === all.length ? goal : w.join(' '), ...(stop?.kind === 'device' ? { stopFallback: true as const } : {}) };
 }
 
 /** "do the dance" is a command, "do the lights blink?" a question: a verb after the noun phrase. */

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { LlmosError } from '../../lib/errors.js';
 import { redactUrl } from '../../lib/redact.js';
 import type { MqttConfig, Preset } from '../config.js';
-import type { Topics } from './topics.js';
+import { brokerUrlProblem, type Topics } from './topics.js';
 
 export interface ConnectionPlan {
   url: string;
@@ -33,16 +33,10 @@ export function keepaliveFor(keepaliveS: number, linkLossMs: number | undefined)
 
 export function planConnection(cfg: MqttConfig, deviceId: string, preset: Preset, topics: Topics, linkLossMs?: number): ConnectionPlan {
   if (!cfg.url) throw new LlmosError('ERR_CONFIG_INVALID', 'MQTT needs a broker: set mqtt.url in the config or pass --mqtt URL');
-  let url: URL;
-  try {
-    url = new URL(cfg.url);
-  } catch {
-    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: "${redactUrl(cfg.url)}" is not a URL (e.g. mqtt://broker.local:1883 or mqtts://broker:8883)`);
-  }
+  const problem = brokerUrlProblem(cfg.url);
+  if (problem) throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: "${redactUrl(cfg.url)}" ${problem}`);
+  const url = new URL(cfg.url);
   const scheme = url.protocol.replace(/:$/, '');
-  if (!['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss'].includes(scheme)) {
-    throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: unsupported scheme "${scheme}" (mqtt, mqtts, ws, wss)`);
-  }
   const secure = ['mqtts', 'tls', 'wss'].includes(scheme);
   if (preset === 'production' && !secure && !LOOPBACK.has(url.hostname)) {
     throw new LlmosError('ERR_CONFIG_INVALID', `/mqtt/url: the production preset refuses a plaintext broker that is not on loopback (${redactUrl(cfg.url)}); use mqtts:// with mqtt.tls, or a broker on localhost`);

@@ -64,6 +64,22 @@ export function prefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
+/** URL schemes mqtt.js connects with (tcp and tls are its aliases of mqtt and mqtts). */
+export const BROKER_SCHEMES: readonly string[] = ['mqtt', 'mqtts', 'tcp', 'tls', 'ws', 'wss'];
+
+/**
+ * Why a broker URL cannot be used, or undefined. Checked when the configuration loads, so a typo
+ * in `--mqtt` is an error on every run, not only once a service tries to connect.
+ */
+export function brokerUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try { parsed = new URL(url); } catch { return 'is not a URL (e.g. mqtt://broker.local:1883 or mqtts://broker:8883)'; }
+  const scheme = parsed.protocol.replace(/:$/, '');
+  if (!BROKER_SCHEMES.includes(scheme)) return `has the unsupported scheme "${scheme}" (mqtt, mqtts, ws, wss)`;
+  if (parsed.hostname === '') return 'names no host (e.g. mqtt://broker.local:1883)';
+  return undefined;
+}
+
 /** True when `topic` is `prefix` itself or lies under it. */
 export function under(topic: string, prefix: string): boolean {
   const p = prefix.replace(/\/+$/, '');

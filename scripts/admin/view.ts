@@ -6,6 +6,7 @@ import { COMMON_HELP, parseSub, usage, type Io } from './common.js';
 import { writeMcap, writeOut } from './mcap.js';
 import { readSimLogFile } from './sim-log.js';
 import { plotSvg } from './svg-plot.js';
+import { assertReplaceable } from '../../lib/usable-path.js';
 
 export const EXPORT_HELP = `llmos export mcap --sim-log FILE --out RUN.mcap: a run for Foxglove.
 
@@ -45,6 +46,7 @@ export async function exportCommand(argv: readonly string[], io: Io): Promise<nu
   const { values } = parseSub(rest, OPTIONS);
   if (values['help']) { io.out(`${EXPORT_HELP}\n`); return 0; }
   const { log, out } = paths(values);
+  assertReplaceable(out, '--out', 'MCAP file');
   const contents = readSimLogFile(log);
   const r = await writeMcap(contents, out);
   const summary = { ok: true, out, messages: r.messages, channels: r.channels, torn_lines: contents.torn };
@@ -56,6 +58,7 @@ export async function plotCommand(argv: readonly string[], io: Io): Promise<numb
   const { values } = parseSub(argv, OPTIONS);
   if (values['help']) { io.out(`${PLOT_HELP}\n`); return 0; }
   const { log, out } = paths(values);
+  assertReplaceable(out, '--out', 'SVG plot');
   const contents = readSimLogFile(log);
   const { svg, series } = plotSvg(contents, typeof values['title'] === 'string' ? values['title'] : `actuator values: ${log}`);
   await writeOut(out, svg);
