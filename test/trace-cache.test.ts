@@ -162,3 +162,28 @@ test('a torn or corrupt cache file is rebuilt, never a crash; a bad line reads t
   assert.deepEqual(answers(bad.matcher), expected);
   assert.equal(bad.errors, 0);
 });
+
+test('a directory of 1000+ traces (stat by name from inside it) sees an edit, and the working directory is left as it was', () => {
+  const dir = tempDir();
+  const state = tempDir();
+  const n = 1100;
+  for (let i = 0; i < n; i++) writeFileSync(join(dir, `t${String(i).padStart(5, '0')}.yaml`), `goal_text: wave flag number ${i}\ntool_calls: [{ name: wait, args: { ms: ${i + 1} } }]\n`);
+  const cwd = process.cwd();
+  const first = boot(dir, state);
+  assert.equal(first.store.size, n);
+  assert.equal(process.cwd(), cwd);
+  const second = boot(dir, state);
+  assert.equal(second.fromCache, n);
+  assert.equal(second.snapshot, true);
+  assert.equal(process.cwd(), cwd);
+  const path = join(dir, 't00500.yaml');
+  writeFileSync(path, 'goal_text: hoist sail number 500\ntool_calls: [{ name: wait, args: { ms: 501 } }]\n');
+  const st = statSync(path);
+  utimesSync(path, st.atime, new Date(st.mtimeMs + 5000));
+  const third = boot(dir, state);
+  assert.equal(third.fromCache, n - 1);
+  assert.equal(third.store.get(goalSignature('hoist sail number 500'))?.trace.tool_calls[0]?.args['ms'], 501);
+  assert.equal(third.store.get(goalSignature('wave flag number 500')), undefined);
+  assert.equal(third.matcher.match('hoist sail number 500', 1).candidates[0]?.trace.goal_text, 'hoist sail number 500');
+  assert.equal(process.cwd(), cwd);
+});
