@@ -164,8 +164,8 @@ export class Matcher {
     this.entries = new Array<Entry | undefined>(snap.sigs.length);
     this.pending = { recordAt, sigs: snap.sigs, cached };
     this.unindexedSigs = snap.sigs;
-    this.traceWeight = [...snap.w];
-    snap.nh.forEach((h, d) => pushDoc(this.byNormalized, h, d));
+    this.traceWeight = Array.from(snap.w);
+    for (let d = 0; d < snap.nh.length; d++) pushDoc(this.byNormalized, snap.nh[d] as number, d);
     snap.keys.forEach((k, i) => {
       if ((snap.post[i] as number[]).length > 0) this.postings.set(k, snap.post[i] as number[]);
       if ((snap.impl[i] as number[]).length > 0) this.impliedPostings.set(k, snap.impl[i] as number[]);

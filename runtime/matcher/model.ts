@@ -60,8 +60,8 @@ export interface MatcherSnapshot {
   keys: readonly string[];
   post: readonly number[][];
   impl: readonly number[][];
-  w: readonly number[];
-  nh: readonly number[];
+  w: ArrayLike<number>;
+  nh: ArrayLike<number>;
   sigs: readonly string[];
 }
 

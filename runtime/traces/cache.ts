@@ -2,12 +2,13 @@
  * The trace cache in the state directory: what each trace file parsed to, so a start with
  * thousands of traces neither parses YAML nor builds the matcher's index again.
  *
- * One file, `<state>/cache/traces-<dir hash>.v4`: a first line `LLMOS-TRACES/4 <header bytes>`,
- * a JSON header, then one JSON line per trace (its parsed record and the matcher's model). The
- * header is all a start reads: per file (parallel arrays, no object per file) its name, size and
- * mtime (a file whose size or mtime changed is parsed again) and signature; and the matcher's
- * index as it was built (posting lists per concept, weights, hashes of normalised texts), used as it is
- * when the directory is unchanged. A trace's own line is read (pread on the descriptor kept
+ * One file, `<state>/cache/traces-<dir hash>.v4`: a first line `LLMOS-TRACES/5 <json> <binary>`
+ * (byte lengths), a JSON header, a binary section of float64s, then one JSON line per trace (its
+ * parsed record and the matcher's model). The header is all a start reads, and little of it is
+ * objects: file names as one string, signatures as one string, sizes, mtimes and line offsets as
+ * numbers read in place (a file whose size or mtime changed is parsed again); and the matcher's
+ * index as it was built (posting lists per concept; weights and hashes of normalised texts as
+ * numbers), used as it is when the directory is unchanged. A trace's own line is read (pread on the descriptor kept
  * open) only when the trace is first used, so 10k traces cost a few MB of heap, not 60.
  * (Measured on 10k traces: the former single 8 MB JSON cost ~100 ms to parse and most of a
  * 116 MB peak, and building the index from it another ~60 ms.)
@@ -21,7 +22,10 @@ import { closeSync, fsyncSync, mkdirSync, openSync, readSync, renameSync, unlink
 import { dirname, basename, join } from 'node:path';
 import type { IndexSummary, TraceRecord } from './types.js';
 
-const MAGIC = 'LLMOS-TRACES/4 ';
+const MAGIC = 'LLMOS-TRACES/5 ';
+/** First number of the binary section: a cache written with another byte order reads as foreign. */
+const PROBE = 1234.5;
+const NO_SIG = '-'.repeat(16);
 
 export interface TraceLoadIssue {
   file: string;
@@ -54,29 +58,29 @@ export interface CachedBody {
 
 /** The matcher's index as persisted: docs are positions of files, in index order. */
 export interface IndexSnapshot {
-  docs: number[];
+  docs: ArrayLike<number>;
   keys: string[];
   /** Per key id: sorted doc numbers whose text has the concept. */
   post: number[][];
   /** Per key id: sorted doc numbers whose tools imply it. */
   impl: number[][];
-  w: number[];
+  w: ArrayLike<number>;
   /** fnv32 of each doc's normalised text. */
-  nh: number[];
+  nh: ArrayLike<number>;
 }
 
+/** The JSON part; numbers per file (sizes, mtimes, offsets, lengths) and per doc are binary. */
 interface Header {
   dir: string;
   derivedKey: string;
-  names: string[];
-  sizes: number[];
-  mtimes: number[];
-  sigs: string[];
+  count: number;
+  /** File names joined by NUL (no file name holds one). */
+  names: string;
+  /** 16 characters per file (NO_SIG for a file that did not load). */
+  sigs: string;
   formats: string;
-  offs: number[];
-  lens: number[];
   issues: Record<string, FileIssues>;
-  index: IndexSnapshot | null;
+  index: { docs: number; keys: string[]; post: number[][]; impl: number[][] } | null;
 }
 
 /** An open cache file: its header, and its lines read on demand. */
@@ -84,27 +88,49 @@ export class TraceCacheFile {
   private fd: number | undefined;
   private readonly bodyStart: number;
   private readonly h: Header;
+  /** PROBE, then sizes, mtimes, offsets, lengths (count each), then docs, weights, hashes. */
+  private readonly nums: Float64Array;
+  readonly index: IndexSnapshot | null;
+  private nameList: string[] | undefined;
   private byName: Map<string, number> | undefined;
   private summaries: Array<Omit<IndexSummary, 'sig'> | undefined> | undefined;
 
-  private constructor(fd: number, bodyStart: number, header: Header) {
+  private constructor(fd: number, bodyStart: number, header: Header, nums: Float64Array) {
     this.fd = fd;
     this.bodyStart = bodyStart;
     this.h = header;
+    this.nums = nums;
+    const ix = header.index;
+    const n = header.count;
+    const at = 1 + 4 * n;
+    this.index = ix ? { keys: ix.keys, post: ix.post, impl: ix.impl, docs: nums.subarray(at, at + ix.docs), w: nums.subarray(at + ix.docs, at + 2 * ix.docs), nh: nums.subarray(at + 2 * ix.docs, at + 3 * ix.docs) } : null;
   }
 
   get derivedKey(): string { return this.h.derivedKey; }
-  get names(): readonly string[] { return this.h.names; }
-  get index(): IndexSnapshot | null { return this.h.index; }
-  size(pos: number): number { return this.h.sizes[pos] ?? -1; }
-  mtimeMs(pos: number): number { return this.h.mtimes[pos] ?? -1; }
-  sig(pos: number): string { return this.h.sigs[pos] ?? ''; }
+  get count(): number { return this.h.count; }
+  /** Whether `names` are this cache's files, in its order (one string comparison). */
+  sameNames(names: readonly string[]): boolean { return names.length === this.h.count && names.join('\0') === this.h.names; }
+  name(pos: number): string {
+    this.nameList ??= this.h.count === 0 ? [] : this.h.names.split('\0');
+    return this.nameList[pos] ?? '';
+  }
+  size(pos: number): number { return pos < this.h.count ? this.nums[1 + pos] as number : -1; }
+  mtimeMs(pos: number): number { return pos < this.h.count ? this.nums[1 + this.h.count + pos] as number : -1; }
+  private off(pos: number): number { return this.nums[1 + 2 * this.h.count + pos] ?? 0; }
+  private len(pos: number): number { return pos < this.h.count ? this.nums[1 + 3 * this.h.count + pos] as number : 0; }
+  sig(pos: number): string {
+    const s = this.h.sigs.slice(16 * pos, 16 * pos + 16);
+    return s === NO_SIG ? '' : s;
+  }
   format(pos: number): TraceRecord['format'] { return this.h.formats[pos] === 'e' ? 'edge' : 'core'; }
   issues(pos: number): FileIssues | undefined { return Object.hasOwn(this.h.issues, pos) ? this.h.issues[pos] : undefined; }
 
   /** Position of a file in this cache. */
   positionOf(name: string): number | undefined {
-    this.byName ??= new Map(this.h.names.map((n, i) => [n, i]));
+    if (!this.byName) {
+      this.byName = new Map();
+      for (let i = 0; i < this.h.count; i++) this.byName.set(this.name(i), i);
+    }
     return this.byName.get(name);
   }
 
@@ -112,9 +138,9 @@ export class TraceCacheFile {
   summary(pos: number): Omit<IndexSummary, 'sig'> | undefined {
     if (!this.summaries) {
       const out: Array<{ nh: number; weight: number; keys: string[]; implied: string[] } | undefined> = [];
-      const ix = this.h.index;
+      const ix = this.index;
       if (ix) {
-        ix.docs.forEach((p, d) => { out[p] = { nh: ix.nh[d] as number, weight: ix.w[d] as number, keys: [], implied: [] }; });
+        for (let d = 0; d < ix.docs.length; d++) out[ix.docs[d] as number] = { nh: ix.nh[d] as number, weight: ix.w[d] as number, keys: [], implied: [] };
         const spread = (lists: number[][], field: 'keys' | 'implied'): void => {
           lists.forEach((docs, k) => { for (const d of docs) out[ix.docs[d] as number]?.[field].push(ix.keys[k] as string); });
         };
@@ -131,23 +157,20 @@ export class TraceCacheFile {
     let fd: number;
     try { fd = openSync(path, 'r'); } catch { return undefined; }
     try {
-      const head = Buffer.alloc(64);
-      const n = readSync(fd, head, 0, 64, 0);
+      const head = Buffer.alloc(80);
+      const n = readSync(fd, head, 0, 80, 0);
       const text = head.toString('latin1', 0, n);
       const nl = text.indexOf('\n');
-      if (!text.startsWith(MAGIC) || nl < 0) throw new Error('not a v4 trace cache');
-      const len = Number(text.slice(MAGIC.length, nl));
-      if (!Number.isSafeInteger(len) || len <= 0) throw new Error('bad header length');
-      const buf = Buffer.alloc(len);
-      if (readSync(fd, buf, 0, len, nl + 1) !== len) throw new Error('torn header');
-      const h = JSON.parse(buf.toString('utf8')) as Header;
-      const count = Array.isArray(h.names) ? h.names.length : -1;
-      const arrays = [h.sizes, h.mtimes, h.sigs, h.offs, h.lens];
-      if (h.dir !== dir || typeof h.derivedKey !== 'string' || count < 0 || arrays.some((a) => !Array.isArray(a) || a.length !== count)
-        || typeof h.formats !== 'string' || h.formats.length !== count || typeof h.issues !== 'object' || h.issues === null || !validIndex(h.index, count)) {
-        throw new Error('foreign or torn cache');
-      }
-      return new TraceCacheFile(fd, nl + 1 + len, h);
+      if (!text.startsWith(MAGIC) || nl < 0) throw new Error('not a v5 trace cache');
+      const [jsonLen, binLen] = text.slice(MAGIC.length, nl).split(' ').map(Number) as [number, number];
+      if (!Number.isSafeInteger(jsonLen) || jsonLen <= 0 || jsonLen % 8 !== 0 || !Number.isSafeInteger(binLen) || binLen < 8 || binLen % 8 !== 0) throw new Error('bad lengths');
+      // Its own ArrayBuffer, so the numbers after the (8-byte padded) JSON are aligned for float64s.
+      const buf = Buffer.allocUnsafeSlow(jsonLen + binLen);
+      if (readSync(fd, buf, 0, jsonLen + binLen, nl + 1) !== jsonLen + binLen) throw new Error('torn header');
+      const h = JSON.parse(buf.toString('utf8', 0, jsonLen)) as Header;
+      const nums = new Float64Array(buf.buffer, buf.byteOffset + jsonLen, binLen / 8);
+      if (h.dir !== dir || typeof h.derivedKey !== 'string' || !validHeader(h, nums)) throw new Error('foreign or torn cache');
+      return new TraceCacheFile(fd, nl + 1 + jsonLen + binLen, h, nums);
     } catch {
       closeSync(fd);
       return undefined;
@@ -168,8 +191,8 @@ export class TraceCacheFile {
 
   /** A line's raw bytes (copied into a rewritten cache without parsing it). */
   raw(pos: number): Buffer | undefined {
-    const len = this.h.lens[pos] ?? 0;
-    const off = this.h.offs[pos] ?? 0;
+    const len = this.len(pos);
+    const off = this.off(pos);
     if (this.fd === undefined || len <= 0) return undefined;
     const buf = Buffer.alloc(len);
     try { return readSync(this.fd, buf, 0, len, this.bodyStart + off) === len ? buf : undefined; } catch { return undefined; }
@@ -187,32 +210,44 @@ export class TraceCacheFile {
    */
   static write(path: string, dir: string, derivedKey: string, entries: readonly CacheEntry[], docs: readonly number[]): TraceCacheFile | undefined {
     const newline = Buffer.from('\n');
-    const h: Header = { dir, derivedKey, names: [], sizes: [], mtimes: [], sigs: [], formats: '', offs: [], lens: [], issues: {}, index: null };
+    const n = entries.length;
+    const ix = docs.every((p) => entries[p]?.summary) ? indexOf(entries, docs) : null;
+    const h: Header = { dir, derivedKey, count: n, names: entries.map((e) => e.name).join('\0'), sigs: '', formats: '', issues: {}, index: null };
+    const nums = new Float64Array(1 + 4 * n + (ix ? 3 * docs.length : 0));
+    nums[0] = PROBE;
     const bodies: Buffer[] = [];
     let off = 0;
     for (const [i, e] of entries.entries()) {
       const len = e.body ? e.body.length : 0;
-      h.names.push(e.name); h.sizes.push(e.size); h.mtimes.push(e.mtimeMs); h.sigs.push(e.sig);
+      nums[1 + i] = e.size; nums[1 + n + i] = e.mtimeMs; nums[1 + 2 * n + i] = off; nums[1 + 3 * n + i] = len;
+      h.sigs += e.sig.length === 16 ? e.sig : NO_SIG;
       h.formats += e.format === 'edge' ? 'e' : 'c';
-      h.offs.push(off); h.lens.push(len);
       if (e.issues) h.issues[i] = e.issues;
       if (e.body) { bodies.push(e.body, newline); off += len + 1; }
     }
-    if (docs.every((p) => entries[p]?.summary)) h.index = indexOf(entries, docs);
-    const header = Buffer.from(JSON.stringify(h));
-    const first = Buffer.from(`${MAGIC}${header.length}\n`);
+    if (ix) {
+      h.index = { docs: docs.length, keys: ix.keys, post: ix.post, impl: ix.impl };
+      nums.set(docs, 1 + 4 * n);
+      nums.set(ix.w, 1 + 4 * n + docs.length);
+      nums.set(ix.nh, 1 + 4 * n + 2 * docs.length);
+    }
+    let json = JSON.stringify(h);
+    json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+    const header = Buffer.from(json);
+    const bin = Buffer.from(nums.buffer, nums.byteOffset, nums.byteLength);
+    const first = Buffer.from(`${MAGIC}${header.length} ${bin.length}\n`);
     const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2, 8)}.tmp`);
     let fd: number | undefined;
     try {
       mkdirSync(dirname(path), { recursive: true });
       fd = openSync(tmp, 'w+', 0o644);
-      for (const b of [first, header, ...bodies]) {
+      for (const b of [first, header, bin, ...bodies]) {
         let done = 0;
         while (done < b.length) done += writeSync(fd, b, done, b.length - done);
       }
       fsyncSync(fd);
       renameSync(tmp, path);
-      return new TraceCacheFile(fd, first.length + header.length, h);
+      return new TraceCacheFile(fd, first.length + header.length + bin.length, h, new Float64Array(nums));
     } catch {
       if (fd !== undefined) { try { closeSync(fd); } catch { /* gone */ } }
       try { unlinkSync(tmp); } catch { /* never made */ }
@@ -221,8 +256,8 @@ export class TraceCacheFile {
   }
 }
 
-function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): IndexSnapshot {
-  const ix: IndexSnapshot = { docs: [...docs], keys: [], post: [], impl: [], w: [], nh: [] };
+function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): { keys: string[]; post: number[][]; impl: number[][]; w: number[]; nh: number[] } {
+  const ix = { keys: [] as string[], post: [] as number[][], impl: [] as number[][], w: [] as number[], nh: [] as number[] };
   const ids = new Map<string, number>();
   const add = (lists: number[][], key: string, doc: number): void => {
     let k = ids.get(key);
@@ -240,13 +275,22 @@ function indexOf(entries: readonly CacheEntry[], docs: readonly number[]): Index
   return ix;
 }
 
-function validIndex(ix: IndexSnapshot | null, count: number): boolean {
-  if (ix === null) return true;
-  if (typeof ix !== 'object' || !Array.isArray(ix.docs) || !Array.isArray(ix.keys) || !Array.isArray(ix.post) || !Array.isArray(ix.impl)
-    || !Array.isArray(ix.w) || !Array.isArray(ix.nh)) return false;
-  const n = ix.docs.length;
-  return ix.w.length === n && ix.nh.length === n && ix.post.length === ix.keys.length && ix.impl.length === ix.keys.length
-    && ix.docs.every((p) => Number.isInteger(p) && p >= 0 && p < count)
-    // Lists are written sorted: their ends bound every element (a torn file fails to parse at all).
-    && [...ix.post, ...ix.impl].every((l) => Array.isArray(l) && (l.length === 0 || (Number.isInteger(l[0]) && (l[0] as number) >= 0 && Number.isInteger(l[l.length - 1]) && (l[l.length - 1] as number) < n)));
+function validHeader(h: Header, nums: Float64Array): boolean {
+  const n = h.count;
+  if (!Number.isSafeInteger(n) || n < 0 || nums[0] !== PROBE || typeof h.names !== 'string' || typeof h.sigs !== 'string' || h.sigs.length !== 16 * n
+    || typeof h.formats !== 'string' || h.formats.length !== n || typeof h.issues !== 'object' || h.issues === null) return false;
+  let seps = 0;
+  for (let i = h.names.indexOf('\0'); i >= 0; i = h.names.indexOf('\0', i + 1)) seps++;
+  if (n > 0 && seps !== n - 1) return false;
+  const ix = h.index;
+  if (ix === null) return nums.length === 1 + 4 * n;
+  if (typeof ix !== 'object' || !Number.isSafeInteger(ix.docs) || !Array.isArray(ix.keys) || !Array.isArray(ix.post) || !Array.isArray(ix.impl)
+    || ix.post.length !== ix.keys.length || ix.impl.length !== ix.keys.length || nums.length !== 1 + 4 * n + 3 * ix.docs) return false;
+  const d = ix.docs;
+  for (let i = 0; i < d; i++) {
+    const p = nums[1 + 4 * n + i] as number;
+    if (!Number.isInteger(p) || p < 0 || p >= n) return false;
+  }
+  // Lists are written sorted: their ends bound every element (a torn file fails to parse at all).
+  return [...ix.post, ...ix.impl].every((l) => Array.isArray(l) && (l.length === 0 || (Number.isInteger(l[0]) && (l[0] as number) >= 0 && Number.isInteger(l[l.length - 1]) && (l[l.length - 1] as number) < d)));
 }

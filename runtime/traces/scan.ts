@@ -47,7 +47,7 @@ export function scanTraceFiles(dir: string, names: readonly string[], cache: Tra
   // Models from another deriver are not reused: their records still are (read from the cache).
   const sameDeriver = cache?.derivedKey === (deriver?.key ?? '');
   // Same names in the same order: positions match and no lookup by name is needed.
-  const sameNames = cache !== undefined && cache.names.length === names.length && names.every((n, i) => cache.names[i] === n);
+  const sameNames = cache !== undefined && cache.sameNames(names);
   let dirty = !sameNames || !sameDeriver;
   let fromCache = 0;
   const entries: Array<LoadEntry | number> = [];
@@ -83,7 +83,7 @@ export function cachedEntry(cache: TraceCacheFile, pos: number): CacheEntry {
   const body = cache.raw(pos);
   const summary = cache.summary(pos);
   return {
-    name: cache.names[pos] as string, size: cache.size(pos), mtimeMs: cache.mtimeMs(pos), sig: cache.sig(pos), format: cache.format(pos),
+    name: cache.name(pos), size: cache.size(pos), mtimeMs: cache.mtimeMs(pos), sig: cache.sig(pos), format: cache.format(pos),
     ...(issues ? { issues } : {}), ...(body ? { body } : {}), ...(summary ? { summary } : {}),
   };
 }
@@ -92,7 +92,7 @@ export function cachedEntry(cache: TraceCacheFile, pos: number): CacheEntry {
 function fromBody(dir: string, cache: TraceCacheFile, pos: number, deriver: TraceDeriver | undefined): LoadEntry | undefined {
   const body = cache.body(pos);
   if (!body || body.trace.goal_signature !== cache.sig(pos)) return undefined;
-  const name = cache.names[pos] as string;
+  const name = cache.name(pos);
   const record: TraceRecord = { trace: body.trace, file: join(dir, name), format: cache.format(pos) };
   return entryOf(name, { size: cache.size(pos), mtimeMs: cache.mtimeMs(pos) }, record, cache.issues(pos)?.warnings, deriver);
 }

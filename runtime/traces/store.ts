@@ -86,7 +86,7 @@ export class TraceStore {
     // A trace served from the cache gets its record object when first asked for.
     const c = this.cacheFile as TraceCacheFile;
     const pos = this.slotPos[v] as number;
-    const rec = this.lazyRecord(join(this.dir, c.names[pos] as string), c.format(pos), v, this.gen);
+    const rec = this.lazyRecord(join(this.dir, c.name(pos)), c.format(pos), v, this.gen);
     this.records.set(signature, rec);
     return rec;
   }
@@ -136,8 +136,8 @@ export class TraceStore {
       const sig = fromCache ? (cache as TraceCacheFile).sig(e) : e.sig;
       const prev = records.get(sig);
       if (prev !== undefined) {
-        const file = prefix + (fromCache ? (cache as TraceCacheFile).names[e] as string : e.name);
-        const prevName = typeof prev === 'number' ? (cache as TraceCacheFile).names[slotPos[prev] as number] as string : basename(prev.file);
+        const file = prefix + (fromCache ? (cache as TraceCacheFile).name(e) : e.name);
+        const prevName = typeof prev === 'number' ? (cache as TraceCacheFile).name(slotPos[prev] as number) : basename(prev.file);
         report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${prevName} (signature ${sig}); ignored` });
         continue;
       }
@@ -167,7 +167,7 @@ export class TraceStore {
       }
     }
     // The persisted index applies as it is when nothing changed since it was written.
-    this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && current.index.docs.every((p, d) => p === docs[d]) ? current.index : undefined;
+    this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && Array.prototype.every.call(current.index.docs, (p: number, d: number) => p === docs[d]) ? current.index : undefined;
     if (this.cacheFile && this.cacheFile !== current) this.cacheFile.close();
     this.cacheFile = current;
     this.slotPos = slotPos;
@@ -183,7 +183,7 @@ export class TraceStore {
   /** The matcher's index as persisted, when it still describes all() in order. */
   indexSnapshot(): (IndexSnapshot & { sigs: string[] }) | undefined {
     const c = this.cacheFile;
-    return this.snapshot && c ? { ...this.snapshot, sigs: this.snapshot.docs.map((p) => c.sig(p)) } : undefined;
+    return this.snapshot && c ? { ...this.snapshot, sigs: Array.from(this.snapshot.docs, (p) => c.sig(p)) } : undefined;
   }
 
   /** The matcher's index data of a record from the cache (without reading the trace). */
