@@ -125,6 +125,7 @@ export class TraceStore {
     const records = new Map<string, TraceRecord | number>();
     const parsedNow: Array<[string, TraceRecord]> = [];
     const docs: number[] = [];
+    const docSigs: string[] = [];
     this.gen++;
     // Entry number -> position in the cache read (the same in a cache written now).
     const slotPos = new Int32Array(entries.length).fill(-1);
@@ -142,6 +143,7 @@ export class TraceStore {
         continue;
       }
       docs.push(i);
+      docSigs.push(sig);
       if (fromCache) {
         records.set(sig, i);
         slotPos[i] = e;
@@ -167,6 +169,7 @@ export class TraceStore {
       }
     }
     // The persisted index applies as it is when nothing changed since it was written.
+    this.docSigs = docSigs;
     this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && Array.prototype.every.call(current.index.docs, (p: number, d: number) => p === docs[d]) ? current.index : undefined;
     if (this.cacheFile && this.cacheFile !== current) this.cacheFile.close();
     this.cacheFile = current;
@@ -182,8 +185,7 @@ export class TraceStore {
 
   /** The matcher's index as persisted, when it still describes all() in order. */
   indexSnapshot(): (IndexSnapshot & { sigs: string[] }) | undefined {
-    const c = this.cacheFile;
-    return this.snapshot && c ? { ...this.snapshot, sigs: Array.from(this.snapshot.docs, (p) => c.sig(p)) } : undefined;
+    return this.snapshot ? { ...this.snapshot, sigs: this.docSigs } : undefined;
   }
 
   /** The matcher's index data of a record from the cache (without reading the trace). */
@@ -211,6 +213,8 @@ export class TraceStore {
   private gen = 0;
   private slotPos = new Int32Array(0);
   private snapshot: IndexSnapshot | undefined;
+  /** Signatures of the indexed traces, in the index's order. */
+  private docSigs: string[] = [];
   private parsed = new WeakMap<TraceRecord, unknown>();
   private cacheFile: TraceCacheFile | undefined;
   private journal: Map<string, TraceRunStats> | undefined;
