@@ -6,7 +6,7 @@
  *
  *   check('trace', doc)                 -> [] or [{ path, message }, ...]
  *   assertValid('config', doc, file, 'ERR_CONFIG_INVALID')
- *   check('tool_drive', args)           -> tool argument shapes from schemas/tool-args.schema.json
+ *   check('tool_drive', args)           -> tool argument shapes from safety/tools/drive.ts
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

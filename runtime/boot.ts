@@ -18,7 +18,7 @@ import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, ToolCall } from '../safety/gate.js';
 import { openSafetyGate } from '../safety/open.js';
-import { buildToolCatalog, TOOL_UNITS, unitLookup, type ToolDefinition } from '../safety/tools.js';
+import { buildToolCatalog, TOOL_UNITS, unitLookup, type ToolDefinition } from '../safety/tools/index.js';
 import type { RuntimeConfig } from './config.js';
 import { traceHash } from './crystallize/codegen.js';
 import { Crystallizer } from './crystallize/crystallizer.js';

@@ -35,6 +35,8 @@ export interface Decision {
   reason?: string;
   /** The goal as read after typo corrections ("did you mean ..."). */
   didYouMean?: string;
+  /** A question handed to the model: why its run may read sensors and state but move nothing. */
+  readOnly?: string;
   error?: LlmosError;
 }
 
@@ -125,7 +127,9 @@ export class Dispatcher {
   /** Questions, statements and conditional goals: refused, or handed to the model (it may answer a question). */
   private notACommand(goal: string, what: string, why: string, options: DispatchOptions): Decision {
     const reason = `"${goal}" is not a command (${what}): ${why}`;
-    if (options.allowLlm && !options.learnedOnly && (what === 'question' || what === 'information request')) return { goal, mode: 'LEARNER', score: 0, params: {}, nearest: [], reason };
+    if (options.allowLlm && !options.learnedOnly && (what === 'question' || what === 'information request')) {
+      return { goal, mode: 'LEARNER', score: 0, params: {}, nearest: [], reason, readOnly: `"${goal}" is a ${what}: the model may read sensors and state to answer it, not move anything` };
+    }
     return { goal, mode: 'REFUSED', score: 0, params: {}, nearest: [], reason, error: new LlmosError('ERR_NOT_A_COMMAND', reason) };
   }
 

@@ -16,13 +16,13 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
 import type { SafetyGate, CallSource, ToolCall, ToolResult } from '../safety/gate.js';
-import { unitLookup, type ToolDefinition } from '../safety/tools.js';
+import { unitLookup, type ToolDefinition } from '../safety/tools/index.js';
 import { loadConfig, type ConfigInput, type RuntimeConfig } from './config.js';
 import { bootParts, type BootParts } from './boot.js';
 import type { Dispatcher, Decision } from './dispatcher.js';
 import type { CrystallizedRegistry } from './crystallize/registry.js';
 import type { Crystallizer } from './crystallize/crystallizer.js';
-import { AgenticFollower } from './executors/agentic/follower.js';
+import { AgenticFollower } from './executors/agentic/index.js';
 import type { LlmAdapter } from './ollama/types.js';
 import type { Sentience } from './sentience/sentience.js';
 import { createLogger, type Logger } from './logger.js';
@@ -32,7 +32,7 @@ import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
 import { armRunLimit, runLimitMs } from './run-limit.js';
 import { bounded } from '../lib/bounded.js';
-import { mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
+import { embeddedStopOf, mayBeDeviceStop, runStopWord, stopWordOf } from './stop-words.js';
 import { EXECUTORS, type ExecutorHost, type GoalContext } from './executors/index.js';
 import { errorInfo, explainResult, refusedResult, round } from './executors/results.js';
 
@@ -201,6 +201,8 @@ export class LLMOS implements ExecutorHost {
     // Stop words act at once, ahead of the queue (runtime/stop-words.ts).
     const stop = this.stopOf(goal);
     if (stop) return this.withSentience(await runStopWord(this, goal, stop, options));
+    const embedded = embeddedStopOf(goal);
+    if (embedded) return this.withSentience(await runStopWord(this, goal, embedded, { ...options, embedded: true }));
     // A stop (e-stop, link loss, stopMotion) after a goal was queued discards it: goals queued
     // before the stop must not start moving once it has passed.
     const generation = this.stopGeneration;
@@ -255,7 +257,13 @@ export class LLMOS implements ExecutorHost {
     const runId = `run-${++runSeq}`;
     this.parts.reflexes?.add(runId);
     this.events.emit('run_started', { run: runId, goal: decision.goal, mode: decision.mode, trace: decision.candidate?.trace.goal_signature ?? null, source: goal.source });
-    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started });
+    const readOnly = decision.readOnly;
+    // A question answered by the model: its run reads, it never moves (refused at the gate, audited).
+    const unhook = readOnly === undefined ? undefined : this.gate.addHook('pre_tool_use', (call) => {
+      if (call.run === runId && call.definition?.kind === 'actuation') throw new LlmosError('ERR_NOT_A_COMMAND', `${call.tool} refused: ${readOnly}`);
+      return 'ALLOW';
+    });
+    const result = await EXECUTORS[decision.mode](this, { ...goal, decision, runId, started }).finally(() => unhook?.());
     result.duration_ms = round(this.clock.now() - started);
     this.events.emit('run_finished', { run: runId, result });
     return result;

@@ -9,6 +9,7 @@ import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type { BoardProfile } from '../drivers/types.js';
 import type { ToolCall } from '../safety/gate.js';
+import { toolNamed } from '../safety/tools/index.js';
 import type { RuntimeConfig } from './config.js';
 import type { Decision } from './dispatcher.js';
 
@@ -43,32 +44,11 @@ function derived(decision: Decision, config: RuntimeConfig, profile: BoardProfil
   }
 }
 
-/** How long a call takes at full speed scale (0 for calls without a duration of their own). */
+/** How long a call takes at full speed scale: the tool's own nominalMs (0 for calls without a duration). */
 function nominalMs(call: ToolCall, profile: BoardProfile): number {
   const a = call.args;
-  const num = (k: string): number | undefined => (typeof a[k] === 'number' && Number.isFinite(a[k]) ? (a[k] as number) : undefined);
   const spec = typeof a['actuator'] === 'string' ? profile.actuators.get(a['actuator']) : [...profile.actuators.values()].find((s) => s.type === 'differential_drive');
-  switch (call.name) {
-    case 'wait':
-      return num('ms') ?? 0;
-    case 'motor_set':
-      return num('duration_ms') ?? 0;
-    case 'drive':
-    case 'turn': {
-      const cal = spec?.calibration;
-      if (!cal) return 0;
-      const speed = num('speed') ?? 0.5;
-      const amount = Math.abs(num(call.name === 'drive' ? 'distance_m' : 'degrees') ?? 0);
-      const perSecond = speed * (call.name === 'drive' ? cal.max_speed_mps : cal.max_turn_dps);
-      return perSecond > 0 ? (amount / perSecond) * 1000 : 0;
-    }
-    case 'servo_move': {
-      const rate = Math.min(num('speed_dps') ?? Infinity, spec?.max_rate ?? Infinity);
-      return Number.isFinite(rate) && rate > 0 ? Math.min(180 / rate, 3600) * 1000 : 0;
-    }
-    default:
-      return 0;
-  }
+  return toolNamed(call.name)?.nominalMs?.(a, spec) ?? 0;
 }
 
 /**

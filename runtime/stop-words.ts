@@ -6,6 +6,8 @@
  */
 import type { CallSource } from '../safety/gate.js';
 import { classifyGoal } from './matcher/intent.js';
+import { canonicalGoalText } from './matcher/goal-text.js';
+import { splitParts } from './matcher/split.js';
 import type { ExecutionResult } from './result.js';
 
 export interface Stoppable {
@@ -25,12 +27,28 @@ export function mayBeDeviceStop(goal: string): boolean {
   return intent.kind === 'command' && intent.stopFallback === true;
 }
 
-export async function runStopWord(os: Stoppable, goal: string, mode: 'STOP' | 'ESTOP', options: { explain?: boolean; source?: CallSource }): Promise<ExecutionResult> {
+/**
+ * A stop inside a multi-step goal ("stop, then turn around", "beep then e-stop"): the stop acts at
+ * once and the rest is refused, so motion never runs on while the goal is turned down. A closing
+ * "... then stop" is not one: every replay ends at rest. An e-stop anywhere engages.
+ */
+export function embeddedStopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
+  const parts = splitParts(canonicalGoalText(goal).trim());
+  if (parts.length < 2) return undefined;
+  const kinds = parts.map(stopWordOf);
+  if (kinds.includes('ESTOP')) return 'ESTOP';
+  return kinds.slice(0, -1).includes('STOP') ? 'STOP' : undefined;
+}
+
+export async function runStopWord(os: Stoppable, goal: string, mode: 'STOP' | 'ESTOP', options: { explain?: boolean; source?: CallSource; embedded?: boolean }): Promise<ExecutionResult> {
   const base: ExecutionResult = { goal, mode, trace: null, score: 0, params: {}, ok: true, llm_calls: 0, steps: [], duration_ms: 0 };
   const reason = mode === 'ESTOP' ? 'e-stop words: the latched e-stop engages (release it explicitly)' : 'stop word: all motion stops; new goals may run afterwards';
-  if (options.explain) return { ...base, explain: true, reason };
+  if (options.explain) return { ...base, explain: true, reason: options.embedded ? `${reason} (a stop inside a multi-step goal acts at once; the rest is not run)` : reason };
   const started = performance.now();
   if (mode === 'ESTOP') await os.estop(`goal "${goal}"`, options.source ?? 'api');
   else await os.stopMotion(`stop word "${goal}" (${options.source ?? 'api'})`);
-  return { ...base, reason, duration_ms: Math.round((performance.now() - started) * 1000) / 1000 };
+  const duration = Math.round((performance.now() - started) * 1000) / 1000;
+  if (!options.embedded) return { ...base, reason, duration_ms: duration };
+  const error = { code: 'ERR_NOT_A_COMMAND', message: `${mode === 'ESTOP' ? 'the e-stop engaged' : 'all motion stopped'} at once; the rest of "${goal}" was not run: a stop request acts alone (say the rest as its own goal)` };
+  return { ...base, ok: false, reason, error, duration_ms: duration };
 }

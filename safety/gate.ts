@@ -14,7 +14,6 @@ import type { BoardProfile, Driver } from '../drivers/types.js';
 import { ActuatorBank, type BankEvents } from './actuators.js';
 import type { AuditEntry, AuditSink, Decision } from './audit.js';
 import { ConfirmationBroker } from './confirm.js';
-import { handlers, readSensor, type HandlerEnv } from './handlers.js';
 import type { CallSource, HookInput, HookRule, PostToolUseHook, PreToolUseHook } from './hooks.js';
 import { HookRunner } from './hook-runner.js';
 import { Flight } from './flight.js';
@@ -24,7 +23,7 @@ import { plainArgs } from './plain-args.js';
 import { ReflexEngine, type ReflexEvent } from './reflex-engine.js';
 import { resolveImplicit } from './resolve-call.js';
 import type { SystemToolsOptions } from './system-tools.js';
-import { SYSTEM_TOOLS, type ToolDefinition } from './tools.js';
+import { handlerOf, readSensor, SYSTEM_TOOLS, toolNamed, type HandlerEnv, type ToolDefinition } from './tools/index.js';
 import type { SafetyWatchdog } from './watchdog.js';
 import { watchBank, type WatchdogStart } from './watchdog-wiring.js';
 import { writeFailsafe } from '../drivers/failsafe.js';
@@ -227,9 +226,9 @@ export class SafetyGate {
       args = plainArgs(name, call.args);
       if (this.closed || (this.refusing !== undefined && def?.kind === 'actuation')) throw new LlmosError('ERR_ABORTED', 'the safety gate is closed (shutting down)');
       if (!def) {
-        const disabled = (SYSTEM_TOOLS as readonly string[]).includes(name) || Object.hasOwn(handlers, name);
+        const disabled = toolNamed(name) !== undefined;
         throw disabled
-          ? new LlmosError('ERR_TOOL_DISABLED', `${name} is not enabled on this board/config${(SYSTEM_TOOLS as readonly string[]).includes(name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
+          ? new LlmosError('ERR_TOOL_DISABLED', `${name} is not enabled on this board/config${SYSTEM_TOOLS.includes(name) ? ' (system tools are off: tools.system.enabled)' : ''}`)
           : new LlmosError('ERR_TOOL_UNKNOWN', `unknown tool "${name}"; available: ${[...this.catalog.keys()].join(', ')}`);
       }
       if (typeof args !== 'object' || Array.isArray(args)) throw new LlmosError('ERR_TOOL_ARGS', `${name}: arguments must be an object`);
@@ -267,7 +266,7 @@ export class SafetyGate {
           adjust: (note) => adjusted.push(note),
           refresh: () => this.bank.refreshOwner(ctx.runId),
         };
-        value = await (handlers[name] as NonNullable<(typeof handlers)[string]>)(args, env);
+        value = await (handlerOf(name) as NonNullable<ReturnType<typeof handlerOf>>)(args, env);
       } catch (e) {
         // Why this call was aborted (a reflex, an e-stop) is why it failed, even when the handler
         // first noticed only that a stop had superseded it (between a drive base's two wheels).

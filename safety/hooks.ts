@@ -4,7 +4,7 @@
  * result and may BLOCK it, which turns the step into a failure. Hooks come from code
  * (`gate.addHook`) or from config rules (safety.hooks).
  */
-import type { ToolDefinition } from './tools.js';
+import type { ToolDefinition } from './tools/index.js';
 
 export type HookDecision = 'ALLOW' | 'BLOCK' | 'ASK';
 export type CallSource = 'trace' | 'crystallized' | 'llm' | 'mqtt' | 'api' | 'cli' | 'operator';

@@ -13,6 +13,7 @@
  *       direction: forward      # forbid only: forward | backward | any
  */
 import type { ActuatorSpec, ReflexSpec, SensorSpec } from '../drivers/types.js';
+import { toolNamed } from './tools/index.js';
 
 export const DEFAULT_REFLEX_PERIOD_MS = 50;
 
@@ -78,8 +79,6 @@ export interface Intent {
   speed: number;
 }
 
-const sign = (n: number): -1 | 0 | 1 => (n > 1e-9 ? 1 : n < -1e-9 ? -1 : 0);
-
 /**
  * The intent of a tool call, from its arguments and the actuator's current level. Undefined for
  * calls that move nothing a rule can judge (sensor reads, waits, serial lines); an actuator the
@@ -89,9 +88,11 @@ export function intentOf(
   tool: string, args: Record<string, unknown>, actuators: ReadonlyMap<string, ActuatorSpec>, level: (name: string) => number | undefined,
   speedScale = 1,
 ): Intent | undefined {
-  const types: Record<string, ActuatorSpec['type']> = { drive: 'differential_drive', turn: 'differential_drive', motor_set: 'motor', servo_move: 'servo', pwm_write: 'pwm', digital_write: 'digital_out' };
-  const type = types[tool];
-  if (!type) return undefined;
+  // The tool's own module says which actuator type it drives and how a call moves it; a tool
+  // without an intent (sensor reads, waits, serial lines) moves nothing a rule can judge.
+  const t = toolNamed(tool);
+  const type = t?.intent && 'actuators' in t.requires ? t.requires.actuators[0] : undefined;
+  if (!t?.intent || !type) return undefined;
   let name = args['actuator'];
   if (name === undefined) {
     const candidates = [...actuators.values()].filter((a) => a.type === type);
@@ -99,26 +100,7 @@ export function intentOf(
   }
   const actuator = typeof name === 'string' ? actuators.get(name) : undefined;
   if (!actuator || actuator.type !== type) return undefined;
-  const num = (k: string): number => (typeof args[k] === 'number' && Number.isFinite(args[k]) ? args[k] as number : 0);
-  switch (tool) {
-    case 'drive': {
-      const d = sign(num('distance_m'));
-      // Without a speed the handler's default (0.6) applies, times the gate's speed scale as there.
-      const speed = Math.min(1, Math.abs(args['speed'] === undefined ? 0.6 : num('speed'))) * speedScale;
-      return { actuator, moves: d !== 0, direction: d, speed: d === 0 ? 0 : speed };
-    }
-    case 'turn':
-      // In place: no forward component, so a rule on what lies ahead lets it through.
-      return { actuator, moves: sign(num('degrees')) !== 0, direction: 0, speed: 0 };
-    case 'motor_set':
-      return { actuator, moves: sign(num('speed')) !== 0, direction: sign(num('speed')), speed: Math.abs(num('speed')) * speedScale };
-    default: {
-      const raw = tool === 'digital_write' ? (args['value'] === true || args['value'] === 1 ? 1 : 0) : num(tool === 'servo_move' ? 'angle' : 'duty');
-      const current = level(actuator.name);
-      const d = current === undefined ? 1 : sign(raw - current);
-      return { actuator, moves: d !== 0, direction: d, speed: 0 };
-    }
-  }
+  return { actuator, ...t.intent(args, () => level(actuator.name), speedScale) };
 }
 
 /** Whether the rule concerns this motion (guarded actuator, and for forbid the direction). */

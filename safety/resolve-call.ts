@@ -4,7 +4,7 @@
  * actuator because the board has one drive base). Only what the handler would pick anyway is
  * filled in: an `actuator` (or `sensor`) argument whose allowed values are exactly one name.
  */
-import type { ToolDefinition } from './tools.js';
+import type { ToolDefinition } from './tools/index.js';
 
 const IMPLICIT = ['actuator', 'sensor'] as const;
 

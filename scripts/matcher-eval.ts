@@ -16,7 +16,7 @@ import { goalSignature } from '../runtime/matcher/analyze.js';
 import { Matcher } from '../runtime/matcher/matcher.js';
 import { TraceStore } from '../runtime/traces/store.js';
 import type { TraceRecord } from '../runtime/traces/types.js';
-import { TOOL_UNITS } from '../safety/tools.js';
+import { TOOL_UNITS } from '../safety/tools/index.js';
 
 export interface EvalCase { goal: string; expect?: string | string[] | null; not?: string; cat?: string; expect_mode?: string }
 export interface EvalGroup { cat: string; goals: string[]; expect?: string | string[] | null; not?: string; expect_mode?: string }

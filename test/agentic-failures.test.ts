@@ -52,6 +52,32 @@ test('tool calls outside the bounds are rejected by the gate; the run is not lea
   }
 });
 
+test('a question handed to the model may read, never move: an actuation call is refused at the gate and nothing is learned', async () => {
+  const r = await robot();
+  try {
+    server.script(
+      { tool_calls: [call('search_tools', { query: 'gripper arm distance' })] },
+      { tool_calls: [call('sensor_read', { sensor: 'distance' }), call('servo_move', { actuator: 'arm', angle: 120 })] },
+      { content: 'The gripper is open.' },
+    );
+    const res = await r.os.execute('is the gripper open?', { allowLlm: true });
+    assert.equal(res.mode, 'LEARNER');
+    assert.equal(res.steps[1]?.ok, true, 'reading a sensor is how a question is answered');
+    assert.equal(res.steps[2]?.error?.code, 'ERR_NOT_A_COMMAND');
+    assert.match(res.steps[2]?.error?.message ?? '', /servo_move refused: "is the gripper open\?" is a question/);
+    assert.ok(r.writes().every((w) => w.actuator !== 'arm'), 'the arm never moved');
+    assert.equal(res.learned, undefined);
+    assert.equal(r.os.traces.size, 0);
+    // The restriction ends with the question: the next command moves as usual.
+    server.script({ tool_calls: [call('search_tools', { query: 'arm' })] }, { tool_calls: [call('servo_move', { actuator: 'arm', angle: 120 })] }, { content: 'Done.' });
+    const raise = await r.os.execute('lift the arm up to 120 degrees', { allowLlm: true });
+    assert.equal(raise.ok, true, JSON.stringify(raise.error));
+    assert.ok(r.writes().some((w) => w.actuator === 'arm' && w.value === 120));
+  } finally {
+    await r.cleanup();
+  }
+});
+
 test('a model that loops is stopped by the budget', async () => {
   const r = await robot({ budget: { llm_calls_per_goal: 5 } });
   try {

@@ -85,6 +85,28 @@ test('crystallized/ functions import nothing but types', () => {
   }
 });
 
+test('tools are declared in safety/tools/ only: no argument schema, unit or tool module reached from elsewhere', () => {
+  const dir = 'safety/tools/';
+  const code = ['runtime', 'safety', 'scripts', 'lib', 'drivers'].flatMap((d) => sources(d));
+  const outside = code.filter((f) => !relative(packageRoot, f).startsWith(dir));
+  // The table (index.js) and its rendered reference are the only ways in.
+  const bad = outside.flatMap(importsOf).filter((i) => i.target.startsWith(dir) && ![`${dir}index.js`, `${dir}reference.js`].includes(i.target));
+  assert.deepEqual(bad, []);
+  assert.ok(outside.flatMap(importsOf).some((i) => i.target === `${dir}index.js`), 'the scanner sees the table imported');
+  // Units of a tool's arguments (ArgUnit literals) and argument shapes live in the tool modules.
+  const units = outside.filter((f) => /\bkind:\s*'[a-z_]+',\s*fromSi:/.test(readFileSync(f, 'utf8'))).map((f) => relative(packageRoot, f));
+  assert.deepEqual(units, []);
+  assert.deepEqual(readdirSync(join(packageRoot, 'schemas')).filter((f) => /tool/.test(f)), [], 'no tool argument schema in schemas/');
+});
+
+test('the agentic executor is one module: only its index.ts is imported from outside its folder', () => {
+  const dir = 'runtime/executors/agentic/';
+  const all = ['runtime', 'safety', 'scripts', 'lib', 'test'].flatMap((d) => sources(d).flatMap(importsOf));
+  const bad = all.filter((i) => i.target.startsWith(dir) && !i.file.startsWith(dir) && i.target !== `${dir}index.js`);
+  assert.deepEqual(bad, []);
+  assert.ok(all.some((i) => i.target === `${dir}index.js` && !i.file.startsWith(dir)), 'the scanner sees the entry point imported');
+});
+
 test('the import scanner sees real imports (it cannot pass vacuously)', () => {
   const gate = importsOf(join(packageRoot, 'safety', 'gate.ts'));
   assert.ok(gate.some((i) => i.target === 'safety/actuators.js'));

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { LlmosError } from '../lib/errors.js';
 import { loadBoardProfile, parseBoardProfile } from '../safety/board-profile.js';
-import { buildToolCatalog, searchTools } from '../safety/tools.js';
+import { buildToolCatalog, searchTools } from '../safety/tools/index.js';
 
 function boardError(doc: unknown, pattern: RegExp): void {
   assert.throws(() => parseBoardProfile(doc, 'test.yaml'), (e: unknown) => {

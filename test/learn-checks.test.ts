@@ -11,7 +11,7 @@ import fc from 'fast-check';
 import type { ConfigInput } from '../runtime/config.js';
 import { checkLearnedRun, criticalWordConflict, DEFAULT_LEARNING, isProvisional } from '../runtime/traces/learn-checks.js';
 import { traceFromRun } from '../runtime/traces/learn.js';
-import { TOOL_UNITS } from '../safety/tools.js';
+import { TOOL_UNITS } from '../safety/tools/index.js';
 import type { ToolCall } from '../safety/gate.js';
 import { simRobot, simWorldFile, tempDir, type SimRobot } from './helpers.js';
 import { call, FakeOllama } from './ollama-server.js';

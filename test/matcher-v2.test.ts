@@ -13,7 +13,7 @@ import { splitParts } from '../runtime/matcher/split.js';
 import { SYNONYMS } from '../runtime/matcher/synonyms.generated.js';
 import { editDistance } from '../runtime/matcher/typos.js';
 import type { TraceRecord, TraceStep } from '../runtime/traces/types.js';
-import { TOOL_UNITS } from '../safety/tools.js';
+import { TOOL_UNITS } from '../safety/tools/index.js';
 import { syntheticGoals, syntheticTraces } from '../scripts/bench/synthetic.js';
 
 function rec(goal: string, calls: TraceStep[], extra: Partial<TraceRecord['trace']> = {}): TraceRecord {

@@ -4,7 +4,7 @@ import { analyzeGoal, goalSignature } from '../runtime/matcher/analyze.js';
 import { Matcher } from '../runtime/matcher/matcher.js';
 import { instantiate } from '../runtime/matcher/params.js';
 import type { TraceRecord, TraceStep } from '../runtime/traces/types.js';
-import type { ArgUnit } from '../safety/tools.js';
+import type { ArgUnit } from '../safety/tools/index.js';
 
 const UNITS: Record<string, Record<string, ArgUnit>> = {
   drive: { distance_m: { kind: 'length', fromSi: 1 } },

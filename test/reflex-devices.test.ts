@@ -22,7 +22,7 @@ import { MemoryAudit } from '../safety/audit.js';
 import { parseBoardProfile } from '../safety/board-profile.js';
 import { SafetyGate } from '../safety/gate.js';
 import type { ReflexEvent } from '../safety/reflex-engine.js';
-import { buildToolCatalog } from '../safety/tools.js';
+import { buildToolCatalog } from '../safety/tools/index.js';
 import { simRobot, simWorldFile, tempDir } from './helpers.js';
 
 const api = { source: 'api' as const, runId: 'dev' };

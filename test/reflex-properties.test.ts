@@ -17,7 +17,7 @@ import { MemoryAudit } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import { SafetyGate } from '../safety/gate.js';
 import type { ReflexEvent } from '../safety/reflex-engine.js';
-import { buildToolCatalog } from '../safety/tools.js';
+import { buildToolCatalog } from '../safety/tools/index.js';
 
 interface Rig { gate: SafetyGate; sim: SimDriver; events: ReflexEvent[]; close(): Promise<void> }
 

@@ -15,7 +15,7 @@ import type { ActuatorSpec, BoardProfile } from '../drivers/types.js';
 import { MemoryAudit } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import { SafetyGate, type CallSource } from '../safety/gate.js';
-import { buildToolCatalog } from '../safety/tools.js';
+import { buildToolCatalog } from '../safety/tools/index.js';
 
 type Action =
   | { kind: 'call'; source: CallSource; name: string; args: Record<string, unknown>; run: number }

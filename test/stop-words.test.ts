@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, tempDir } from './helpers.js';
+import { readSimLog, simRobot, tempDir } from './helpers.js';
 
 function start(args: string[]): { child: ChildProcess; log: string; out: () => string; dir: string } {
   const dir = tempDir();
@@ -119,6 +119,27 @@ test('stops as people shout them ("whoa, stop the robot!", "stop the arm" with n
     child.stdin?.end();
     child.kill('SIGTERM');
     await exited;
+  }
+});
+
+test('a stop inside a multi-step goal ("stop, then turn around") stops the running drive at once; the rest is refused, not run', async () => {
+  const r = await simRobot({ realTime: true });
+  try {
+    const drive = r.os.execute('drive forward 3 meters');
+    await until(() => r.writes().some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 8000, 'driving');
+    const stop = await r.os.execute('stop, then turn around');
+    assert.equal(stop.mode, 'STOP');
+    assert.equal(stop.ok, false);
+    assert.equal(stop.error?.code, 'ERR_NOT_A_COMMAND');
+    assert.match(stop.error?.message ?? '', /all motion stopped at once; the rest .* was not run/);
+    assert.equal((await drive).error?.code, 'ERR_ABORTED');
+    assert.ok(atRest(r.simLog), 'the base is at rest');
+    const wheels = r.writes().filter((w) => w.actuator === 'base');
+    assert.ok(wheels.every((w) => (w.value as number) >= 0), 'no turn: no wheel ever ran backward');
+    // "... then stop" at the end is a plain multi-step goal: every replay ends at rest.
+    assert.equal(r.os.decide('beep then stop').mode, 'FOLLOWER');
+  } finally {
+    await r.cleanup();
   }
 });
 

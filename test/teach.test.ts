@@ -11,7 +11,7 @@ import { parse as parseYaml } from 'yaml';
 import { packagePath } from '../lib/paths.js';
 import { parseCallLine, formatCallLine } from '../runtime/operator/call-line.js';
 import { TeachRecorder } from '../runtime/operator/teach.js';
-import { TOOL_UNITS } from '../safety/tools.js';
+import { TOOL_UNITS } from '../safety/tools/index.js';
 import { readSimLog, runBin, simRobot, tempDir } from './helpers.js';
 
 function board(): { traces: string; state: string; simLog: string; flags: string[] } {

@@ -4,7 +4,7 @@
  * plain, erasable-syntax TypeScript, so a board runs it after stripping types, without a compiler.
  */
 import { fastHash } from '../../lib/hash.js';
-import { TOOL_UNITS } from '../../safety/tools.js';
+import { TOOL_UNITS } from '../../safety/tools/index.js';
 import { analyzeGoal } from '../matcher/analyze.js';
 import { buildSlots, type ParamSlot } from '../matcher/params.js';
 import type { Trace } from '../traces/types.js';

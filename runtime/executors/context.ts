@@ -5,7 +5,7 @@
  */
 import type { Clock } from '../../lib/clock.js';
 import type { CallContext, CallSource, SafetyGate } from '../../safety/gate.js';
-import type { AgenticFollower } from './agentic/follower.js';
+import type { AgenticFollower } from './agentic/index.js';
 import type { RuntimeConfig } from '../config.js';
 import type { Crystallizer } from '../crystallize/crystallizer.js';
 import type { CrystallizedRegistry } from '../crystallize/registry.js';

@@ -7,7 +7,7 @@ import { LlmosError } from '../../lib/errors.js';
 import type { ExecutionResult } from '../result.js';
 import type { ExecutorHost, ExecutorTable, RunContext } from './context.js';
 import { runLearned } from './learned.js';
-import { runAgentic } from './agentic/run.js';
+import { runAgentic } from './agentic/index.js';
 import { runOrchestrator } from './orchestrator.js';
 import { baseResult, errorInfo } from './results.js';
 

@@ -6,7 +6,7 @@
 import { toLlmosError } from '../../lib/errors.js';
 import type { Decision } from '../dispatcher.js';
 import type { ExecutionResult } from '../result.js';
-import type { AgenticRun } from './agentic/follower.js';
+import type { AgenticRun } from './agentic/index.js';
 import type { ExecutorHost, GoalContext, RunContext } from './context.js';
 import { baseResult } from './results.js';
 

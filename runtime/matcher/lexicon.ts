@@ -9,6 +9,7 @@
  */
 
 import { dict } from '../../lib/dict.js';
+import { TOOLS } from '../../safety/tools/index.js';
 
 export interface ConceptGroup {
   id: string;
@@ -254,9 +255,7 @@ export const UNITS: Readonly<Record<string, UnitInfo>> = dict({
   repetitions: { kind: 'count', toBase: 1 }, cycles: { kind: 'count', toBase: 1 }, rounds: { kind: 'count', toBase: 1 },
 });
 
-/** Concepts implied by an actuator or sensor a trace touches (the goal may name them or not). */
-export const IMPLIED_BY_TOOL: Readonly<Record<string, readonly string[]>> = {
-  drive: ['MOVE', 'ROBOT'], turn: ['TURN', 'ROBOT'], servo_move: ['MOVE', 'SET'], motor_set: ['RUN'], digital_write: ['SWITCH', 'SET'],
-  pwm_write: ['RUN'], serial_send: ['SEND', 'SERIAL', 'READ'], sensor_read: ['READ', 'SENSOR', 'LEVEL'], wait: ['WAIT'],
-  Write: ['FILE', 'CREATE'], Read: ['FILE', 'READ'], Bash: ['RUN'],
-};
+/** Concepts implied by an actuator or sensor a trace touches (the goal may name them or not): each tool's own (safety/tools/). */
+export const IMPLIED_BY_TOOL: Readonly<Record<string, readonly string[]>> = Object.fromEntries(
+  TOOLS.flatMap((t) => (t.concepts ? [[t.name, t.concepts] as const] : [])),
+);

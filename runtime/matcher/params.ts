@@ -5,7 +5,7 @@
  * drive {distance_m: 1}) becomes a parameter. A number that is not a parameter is a literal:
  * a goal with a different number never replays the trace.
  */
-import type { ArgUnit } from '../../safety/tools.js';
+import type { ArgUnit } from '../../safety/tools/index.js';
 import type { Trace } from '../traces/types.js';
 import { analyzeGoal, type GoalAnalysis, type Quantity } from './analyze.js';
 import { UNITS, type QuantityKind } from './lexicon.js';

@@ -2,10 +2,13 @@
  * Jog: which key does what to which actuator. Pure logic (no terminal, no gate), so the mapping
  * is tested on its own. Every motion is a short bounded step through the gate, sized to last
  * about half the actuator's deadman window: a key held down (the terminal repeats it) makes a
- * series of steps, and letting go ends motion within one step, inside the deadman window.
+ * series of steps, and letting go ends motion within one step, inside the deadman window. The
+ * step itself is the tool's (`jog` in safety/tools/<tool>.ts): an actuator is jogged by the tools
+ * the table says act on its type.
  */
 import type { ActuatorSpec, BoardProfile } from '../../drivers/types.js';
 import type { ToolCall } from '../../safety/gate.js';
+import { toolsActingOn, type Tool } from '../../safety/tools/index.js';
 
 export type JogKind = 'base' | 'servo' | 'motor' | 'digital' | 'pwm';
 
@@ -19,20 +22,24 @@ export type JogAction =
 
 /** Speed of a step at scale 1 (fraction of the actuator's maximum); `+`/`-` double and halve it. */
 export const JOG_SPEED = 0.3;
-/** Servo and pwm steps at scale 1 (still capped by what the actuator's max_rate does in a step). */
-export const JOG_STEPS = { servo_deg: 5, pwm: 0.1 } as const;
 export const JOG_SCALES = { min: 0.25, max: 3 } as const;
 
+/** How the status line names a target. */
 const KIND: Partial<Record<ActuatorSpec['type'], JogKind>> = {
   differential_drive: 'base', servo: 'servo', motor: 'motor', digital_out: 'digital', pwm: 'pwm',
 };
+
+/** The tools that take jog steps on this actuator type, in table order. */
+function jogTools(type: ActuatorSpec['type']): Tool[] {
+  return toolsActingOn(type).filter((t) => t.jog !== undefined);
+}
 
 /** The board's jog targets, in profile order: serial devices are not jogged (use :call). */
 export function jogTargets(profile: BoardProfile): JogTarget[] {
   const out: JogTarget[] = [];
   for (const spec of profile.actuators.values()) {
     const kind = KIND[spec.type];
-    if (kind) out.push({ name: spec.name, kind, spec });
+    if (kind && jogTools(spec.type).length > 0) out.push({ name: spec.name, kind, spec });
   }
   return out;
 }
@@ -59,9 +66,6 @@ export function keyName(key: string): string {
   }
 }
 
-const round = (v: number, digits = 4): number => Number(v.toFixed(digits));
-const clamp = (v: number, [lo, hi]: readonly [number, number]): number => Math.min(hi, Math.max(lo, v));
-
 export interface JogContext {
   /** The actuator's last commanded value (servo angle, pwm duty), for relative steps. */
   current: number | undefined;
@@ -85,30 +89,10 @@ export function jogAction(key: string, target: JogTarget | undefined, c: JogCont
   if (/^[1-9]$/.test(key)) return { kind: 'select', index: Number(key) - 1 };
   const dir = key === 'up' || key === 'w' ? 1 : key === 'down' || key === 's' ? -1 : key === 'right' || key === 'd' ? 2 : key === 'left' || key === 'a' ? -2 : 0;
   if (dir === 0 || !target) return { kind: 'none' };
-  const { name, spec } = target;
-  const speed = round(Math.min(1, JOG_SPEED * c.scale), 3);
-  const seconds = c.stepMs / 1000;
-  switch (target.kind) {
-    case 'base': {
-      // Up/down drive, left/right turn in place (positive degrees turn left); one step's worth.
-      const cal = spec.calibration ?? { max_speed_mps: 0.5, max_turn_dps: 90 };
-      return Math.abs(dir) === 1
-        ? { kind: 'call', call: { name: 'drive', args: { distance_m: round(dir * speed * cal.max_speed_mps * seconds, 3), speed } } }
-        : { kind: 'call', call: { name: 'turn', args: { degrees: round((dir < 0 ? 1 : -1) * speed * cal.max_turn_dps * seconds, 1), speed } } };
-    }
-    case 'servo': {
-      const from = c.current ?? (typeof spec.safe_value === 'number' ? spec.safe_value : (spec.range[0] + spec.range[1]) / 2);
-      const step = Math.min(JOG_STEPS.servo_deg * c.scale, spec.max_rate !== undefined ? spec.max_rate * seconds : Infinity);
-      return { kind: 'call', call: { name: 'servo_move', args: { actuator: name, angle: round(clamp(from + Math.sign(dir) * step, spec.range), 2) } } };
-    }
-    case 'motor': {
-      const v = Math.sign(dir) * speed;
-      if (v < spec.range[0] || v > spec.range[1]) return { kind: 'none' };
-      return { kind: 'call', call: { name: 'motor_set', args: { actuator: name, speed: v, duration_ms: Math.round(c.stepMs) } } };
-    }
-    case 'digital':
-      return { kind: 'call', call: { name: 'digital_write', args: { actuator: name, value: dir > 0 } } };
-    case 'pwm':
-      return { kind: 'call', call: { name: 'pwm_write', args: { actuator: name, duty: round(clamp((c.current ?? 0) + Math.sign(dir) * JOG_STEPS.pwm * c.scale, spec.range), 3) } } };
+  const step = { dir: dir as 1 | -1 | 2 | -2, current: c.current, scale: c.scale, stepMs: c.stepMs, speed: Number(Math.min(1, JOG_SPEED * c.scale).toFixed(3)) };
+  for (const tool of jogTools(target.spec.type)) {
+    const args = tool.jog?.(target.spec, step);
+    if (args) return { kind: 'call', call: { name: tool.name, args } };
   }
+  return { kind: 'none' };
 }

@@ -4,7 +4,7 @@
  * One session per runtime; the recorder turns it into a taught trace on save.
  */
 import { LlmosError } from '../../lib/errors.js';
-import { unitLookup } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools/index.js';
 import type { LLMOS } from '../llmos.js';
 import type { Trace, TraceRecord } from '../traces/types.js';
 import { assertGoalFree, TeachRecorder } from './teach.js';

@@ -6,6 +6,7 @@
  * with the arguments it executed; a held jog key arrives as many small calls and is coalesced
  * into one call of its whole distance, angle or duration.
  */
+import { classifyGoal } from '../matcher/intent.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { ToolCall } from '../../safety/gate.js';
 import { traceFromRun } from '../traces/learn.js';
@@ -59,6 +60,10 @@ export class TeachRecorder {
   constructor(goal: string) {
     this.goal = goal;
     if (goal.trim() === '') throw new LlmosError('ERR_USAGE', 'teach needs the goal the demonstration is for, e.g. llmos teach "raise the arm to 120 degrees"');
+    // Refused before anything moves: a trace for a question, a condition or a stop word would never replay.
+    const intent = classifyGoal(goal);
+    if (intent.kind === 'stop') throw new LlmosError('ERR_NOT_A_COMMAND', `"${goal}" is a built-in stop request: it stops motion at once and never replays a trace; teach a command (e.g. "stop the winch" for one device)`);
+    if (intent.kind === 'not_command') throw new LlmosError('ERR_NOT_A_COMMAND', `"${goal}" is not a command (${intent.what}): ${intent.why}; a taught trace would never run`);
   }
 
   /** Records one executed call (a plain copy: the caller's object may change afterwards). */

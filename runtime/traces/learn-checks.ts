@@ -13,8 +13,9 @@
  */
 import type { BoardProfile } from '../../drivers/types.js';
 import type { ToolCall } from '../../safety/gate.js';
-import type { ToolDefinition } from '../../safety/tools.js';
+import type { ToolDefinition } from '../../safety/tools/index.js';
 import { analyzeGoal, type GoalAnalysis } from '../matcher/analyze.js';
+import { classifyGoal } from '../matcher/intent.js';
 import type { StepResult } from '../result.js';
 import { parseTemplate } from '../matcher/params.js';
 import type { Trace, TraceParameter } from './types.js';
@@ -151,6 +152,9 @@ function withoutParameters(trace: Trace, calls: readonly ToolCall[], analysis: G
  */
 export function checkLearnedRun(goal: string, calls: readonly ToolCall[], steps: readonly StepResult[], draft: Trace, env: LearnCheckEnv): LearnVerdict {
   const { config } = env;
+  // A question the model answered is no behaviour to replay ("is the gripper open?" never runs as a command).
+  const intent = classifyGoal(goal);
+  if (intent.kind !== 'command') return { ok: false, reason: `"${goal}" is not a command (${intent.kind === 'stop' ? 'a stop request' : intent.what})` };
   if (calls.length > config.max_steps) return { ok: false, reason: `${calls.length} steps, over learning.max_steps (${config.max_steps})` };
   const measured = steps.reduce((t, s) => t + (s.duration_ms ?? 0), 0);
   const declared = calls.reduce((t, c) => t + declaredMs(c), 0);

@@ -9,7 +9,7 @@ import type { LLMOS } from '../../runtime/llmos.js';
 import { keyName, splitKeys } from '../../runtime/operator/jog-keys.js';
 import { JogSession } from '../../runtime/operator/jog-session.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
-import { unitLookup } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools/index.js';
 import { COMMON_HELP, configFrom, confirmOnTerminal, parseSub, SIM_HELP, SIM_OPTIONS, usage, type Io } from './common.js';
 
 const JOG_KEYS = `Keys:

@@ -9,7 +9,7 @@ import { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
 import { assertGoalFree, TeachRecorder } from '../../runtime/operator/teach.js';
 import { installProcessGuards } from '../lib/process-guard.js';
-import { unitLookup } from '../../safety/tools.js';
+import { unitLookup } from '../../safety/tools/index.js';
 import { goalsFrom, runControl } from '../cli.js';
 import { ownOrForward } from '../owner-start.js';
 import { COMMON_HELP, configFrom, confirmOnTerminal, parseSub, SIM_HELP, SIM_OPTIONS, usage, type Io } from './common.js';

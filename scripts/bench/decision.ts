@@ -11,7 +11,7 @@ import { packagePath } from '../../lib/paths.js';
 import { FileAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
 import { openSafetyGate } from '../../safety/open.js';
-import { buildToolCatalog } from '../../safety/tools.js';
+import { buildToolCatalog } from '../../safety/tools/index.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { silentLogger } from '../../runtime/logger.js';
 import { percentiles } from './core.js';

@@ -8,7 +8,7 @@ import { SimDriver } from '../../drivers/sim/sim.js';
 import { MemoryAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
 import { SafetyGate } from '../../safety/gate.js';
-import { buildToolCatalog } from '../../safety/tools.js';
+import { buildToolCatalog } from '../../safety/tools/index.js';
 import { percentiles } from './core.js';
 
 /** The gate's own cost per call: gate.call() minus the bare driver write it performs. */

@@ -11,7 +11,7 @@ import type { SensorReading, SensorSpec } from '../../drivers/types.js';
 import { MemoryAudit } from '../../safety/audit.js';
 import { loadBoardProfile } from '../../safety/board-profile.js';
 import { SafetyGate } from '../../safety/gate.js';
-import { buildToolCatalog } from '../../safety/tools.js';
+import { buildToolCatalog } from '../../safety/tools/index.js';
 import { percentiles } from './core.js';
 
 const SAMPLES = 40;

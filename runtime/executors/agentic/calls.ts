@@ -12,7 +12,7 @@ import type { Clock } from '../../../lib/clock.js';
 import { endsRun, LlmosError, toLlmosError } from '../../../lib/errors.js';
 import { check, describeIssues } from '../../../lib/validate.js';
 import type { SafetyGate, ToolCall } from '../../../safety/gate.js';
-import type { ToolDefinition } from '../../../safety/tools.js';
+import type { ToolDefinition } from '../../../safety/tools/index.js';
 import type { GoalBudget } from '../../ollama/budget.js';
 import { learnerPrompt, mixedPrompt, PLAN_FORMAT, splitPrompt, SPLIT_FORMAT, systemPrompt, type PromptContext } from '../../ollama/prompts.js';
 import { parseTextToolCalls } from '../../ollama/text-tool-calls.js';

@@ -1,5 +1,6 @@
 /** cmd/execute: run a goal; late commands (past their deadline) and goals off the allow-list are refused. */
 import { LlmosError } from '../../../lib/errors.js';
+import { embeddedStopOf } from '../../stop-words.js';
 import type { CommandHandler } from './types.js';
 
 function deadlineOf(raw: unknown): number | undefined {
@@ -14,7 +15,7 @@ export const execute: CommandHandler = {
   async handle(ctx) {
     const p = ctx.payload as { goal: string; deadline?: string | number; explain?: boolean; allow_llm?: boolean; allow_llm_in_recovery?: boolean };
     // A stop word ("stop", "e-stop") always acts: no deadline or allow-list holds back a stop.
-    if (ctx.os.stopOf(p.goal)) {
+    if (ctx.os.stopOf(p.goal) || embeddedStopOf(p.goal)) {
       ctx.reply(await ctx.os.execute(p.goal, { source: 'mqtt', explain: p.explain === true }));
       return;
     }

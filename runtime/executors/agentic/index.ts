@@ -1,7 +1,9 @@
 /**
- * MIXED and LEARNER: through the local model (the agentic follower). A multi-step LEARNER goal
- * may first be split by the model (../orchestrator.ts). The goal's wall-time budget also ends a
- * tool call in progress.
+ * The agentic executor, one module: MIXED and LEARNER through the local model. This file is its
+ * only entry point (the architecture test holds everyone else to it); follower.ts (the
+ * AgenticFollower: budgets, recall, learning) and calls.ts (the model calls) are its private parts.
+ * A multi-step LEARNER goal may first be split by the model (../orchestrator.ts). The goal's
+ * wall-time budget also ends a tool call in progress.
  */
 import { RealClock } from '../../../lib/clock.js';
 import { LlmosError, toLlmosError } from '../../../lib/errors.js';
@@ -9,6 +11,8 @@ import type { ExecutionResult } from '../../result.js';
 import type { ExecutorHost, RunContext } from '../context.js';
 import { splitByModel } from '../orchestrator.js';
 import { baseResult, errorInfo } from '../results.js';
+
+export { AgenticFollower, type AgenticDeps, type AgenticRun, type AgenticResult } from './follower.js';
 
 export async function runAgentic(host: ExecutorHost, run: RunContext): Promise<ExecutionResult> {
   const { decision, runId, started } = run;
