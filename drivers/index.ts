@@ -19,6 +19,8 @@ export interface DriverContext {
   clock: Clock;
   /** --sim-log FILE: JSON lines of every simulated write. */
   simLogFile?: string;
+  /** The clock reading that is t=0 in the sim log (default: when the drivers open). */
+  simLogOrigin?: number;
   simFaults?: SimFaults;
   /** --sim-world FILE for the sim driver's room (drivers/sim/sim-world.ts). */
   simWorldFile?: string;
@@ -109,7 +111,7 @@ export async function createDriver(spec: DriverInstanceSpec, ctx: DriverContext,
 /** Creates and opens one driver per instance the profile declares and uses. */
 export async function openDrivers(profile: BoardProfile, ctx: DriverContext): Promise<Map<string, Driver>> {
   const drivers = new Map<string, Driver>();
-  const shared: DriverContext = ctx.recorder || !(ctx.twins || ctx.simLogFile) ? ctx : { ...ctx, recorder: new WriteRecorder(ctx.clock, ctx.simLogFile) };
+  const shared: DriverContext = ctx.recorder || !(ctx.twins || ctx.simLogFile) ? ctx : { ...ctx, recorder: new WriteRecorder(ctx.clock, ctx.simLogFile, ctx.simLogOrigin) };
   try {
     for (const spec of profile.drivers.values()) {
       const actuators = [...profile.actuators.values()].filter((a) => a.driver === spec.name);

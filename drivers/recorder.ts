@@ -35,10 +35,11 @@ export class WriteRecorder {
   private readonly clock: Clock;
   readonly logFile: string | undefined;
 
-  constructor(clock: Clock, logFile?: string) {
+  /** `origin`: the clock reading that is t=0 (default now); the runtime passes its own to align run timelines. */
+  constructor(clock: Clock, logFile?: string, origin = clock.now()) {
     this.clock = clock;
     this.logFile = logFile;
-    this.origin = clock.now();
+    this.origin = origin;
     if (logFile) {
       assertReplaceable(logFile, 'sim log', 'sim log');
       // Truncate, then append: the watchdog process may append its own stop records to the file.

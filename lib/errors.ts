@@ -165,6 +165,8 @@ const STATE_ERRORS = {
     description: 'a command sent to the running owner asks for another board, traces directory or setting than the owner runs with' },
   ERR_OWNER_LOST: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: false,
     description: 'the runtime that owns the state directory stopped before answering a forwarded command' },
+  ERR_RUN_UNKNOWN: { layer: 'state', refusal: false, retryable: true, endsRun: false, usage: true,
+    description: 'no run with this id in the session log (llmos export mcap --list shows the runs it holds)' },
 } as const satisfies Record<string, ErrorFacts>;
 
 const LLM_ERRORS = {

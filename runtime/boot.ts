@@ -4,7 +4,7 @@
  * Each part is stored in `parts` as soon as it exists, so a boot that fails half-way leaves what
  * it opened where shutdown() finds and closes it.
  */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { RealClock, type Clock } from '../lib/clock.js';
 import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
@@ -52,6 +52,8 @@ export interface BootParts {
   crystallized: CrystallizedRegistry;
   crystallizer: Crystallizer;
   dispatcher: Dispatcher;
+  /** With --sim-log: the file and the clock reading that is its t=0 (run timelines align to it). */
+  simLog: { file: string; origin: number };
 }
 
 export interface BootDeps {
@@ -77,6 +79,7 @@ export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Prom
   const catalog = parts.catalog = buildToolCatalog(profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
   if (cfg.logging.sessions) deps.recordSessions(new SessionLog({ dir: join(cfg.paths.logs, 'sessions'), maxBytes: cfg.logging.session_max_bytes, keep: cfg.logging.session_keep }));
   parts.audit = cfg.safety.audit ? new FileAudit(join(cfg.paths.state, 'audit.jsonl'), 200, (m) => log.warn(m)) : new MemoryAudit();
+  if (cfg.sim.log) parts.simLog = { file: resolve(cfg.sim.log), origin: clock.now() };
   const gate = parts.gate = await openSafetyGate({
     ...(cfg.tools.facts ? { facts: new FactStore(join(cfg.paths.state, 'facts.json')) } : {}),
     profile,
@@ -91,7 +94,7 @@ export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Prom
     confirmTimeoutMs: cfg.safety.confirm_timeout_ms,
     hookRules: cfg.safety.hooks,
     ...(cfg.tools.system.enabled ? { system: { workspace: cfg.paths.workspace, bashTimeoutMs: cfg.tools.system.bash_timeout_ms } } : {}),
-    ...(cfg.sim.log ? { simLogFile: cfg.sim.log } : {}),
+    ...(parts.simLog ? { simLogFile: parts.simLog.file, simLogOrigin: parts.simLog.origin } : {}),
     ...(cfg.sim.world ? { simWorldFile: cfg.sim.world } : {}),
     ...(cfg.sim.twins ? { twins: true } : {}),
     ...(deps.simFaults ? { simFaults: deps.simFaults } : {}),

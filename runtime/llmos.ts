@@ -27,6 +27,7 @@ import type { LlmAdapter } from './ollama/types.js';
 import type { Sentience } from './sentience/sentience.js';
 import { createLogger, type Logger } from './logger.js';
 import type { SessionLog } from './memory/session-log.js';
+import { RunTimeline } from './memory/run-timeline.js';
 import type { Matcher } from './matcher/matcher.js';
 import type { ExecutionResult, StepResult } from './result.js';
 import type { TraceStore, TraceLoadReport } from './traces/store.js';
@@ -110,6 +111,8 @@ export class LLMOS implements ExecutorHost {
 
   /** L2 memory (undefined when logging.sessions is off). */
   sessionLog: SessionLog | undefined;
+  /** Each run's steps, events, sentience and readings for its session-log line. */
+  private timeline: RunTimeline | undefined;
 
   constructor(opts: LLMOSOptions = {}) {
     this.config = opts.config ?? loadConfig({ ...(opts.configFile ? { file: opts.configFile } : {}), ...(opts.overrides ? { overrides: opts.overrides } : {}) });
@@ -145,6 +148,7 @@ export class LLMOS implements ExecutorHost {
     this.events.on('run_finished', ({ run, result }) => {
       try {
         log.append({
+          ...this.timeline?.finish(run, result.duration_ms),
           ts: this.clock.wallNow().toISOString(), run, goal: result.goal, mode: result.mode, trace: result.trace, score: result.score,
           params: result.params, ok: result.ok, llm_calls: result.llm_calls, steps: result.steps.length, duration_ms: result.duration_ms,
           ...(result.error ? { error: result.error } : {}),
@@ -165,6 +169,9 @@ export class LLMOS implements ExecutorHost {
       onEstop: (e) => { this.stopGeneration++; this.current?.abort(e); },
       abortCurrent: (e) => this.current?.abort(e),
     });
+    if (this.sessionLog) {
+      this.timeline = new RunTimeline({ clock: this.clock, gate: this.gate, events: this.events, sentience: this.parts.sentience, simLog: this.parts.simLog });
+    }
     this.booted = true;
     return this;
   }

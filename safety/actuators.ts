@@ -8,7 +8,7 @@
 import type { Clock } from '../lib/clock.js';
 import { LlmosError } from '../lib/errors.js';
 import type { SafeWrite } from '../drivers/failsafe.js';
-import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, WriteTarget } from '../drivers/types.js';
+import type { ActuatorSpec, ActuatorValue, BoardProfile, Driver, FailsafeTarget, SensorReading, WriteTarget } from '../drivers/types.js';
 import { isMotion } from './board-profile.js';
 import { servoStop } from './servo-stop.js';
 import { assertHoldFinishes, assertMoveFinishes } from './time-limits.js';
@@ -25,6 +25,8 @@ export interface BankEvents {
   driverError: { actuator: string; error: LlmosError };
   /** A stop could not bring every channel to its safe value (the gate latches the e-stop). */
   stopFailed: { actuator: string; error: LlmosError };
+  /** A sensor answered (a sensor_read call, a reflex's poll): run timelines record it. */
+  read: { sensor: string } & SensorReading;
 }
 
 export interface BankOptions {
@@ -92,6 +94,10 @@ export class ActuatorBank {
       clock, deadmanMs: options.deadmanMs, isActive: (name) => this.channels.isActive(name), stop: (spec, reason) => this.stop(spec, reason),
       deadman: (p) => options.emit('deadman', p), runLimit: (p) => options.emit('runLimit', p), driverError: (p) => options.emit('driverError', p),
     });
+  }
+
+  noteRead(sensor: string, reading: SensorReading): void {
+    this.options.emit('read', { sensor, ...reading });
   }
 
   driverFor(spec: { driver: string; name: string }): GuardedDriver {

@@ -12,6 +12,8 @@ export interface OpenGateOptions extends Omit<GateOptions, 'drivers'> {
   clock: Clock;
   /** --sim-log FILE for simulated drivers. */
   simLogFile?: string;
+  /** The clock reading that is t=0 in the sim log. */
+  simLogOrigin?: number;
   simFaults?: SimFaults;
   /** --sim-world FILE: room, start pose and obstacles of the sim board. */
   simWorldFile?: string;
@@ -20,10 +22,11 @@ export interface OpenGateOptions extends Omit<GateOptions, 'drivers'> {
 }
 
 export async function openSafetyGate(options: OpenGateOptions): Promise<SafetyGate> {
-  const { simLogFile, simFaults, simWorldFile, twins, ...gateOptions } = options;
+  const { simLogFile, simLogOrigin, simFaults, simWorldFile, twins, ...gateOptions } = options;
   const drivers = await openDrivers(options.profile, {
     clock: options.clock,
     ...(simLogFile ? { simLogFile } : {}),
+    ...(simLogOrigin !== undefined ? { simLogOrigin } : {}),
     ...(simFaults ? { simFaults } : {}),
     ...(simWorldFile ? { simWorldFile } : {}),
     ...(twins ? { twins } : {}),

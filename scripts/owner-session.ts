@@ -18,7 +18,7 @@ import { CRYSTALLIZE_OPTIONS, crystallizeExitCode, crystallizeIn } from './cryst
 import { COMMON_OPTIONS, formatResult, goalsFrom, operatorCall, overridesFrom, parseCli, runControl, usageError, type ParsedCli } from './cli.js';
 import type { CommandSpec } from './runner.js';
 
-const SPECS: Record<string, Omit<CommandSpec, 'help'>> = {
+export const SPECS: Record<string, Omit<CommandSpec, 'help'>> = {
   'run-follower': { name: 'run-follower', allowLlm: false },
   'run-agentic-follower': AGENTIC_SPEC,
 };
@@ -26,7 +26,7 @@ const SPECS: Record<string, Omit<CommandSpec, 'help'>> = {
 /** Flags whose value must agree with the owner's configuration, and where that value lives. */
 const IDENTITY: ReadonlyArray<[string, (c: RuntimeConfig) => unknown]> = [
   ['preset', (c) => c.preset], ['board', (c) => c.board], ['traces', (c) => c.paths.traces],
-  ['sim-log', (c) => c.sim.log], ['sim-time', (c) => c.sim.time], ['twins', (c) => c.sim.twins === true],
+  ['sim-log', (c) => c.sim.log], ['sim-time', (c) => c.sim.time], ['sim-world', (c) => c.sim.world], ['twins', (c) => c.sim.twins === true],
   ['mqtt', (c) => c.mqtt.url], ['device-id', (c) => c.device_id],
   ['model', (c) => c.ollama.model], ['ollama-host', (c) => c.ollama.host], ['llm-timeout-ms', (c) => c.ollama.timeout_ms],
   ['max-iterations', (c) => c.ollama.max_iterations], ['learn-requires', (c) => c.ollama.learn_requires],
@@ -72,6 +72,8 @@ async function* goalLines(lines: AsyncIterable<string>): AsyncGenerator<string> 
 export function sessionHandler(os: LLMOS): SessionHandler {
   return async (hello, io) => {
     if (hello.cmd === 'crystallize') return crystallizeSession(os, hello.argv, hello.cwd, io);
+    if (hello.cmd === 'llmos jog') return (await import('./admin/jog-owner.js')).jogSession(os, hello.argv, hello.cwd, io);
+    if (hello.cmd === 'llmos teach') return (await import('./admin/teach-owner.js')).teachSession(os, hello.argv, hello.cwd, io);
     const spec = Object.hasOwn(SPECS, hello.cmd) ? SPECS[hello.cmd] : undefined;
     if (!spec) { io.err(`llmos: ERR_USAGE: the owner runs run-follower and run-agentic-follower commands, not "${hello.cmd}"\n`); return 2; }
     const name = spec.name;

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { runBin, tempDir } from './helpers.js';
+import { runBin, simWorldFile, tempDir } from './helpers.js';
 import { startBroker } from './mqtt-broker.js';
 
 const SECRET = 'pa55-s3cret-w0rd';
@@ -89,7 +89,10 @@ test('--json into a reader that closes early: ends quietly (no EPIPE stack), goa
   const { cpSync } = await import('node:fs');
   const dir = tempDir();
   cpSync(packagePath('traces'), `${dir}/traces`, { recursive: true });
-  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--json', '--traces', `${dir}/traces`, '--state', `${dir}/state`, '-'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
+  // A room big enough for every drive: on a busy machine more goals finish before the closed pipe
+  // is noticed, and the fifth 0.5 m drive of the default room would be refused by its wall.
+  const world = simWorldFile({ room: { width_m: 100, depth_m: 100 } });
+  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--json', '--traces', `${dir}/traces`, '--state', `${dir}/state`, '--sim-world', world, '-'], { cwd: dir, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
   child.stdin.end('drive forward 0.5 meters\n'.repeat(20));

@@ -5,6 +5,7 @@
  */
 import { LlmosError } from '../../lib/errors.js';
 import { unitLookup } from '../../safety/tools/index.js';
+import type { ToolCall } from '../../safety/gate.js';
 import type { LLMOS } from '../llmos.js';
 import type { Trace, TraceRecord } from '../traces/types.js';
 import { assertGoalFree, TeachRecorder } from './teach.js';
@@ -32,6 +33,16 @@ export function startTeaching(os: LLMOS, goal: string): void {
   sessions.set(os, { recorder, stop });
 }
 
+
+/** The calls recorded so far in the open session (empty when none is open). */
+export function teachingCalls(os: LLMOS): readonly ToolCall[] {
+  return sessions.get(os)?.recorder.recorded ?? [];
+}
+
+/** Forgets the last recorded call of the open session (the operator's :undo). */
+export function undoTeaching(os: LLMOS): ToolCall | undefined {
+  return sessions.get(os)?.recorder.undo();
+}
 
 /** Ends recording; the session stays until saved or discarded. */
 export function stopTeaching(os: LLMOS): { goal: string; calls: number; trace: Trace } {

@@ -7,7 +7,9 @@
  *
  * Protocol: one JSON object per line.
  *   client: {"t":"hello","v":1,"cmd":"run-follower","argv":[...],"cwd":"..."}, then {"t":"line","text"}
- *           per line of standard input (for "-"), {"t":"eof"}, and {"t":"interrupt"} on SIGINT/SIGTERM
+ *           per line of standard input (for "-"), or {"t":"keys","text"} per chunk of raw keys (jog),
+ *           {"t":"eof"}, and {"t":"interrupt"} on SIGINT/SIGTERM. The owner checks every message
+ *           against schemas/owner-message.schema.json.
  *   owner:  {"t":"ok","pid"} (or {"t":"busy"}: it is shutting down), then {"t":"out"|"err","text"}
  *           and finally {"t":"exit","code"}
  */
@@ -23,7 +25,7 @@ const SOCKET_NAME = 'control.sock';
 /** sun_path holds 108 bytes on Linux (104 on BSD); longer paths cannot be bound. */
 const MAX_SOCKET_PATH = 100;
 
-export interface ClientMessage { t: 'hello' | 'line' | 'eof' | 'interrupt'; v?: number; cmd?: string; argv?: string[]; cwd?: string; text?: string }
+export interface ClientMessage { t: 'hello' | 'line' | 'keys' | 'eof' | 'interrupt'; v?: number; cmd?: string; argv?: string[]; cwd?: string; text?: string }
 export interface OwnerMessage { t: 'ok' | 'busy' | 'out' | 'err' | 'exit'; pid?: number; text?: string; code?: number }
 
 /** Where an owner of `stateDir` binds its socket unless its lock file names another place. */
@@ -56,6 +58,8 @@ export interface ForwardIo {
   err(text: string): void;
   /** Standard input, when the goals come from it ("-"). */
   stdin?: NodeJS.ReadableStream;
+  /** Send standard input as raw key chunks (a terminal in raw mode: jog), not lines. */
+  raw?: boolean;
 }
 
 const processIo: ForwardIo = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
@@ -93,6 +97,7 @@ export async function forwardToOwner(stateDir: string, cmd: string, argv: readon
     };
     let pending = '';
     const onData = (d: Buffer | string): void => {
+      if (io.raw) { send(sock, { t: 'keys', text: d.toString() }); return; }
       pending += d.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
@@ -119,7 +124,8 @@ export async function forwardToOwner(stateDir: string, cmd: string, argv: readon
           accepted = true;
           process.on('SIGINT', onSignal);
           process.on('SIGTERM', onSignal);
-          if (argv.includes('-')) {
+          // teach reads its :call lines (and, without --yes, its answer) from standard input either way.
+          if (argv.includes('-') || cmd === 'llmos teach' || io.raw) {
             const stdin = io.stdin ?? process.stdin;
             io.stdin = stdin;
             stdin.on('data', onData);

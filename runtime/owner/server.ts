@@ -11,6 +11,17 @@ import { tmpdir } from 'node:os';
 import { fastHash } from '../../lib/hash.js';
 import { defaultSocketPath, PROTOCOL_VERSION, socketTooLong, type ClientMessage, type OwnerMessage } from './client.js';
 import type { OwnerLock } from './lock.js';
+import { check, type ValidationIssue } from '../../lib/validate.js';
+
+/** One message is a line of input or a command line: far below this. */
+const MAX_MESSAGE = 1024 * 1024;
+
+function describe(m: unknown, issues: readonly ValidationIssue[]): string {
+  const t = m && typeof m === 'object' && !Array.isArray(m) ? (m as Record<string, unknown>)['t'] : undefined;
+  if (!['hello', 'line', 'keys', 'eof', 'interrupt'].includes(String(t))) return `"t" must be one of "hello", "line", "keys", "eof", "interrupt" (got ${JSON.stringify(t) ?? 'nothing'})`;
+  const own = issues.filter((i) => !/must be equal to constant|must match exactly one schema/.test(i.message));
+  return `a "${String(t)}" message: ${(own.length ? own : issues).slice(0, 3).map((i) => `${i.path || '/'} ${i.message}`).join('; ')}`;
+}
 
 export interface SessionHello { cmd: string; argv: string[]; cwd: string }
 
@@ -90,16 +101,36 @@ export class ControlServer {
     const interrupt = new AbortController();
     let started = false;
     let buf = '';
+    let count = 0;
+    // A message that fails its schema (schemas/owner-message.schema.json) ends the session: the
+    // client hears why, and whatever its goals moved stops as on an interrupt.
+    const refuse = (why: string): void => {
+      write({ t: 'err', text: `llmos: ERR_USAGE: control socket message ${count}: ${why}\n` });
+      if (!started) write({ t: 'exit', code: 2 });
+      refused = true;
+      lines.end();
+      if (!interrupt.signal.aborted) interrupt.abort(new Error(`a bad control message: ${why}`));
+      // A session in progress ends by its abort and then says its exit status.
+      if (!started) sock.end();
+      buf = '';
+    };
+    let refused = false;
     sock.on('data', (d: Buffer) => {
+      if (refused) return;
       buf += d.toString('utf8');
+      if (buf.length > MAX_MESSAGE && buf.indexOf('\n') < 0) { count++; refuse(`longer than ${MAX_MESSAGE} bytes without a newline`); sock.destroy(); return; }
       let nl: number;
       while ((nl = buf.indexOf('\n')) >= 0) {
         const raw = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
+        count++;
         let m: ClientMessage;
-        try { m = JSON.parse(raw) as ClientMessage; } catch { continue; }
+        try { m = JSON.parse(raw) as ClientMessage; } catch { refuse('not a JSON line'); return; }
+        const issues = check('ownerMessage', m);
+        if (issues.length > 0) { refuse(describe(m, issues)); return; }
         if (!started) {
-          if (m.t !== 'hello' || m.v !== PROTOCOL_VERSION || typeof m.cmd !== 'string' || !Array.isArray(m.argv) || typeof m.cwd !== 'string' || this.closing) {
+          if (m.t !== 'hello') { refuse(`expected "hello" first, got "${m.t}"`); return; }
+          if (m.v !== PROTOCOL_VERSION || typeof m.cmd !== 'string' || !Array.isArray(m.argv) || typeof m.cwd !== 'string' || this.closing) {
             write({ t: 'busy' });
             sock.end();
             return;
@@ -114,7 +145,7 @@ export class ControlServer {
           this.sessions.add(tracked);
           continue;
         }
-        if (m.t === 'line' && typeof m.text === 'string') lines.push(m.text);
+        if ((m.t === 'line' || m.t === 'keys') && typeof m.text === 'string') lines.push(m.text);
         else if (m.t === 'eof') lines.end();
         else if (m.t === 'interrupt') { interrupt.abort(new Error(`interrupted (${m.text ?? 'signal'})`)); lines.end(); }
       }

@@ -119,11 +119,16 @@ export async function readSensor(env: Pick<HandlerEnv, 'bank' | 'profile'>, spec
     const m = spec.query.pattern ? new RegExp(spec.query.pattern).exec(reply ?? '') : null;
     const raw = m ? (m[1] ?? m[0]) : (reply ?? '');
     const n = Number(raw);
-    return { value: Number.isFinite(n) && raw.trim() !== '' ? n : raw, ...(spec.unit ? { unit: spec.unit } : {}) };
+    const reading: SensorReading = { value: Number.isFinite(n) && raw.trim() !== '' ? n : raw, ...(spec.unit ? { unit: spec.unit } : {}) };
+    env.bank.noteRead(spec.name, reading);
+    return reading;
   }
   const driver = env.bank.driverFor(spec);
   try {
-    return await driver.read(spec);
+    const reading = await driver.read(spec);
+    // Every reading (a sensor_read call, a reflex's poll) reaches the run's timeline.
+    env.bank.noteRead(spec.name, spec.unit && reading.unit === undefined ? { ...reading, unit: spec.unit } : reading);
+    return reading;
   } catch (e) {
     throw e instanceof LlmosError ? e : new LlmosError('ERR_DRIVER', `${spec.name}: read failed: ${(e as Error).message}`, undefined, { cause: e });
   }
