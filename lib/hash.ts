@@ -8,9 +8,20 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 let crypto: typeof import('node:crypto') | undefined;
 
-export function sha256Hex(text: string): string {
+export function sha256Hex(text: string | Buffer): string {
+  return sha256(text, 'hex');
+}
+
+export function sha256(data: string | Buffer, encoding: 'hex' | 'base64'): string {
   crypto ??= require('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash('sha256').update(text).digest('hex');
+  return crypto.createHash('sha256').update(data).digest(encoding);
+}
+
+/** FNV-1a, 32 bits, as a number: a compact key (the matcher's exact-text lookup; always verified). */
+export function fnv32(text: string): number {
+  let a = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) a = Math.imul(a ^ text.charCodeAt(i), 0x01000193);
+  return a >>> 0;
 }
 
 export function fastHash(text: string): string {

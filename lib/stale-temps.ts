@@ -23,6 +23,17 @@ export function isStaleTemp(name: string, path: string, now = Date.now()): boole
   try { return now - statSync(path).mtimeMs > STALE_MS; } catch { return false; }
 }
 
+/** Removes the stale temporaries among `names`, entries of `dir` already listed by the caller. */
+export function removeStaleTempsNamed(dir: string, names: readonly string[]): number {
+  let removed = 0;
+  for (const name of names) {
+    if (name.charCodeAt(0) !== 46 || !name.endsWith('.tmp')) continue;
+    const path = join(dir, name);
+    if (isStaleTemp(name, path)) { try { unlinkSync(path); removed++; } catch { /* gone already */ } }
+  }
+  return removed;
+}
+
 /** Removes stale temporaries in `dirs` (and their subdirectories, `depth` levels down); returns how many. */
 export function removeStaleTemps(dirs: readonly string[], depth = 1): number {
   let removed = 0;
@@ -31,11 +42,7 @@ export function removeStaleTemps(dirs: readonly string[], depth = 1): number {
       // Names only: a traces directory may hold 100,000 files, and only dot-files can match.
       let names: string[];
       try { names = readdirSync(dir); } catch { continue; }
-      for (const name of names) {
-        if (name.charCodeAt(0) !== 46 || !name.endsWith('.tmp')) continue;
-        const path = join(dir, name);
-        if (isStaleTemp(name, path)) { try { unlinkSync(path); removed++; } catch { /* gone already */ } }
-      }
+      removed += removeStaleTempsNamed(dir, names);
       continue;
     }
     let entries: Array<{ name: string; isDirectory(): boolean; isFile(): boolean }>;

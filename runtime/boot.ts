@@ -10,9 +10,10 @@ import { LlmosError, toLlmosError } from '../lib/errors.js';
 import { check, describeIssues } from '../lib/validate.js';
 import { FactStore } from '../lib/facts.js';
 import { fastHash } from '../lib/hash.js';
-import { removeStaleTemps } from '../lib/stale-temps.js';
+import { removeStaleTemps, removeStaleTempsNamed } from '../lib/stale-temps.js';
 import type { SimFaults } from '../drivers/sim/sim.js';
 import type { BoardProfile } from '../drivers/types.js';
+import type { TraceRecord } from './traces/types.js';
 import { FileAudit, MemoryAudit, type AuditSink } from '../safety/audit.js';
 import { loadBoardProfile } from '../safety/board-profile.js';
 import type { SafetyGate, ToolCall } from '../safety/gate.js';
@@ -71,8 +72,8 @@ export interface BootDeps {
 
 export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Promise<void> {
   const { config: cfg, clock, log } = deps;
-  // Temp files of writers killed between write and rename (their pid is gone).
-  removeStaleTemps([cfg.paths.traces], 0);
+  // Temp files of writers killed between write and rename (their pid is gone); the traces
+  // directory's are removed from the store's own listing below (one readdir of 10k names, not two).
   removeStaleTemps([cfg.paths.state, cfg.paths.crystallized], 2);
   const profile = parts.profile = loadBoardProfile(cfg.board, { cacheDir: join(cfg.paths.state, 'cache') });
   const catalog = parts.catalog = buildToolCatalog(profile, { systemTools: cfg.tools.system.enabled, facts: cfg.tools.facts, disabled: cfg.tools.disabled });
@@ -127,12 +128,17 @@ export async function bootParts(parts: Partial<BootParts>, deps: BootDeps): Prom
     // Run statistics live in the state directory, never in the trace files (this process owns it).
     statsFile: traceStatsFile(cfg.paths.state),
     compactStats: true,
-    deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)) },
+    deriver: { key: matcher.modelKey, derive: (r) => matcher.serialize(matcher.buildModel(r)), summarize: (r, d) => matcher.summarize(r, d as SerializedModel) },
   });
   const report = parts.traceReport = store.load();
+  removeStaleTempsNamed(cfg.paths.traces, store.tempNames());
   for (const e of report.errors) log.warn(`skipped trace: ${e.message}`, { code: e.code });
   for (const w of report.warnings) log.warn(w.message);
-  matcher.load(store.all(), (r) => store.derived(r.trace.goal_signature) as SerializedModel | undefined);
+  // Traces from the cache are indexed from its header; each is read when a goal first scores it.
+  const snapshot = store.indexSnapshot();
+  const modelOf = (r: TraceRecord): SerializedModel | undefined => store.derivedFor(r) as SerializedModel | undefined;
+  if (snapshot) matcher.loadSnapshot(snapshot, (d) => store.get(snapshot.sigs[d] as string), modelOf);
+  else matcher.load(store.all(), modelOf, (r) => store.summaryFor(r));
   if (cfg.sentience.enabled) {
     const sentience = parts.sentience = new Sentience({ config: cfg.sentience, clock, file: join(cfg.paths.state, 'sentience.json') });
     sentience.load((m) => log.warn(`sentience: ${m}`));

@@ -80,12 +80,14 @@ export function overridesFrom(values: ParsedCli['values']): ConfigInput {
 }
 
 /** Goals from the command line, or from standard input for `-`, one per line, as they arrive. */
-export async function* goalsFrom(goals: readonly string[], stdin: NodeJS.ReadableStream = process.stdin): AsyncGenerator<string> {
+export async function* goalsFrom(goals: readonly string[], stdin?: NodeJS.ReadableStream): AsyncGenerator<string> {
   if (goals.length === 1 && goals[0] === '-') {
     const { createInterface } = await import('node:readline');
-    const rl = createInterface({ input: stdin, crlfDelay: Infinity, terminal: false });
+    // process.stdin only here: creating it costs a stream (a few ms) that a goal in argv never reads.
+    const input = stdin ?? process.stdin;
+    const rl = createInterface({ input, crlfDelay: Infinity, terminal: false });
     // Input destroyed by the command itself (its output reader left, or a signal): no more goals.
-    stdin.once('close', () => rl.close());
+    input.once('close', () => rl.close());
     for await (const line of rl) {
       const goal = line.trim();
       if (goal === '' || goal.startsWith('#')) continue;

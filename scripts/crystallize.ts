@@ -8,8 +8,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parse, parseDocument } from 'yaml';
 import { assertValid } from '../lib/validate.js';
+import { yamlLib } from '../lib/yaml-file.js';
 import { writeFileAtomic } from '../lib/atomic-file.js';
 import { exitStatusOf, LlmosError, toLlmosError } from '../lib/errors.js';
 import { loadConfig } from '../runtime/config.js';
@@ -103,6 +103,8 @@ async function pinFile(configFile: string, file: string): Promise<{ file: string
   const sha256 = sha256Hex(source);
   const config = resolve(configFile);
   loadConfig({ file: config });
+  // yaml loads on first use (lib/yaml-file.ts): this module is in every runtime bundle.
+  const { parse, parseDocument } = yamlLib();
   const doc = parseDocument(readFileSync(config, 'utf8'));
   const list = doc.getIn(['crystallization', 'trusted_sha256']);
   const current = list && typeof (list as { toJSON?: () => unknown }).toJSON === 'function' ? (list as { toJSON: () => unknown }).toJSON() : [];

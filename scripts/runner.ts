@@ -148,7 +148,8 @@ export async function runCommand(spec: CommandSpec, argv: readonly string[], io:
   // Undone on every way out, so nothing of this run stays attached to the io (many runs share a process in tests).
   const offs: Array<() => void> = [() => stdout.off()];
   try {
-    const source = values['serve'] ? goalsFrom(['-'], io.stdin) : goalsFrom(goals, io.stdin);
+    // io.stdin only when read: the process's stdin is created on first access (a few ms of every start).
+    const source = values['serve'] || (goals.length === 1 && goals[0] === '-') ? goalsFrom(['-'], io.stdin) : goalsFrom(goals);
     offs.push(announceConfirmations(os, io.err));
     offs.push(os.events.on('suggestion', (s) => io.err(`${name}: suggestion for "${s.goal}": ${s.text}\n`)));
     if (!values['serve']) offs.push(showProgress(os, io.stderr));

@@ -9,7 +9,7 @@
  * Everything else is refused before any of its code is imported. This is a trust decision, not
  * a sandbox: a pinned hand-written function can do anything the runtime can.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/hash.js';
 import { LlmosError } from '../../lib/errors.js';
 import type { Trace } from '../traces/types.js';
 import { FREE_HEADER_LINES, GENERATOR_VERSION, generateCrystallized, slotsFor } from './codegen.js';
@@ -24,7 +24,7 @@ export interface TrustPolicy {
 export const NO_TRUST: TrustPolicy = { pinned: new Set(), traceOf: () => undefined };
 
 export function sha256Hex(source: string | Buffer): string {
-  return createHash('sha256').update(source).digest('hex');
+  return sha256(source, 'hex');
 }
 
 export function trustPolicy(pinned: readonly string[] | undefined, traceOf: (signature: string) => Trace | undefined): TrustPolicy {

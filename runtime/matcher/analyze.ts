@@ -70,18 +70,37 @@ function stem(word: string): string {
 }
 
 const byWord = new Map<string, LexEntry>();
-const byStem = new Map<string, LexEntry>();
+/** Every lexicon word with its entry, in order: byStem is built from it when first needed. */
+const lexiconWords: Array<[string, LexEntry]> = [];
+function mergeInto(map: Map<string, LexEntry>, key: string, entry: LexEntry): void {
+  const prev = map.get(key);
+  // Entries are never mutated: a word's first entry is shared as it is (no copy per word at
+  // every start: this runs for the whole lexicon before the first goal).
+  map.set(key, prev ? { ...prev, ...entry, also: [...(prev.also ?? []), ...(entry.also ?? [])] } : entry);
+}
 function addEntry(word: string, entry: LexEntry): void {
-  const merge = (map: Map<string, LexEntry>, key: string): void => {
-    const prev = map.get(key);
-    map.set(key, { ...prev, ...entry, also: [...(prev?.also ?? []), ...(entry.also ?? [])] });
-  };
-  if (!byWord.has(word) || entry.polarity) merge(byWord, word);
-  const s = stem(word);
-  if (!byStem.has(s) || entry.polarity) merge(byStem, s);
+  if (!byWord.has(word) || entry.polarity) mergeInto(byWord, word, entry);
+  lexiconWords.push([word, entry]);
+}
+let stems: Map<string, LexEntry> | undefined;
+/**
+ * Lexicon entries by stem, for a word not in the lexicon as written. Built on the first such
+ * word, not at load: stemming the whole lexicon costs a few ms of every start, and a goal in the
+ * lexicon's own words ("beep") never needs it.
+ */
+function byStem(): Map<string, LexEntry> {
+  if (!stems) {
+    stems = new Map();
+    for (const [word, entry] of lexiconWords) {
+      const s = stem(word);
+      if (!stems.has(s) || entry.polarity) mergeInto(stems, s, entry);
+    }
+  }
+  return stems;
 }
 for (const group of CONCEPTS) {
-  for (const w of group.words) addEntry(w, { concept: { id: group.id, weight: group.weight }, ...(group.also ? { also: group.also } : {}) });
+  const entry: LexEntry = { concept: { id: group.id, weight: group.weight }, ...(group.also ? { also: group.also } : {}) };
+  for (const w of group.words) addEntry(w, entry);
 }
 for (const cls of POLARITY) {
   for (const [pole, words] of Object.entries(cls.poles)) {
@@ -90,13 +109,15 @@ for (const cls of POLARITY) {
 }
 // WordNet synonyms distilled at build time (scripts/build-synonyms.mjs): a synonym reads as its
 // lexicon word and never overrides one.
-const foldStart = performance.now();
+// process.hrtime, not performance.now(): the `performance` global loads perf_hooks (a few ms and
+// pages of every start) on first use.
+const foldStart = process.hrtime.bigint();
 for (const [syn, seed] of Object.entries(SYNONYMS)) {
   const entry = byWord.get(seed);
   if (entry && !byWord.has(syn)) byWord.set(syn, entry); // inflections come with the data: no stemming
 }
 /** What folding the synonyms in cost at load (npm run bench reports it). */
-export const synonymFoldMs = performance.now() - foldStart;
+export const synonymFoldMs = Number(process.hrtime.bigint() - foldStart) / 1e6;
 const stopwords = new Set(STOPWORDS);
 const negations = new Set(NEGATIONS);
 const phraseIndex = new Map<string, Array<{ words: string[]; replacement: readonly string[] }>>();
@@ -191,7 +212,7 @@ function readNumber(tokens: readonly string[], i: number): [number, number] | un
 /** A plural of an action word ("beeps", "blinks", "waves"): a number before it counts repetitions. */
 function isActionPlural(tok: string): boolean {
   if (!tok.endsWith('s') || tok.length < 4) return false;
-  const entry = byWord.get(tok) ?? byStem.get(stem(tok));
+  const entry = byWord.get(tok) ?? byStem().get(stem(tok));
   return !!entry?.concept && !entry.polarity && entry.concept.weight >= 1 && ACTION_CONCEPTS.has(entry.concept.id);
 }
 const MOTION_CLASSES = new Set(['FB', 'LR', 'UD']);
@@ -202,7 +223,7 @@ const phraseWords = new Set<string>([...PHRASES.flatMap(([p]) => p.split(' ')), 
 /** True when the analysis knows the word (lexicon, stopword, number, unit, phrase word). */
 export function knownWord(tok: string): boolean {
   return NUMBER_RE.test(tok) || tok.startsWith('#') || byWord.has(tok) || stopwords.has(tok) || negations.has(tok) || phraseWords.has(tok)
-    || NUMBER_WORDS[tok] !== undefined || UNITS[tok] !== undefined || COUNT_WORDS[tok] !== undefined || byStem.has(stem(tok));
+    || NUMBER_WORDS[tok] !== undefined || UNITS[tok] !== undefined || COUNT_WORDS[tok] !== undefined || byStem().has(stem(tok));
 }
 
 /** Every word of the lexicon: the vocabulary typos are corrected into. */
@@ -231,7 +252,7 @@ export function meaningOfWord(word: string): string {
   const unit = UNITS[word];
   if (unit) return `unit:${unit.kind}:${unit.toBase}`;
   if (NUMBER_WORDS[word] !== undefined) return `number:${NUMBER_WORDS[word]}`;
-  const e = byWord.get(word) ?? byStem.get(stem(word));
+  const e = byWord.get(word) ?? byStem().get(stem(word));
   if (e) return `${e.polarity ? `${e.polarity.cls}:${e.polarity.pole}` : ''}|${e.concept?.id ?? ''}`;
   return `w:${stem(word)}`;
 }
@@ -303,7 +324,7 @@ export function analyzeGoal(text: string, speller?: SpellCheck): GoalAnalysis {
     }
     if (negations.has(tok)) { negated = true; continue; }
     if (stopwords.has(tok)) continue;
-    const entry = byWord.get(tok) ?? byStem.get(stem(tok));
+    const entry = byWord.get(tok) ?? byStem().get(stem(tok));
     if (!entry) {
       // An unknown verb that leads a direction is a way of moving: "nudge forward", "scoot back".
       const next = byWord.get(tokens[i + 1] ?? '');

@@ -12,19 +12,18 @@
  * (runtime/matcher/wand.ts): only traces that can still reach the MIXED floor, or beat the
  * shortlist, are scored. Models are serialisable, so the trace cache keeps them across boots.
  */
-import { fastHash } from '../../lib/hash.js';
-import type { Trace, TraceRecord } from '../traces/types.js';
-import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type Quantity, type SpellCheck } from './analyze.js';
+import { fnv32 } from '../../lib/hash.js';
+import type { IndexSummary, Trace, TraceRecord } from '../traces/types.js';
+import { analyzeGoal, conflicts, guardedWords, lexiconVocabulary, meaningOfWord, normalizeGoal, type GoalAnalysis, type SpellCheck } from './analyze.js';
 import { isCommonWord, isEnglishWord } from './english.js';
+import { buildTraceModel, defaultConceptOfName, lexiconFingerprint, restoreModel, serializeModel, summarizeModel, type MatcherSnapshot, type SerializedModel, type TraceModel } from './model.js';
+import { goalVector, overlapOf, serializedSoftTotal } from './overlap.js';
+import { bindQuantities, type UnitLookup } from './params.js';
 import { Speller } from './typos.js';
-import { CONCEPTS, IMPLIED_BY_TOOL, PHRASES, POLARITY, POLARITY_ALSO, STOPWORDS, UNITS } from './lexicon.js';
-import { PHRASAL } from './phrasal.js';
-import { SYNONYMS } from './synonyms.generated.js';
-import { goalVector, overlapOf, serializedSoftTotal, softTotalOf } from './overlap.js';
-import { mergeSorted, wand } from './wand.js';
+import { mergeSorted, push, pushDoc, wand } from './wand.js';
 
 export { goalVector, overlapOf, type GoalVector } from './overlap.js';
-import { bindQuantities, buildSlots, type ParamSlot, type TraceQuantity, type UnitLookup } from './params.js';
+export { computeLexiconFingerprint, lexiconFingerprint, type MatcherSnapshot, type SerializedModel, type TraceModel } from './model.js';
 
 const CONFLICT_FACTOR = 0.6;
 const UNBOUND_FACTOR = 0.9;
@@ -35,33 +34,6 @@ const RECALL_FLOOR = 0.75;
 const NEAREST_FLOOR = 0.2;
 const NEAREST_BUDGET = 4000;
 const NEAREST_SHARED = 64;
-
-export interface TraceModel {
-  record: TraceRecord;
-  analysis: GoalAnalysis;
-  /** Concepts the trace's tools imply but its text does not say. */
-  implied: Set<string>;
-  /** Text concepts its tools also imply: leaving them out of a goal costs little. */
-  soft: Set<string>;
-  slots: Map<string, ParamSlot>;
-  quantities: TraceQuantity[];
-  /** Sum over the trace's concepts of weight x softness. */
-  softTotal: number;
-  /** concept -> IN_TEXT | SOFT | IMPLIED bits, built on first use by overlapOf. */
-  flags?: Map<string, number>;
-}
-
-/** The JSON form of a TraceModel (without its record), kept in the trace cache. */
-export interface SerializedModel {
-  concepts: Array<[string, number]>;
-  polarity: Array<[string, string[]]>;
-  negated: boolean;
-  quantities: Quantity[];
-  implied: string[];
-  soft: string[];
-  slots: ParamSlot[];
-  traceQuantities: Array<{ q: number; slot?: string }>;
-}
 
 export interface Candidate {
   model: TraceModel;
@@ -88,23 +60,32 @@ export interface MatcherOptions {
   conceptOfName?: (name: string) => string[];
 }
 
-let lexiconHash: string | undefined;
-function lexiconFingerprint(): string {
-  lexiconHash ??= fastHash(JSON.stringify([CONCEPTS, POLARITY, POLARITY_ALSO, PHRASES, PHRASAL, STOPWORDS, UNITS, IMPLIED_BY_TOOL, SYNONYMS, 9]));
-  return lexiconHash;
-}
-
-/** A trace in the index: its model, or the serialised form it is built from when first needed. */
+/**
+ * A trace in the index: its model, or the serialised form it is built from when first needed, or
+ * (from the trace cache's header) only its index summary, with the model read when first needed.
+ */
 interface Entry {
   record: TraceRecord;
   model?: TraceModel;
   serialized?: SerializedModel;
+  summary?: IndexSummary;
+  lazy?: () => SerializedModel | undefined;
+  /** Its signature when the record is not read yet (from a snapshot). */
+  sig?: string;
 }
 
 export class Matcher {
-  private entries: Entry[] = [];
+  private entries: Array<Entry | undefined> = [];
   private readonly bySignature = new Map<string, number>();
-  private readonly byNormalized = new Map<string, number[]>();
+  /** A snapshot's signatures not yet in bySignature (indexed on first use: most runs never look). */
+  private unindexedSigs: readonly string[] | undefined;
+  /**
+   * fnv32 of the normalised text -> its trace (a number: most texts are one trace's) or traces;
+   * a hit is verified against the model's text (a collision is not an exact match).
+   */
+  private readonly byNormalized = new Map<number, number | number[]>();
+  /** Where entries not made yet come from (a snapshot: one object per trace only once used). */
+  private pending: { recordAt: (doc: number) => TraceRecord | undefined; sigs: readonly string[]; cached: (record: TraceRecord) => SerializedModel | undefined } | undefined;
   /** concept -> traces whose text has it. */
   private postings = new Map<string, number[]>();
   /** concept -> traces whose tools imply it (but whose text does not say it). */
@@ -155,27 +136,62 @@ export class Matcher {
    * Replaces the whole index (boot, reload). `cached` supplies serialised models where valid;
    * those are indexed as they are and turned into models only when a goal first touches them.
    */
-  load(records: readonly TraceRecord[], cached?: (record: TraceRecord) => SerializedModel | undefined): void {
-    this.entries = [];
-    this.bySignature.clear();
-    this.byNormalized.clear();
-    this.postings = new Map();
-    this.impliedPostings = new Map();
-    this.lists = new Map();
-    this.traceWeight = [];
-    this.speller = undefined;
+  /**
+   * `summaryOf` gives a trace's index summary without reading the trace (the cache's header):
+   * such a trace is indexed from it and its model read through `cached` when first scored.
+   */
+  load(records: readonly TraceRecord[], cached?: (record: TraceRecord) => SerializedModel | undefined, summaryOf?: (record: TraceRecord) => IndexSummary | undefined): void {
+    this.reset();
     for (const record of records) {
+      const summary = summaryOf?.(record);
+      if (summary) {
+        this.addEntry({ record, summary, ...(cached ? { lazy: () => cached(record) } : {}) }, summary.keys, summary.implied);
+        continue;
+      }
       const serialized = cached?.(record);
       if (serialized) this.addEntry({ record, serialized }, serialized.concepts.map((c) => c[0]), serialized.implied);
       else this.addModel(this.buildModel(record));
     }
   }
 
+  /**
+   * Takes the index as persisted (the trace cache's, built when the traces last changed):
+   * posting lists are used as they are; doc d is `recordAt(d)`, asked for (and its model read
+   * through `cached`) only when a goal first scores it. At 10k traces this replaces ~60 ms of building with a few ms.
+   */
+  loadSnapshot(snap: MatcherSnapshot, recordAt: (doc: number) => TraceRecord | undefined, cached: (record: TraceRecord) => SerializedModel | undefined): void {
+    this.reset();
+    this.entries = new Array<Entry | undefined>(snap.sigs.length);
+    this.pending = { recordAt, sigs: snap.sigs, cached };
+    this.unindexedSigs = snap.sigs;
+    this.traceWeight = Array.from(snap.w);
+    for (let d = 0; d < snap.nh.length; d++) pushDoc(this.byNormalized, snap.nh[d] as number, d);
+    snap.keys.forEach((k, i) => {
+      if ((snap.post[i] as number[]).length > 0) this.postings.set(k, snap.post[i] as number[]);
+      if ((snap.impl[i] as number[]).length > 0) this.impliedPostings.set(k, snap.impl[i] as number[]);
+    });
+  }
+
+  private reset(): void {
+    this.entries = [];
+    this.pending = undefined;
+    this.bySignature.clear();
+    this.unindexedSigs = undefined;
+    this.byNormalized.clear();
+    this.postings = new Map();
+    this.impliedPostings = new Map();
+    this.lists = new Map();
+    this.traceWeight = [];
+    this.speller = undefined;
+  }
+
+
+
   /** Adds or replaces one trace (learning, hot reload). */
   upsert(record: TraceRecord): void {
-    const existing = this.bySignature.get(record.trace.goal_signature);
+    const existing = this.signatures().get(record.trace.goal_signature);
     if (existing !== undefined) {
-      const kept = this.entries.map((e, i) => (i === existing ? { record } : e));
+      const kept = this.allEntries().map((e, i) => (i === existing ? { record } : e));
       this.reindex(kept);
       return;
     }
@@ -185,77 +201,85 @@ export class Matcher {
   }
 
   remove(signature: string): boolean {
-    const i = this.bySignature.get(signature);
+    const i = this.signatures().get(signature);
     if (i === undefined) return false;
-    this.reindex(this.entries.filter((_, k) => k !== i));
+    this.reindex(this.allEntries().filter((_, k) => k !== i));
     return true;
   }
 
+  /** Rebuilds the index from entries kept as they are (models, serialised forms or summaries). */
   private reindex(entries: Entry[]): void {
-    const saved = new Map(entries.map((e) => [e.record, e.serialized ?? (e.model ? this.serialize(e.model) : undefined)]));
-    this.load(entries.map((e) => e.record), (r) => saved.get(r));
+    this.reset();
+    for (const e of entries) {
+      if (e.model) this.addEntry(e, e.model.analysis.concepts.keys(), e.model.implied);
+      else if (e.serialized) this.addEntry(e, e.serialized.concepts.map((c) => c[0]), e.serialized.implied);
+      else if (e.summary) this.addEntry(e, e.summary.keys, e.summary.implied);
+      else if (e.lazy) { const m = this.modelAtEntry(e); this.addEntry(e, m.analysis.concepts.keys(), m.implied); }
+      else this.addModel(this.buildModel(e.record));
+    }
   }
 
   modelOf(signature: string): TraceModel | undefined {
-    const i = this.bySignature.get(signature);
+    const i = this.signatures().get(signature);
     return i === undefined ? undefined : this.modelAt(i);
   }
 
   private modelAt(i: number): TraceModel {
-    const e = this.entries[i] as Entry;
+    return this.modelAtEntry(this.entryAt(i));
+  }
+
+  private signatures(): Map<string, number> {
+    const pending = this.unindexedSigs;
+    if (pending) {
+      this.unindexedSigs = undefined;
+      pending.forEach((sig, d) => { if (!this.bySignature.has(sig)) this.bySignature.set(sig, d); });
+    }
+    return this.bySignature;
+  }
+
+  private entryAt(i: number): Entry {
+    let e = this.entries[i];
+    if (!e) {
+      const p = this.pending;
+      const record = p?.recordAt(i);
+      if (!p || !record) throw new Error(`matcher: no trace ${i}`);
+      e = { record, sig: p.sigs[i] as string, lazy: () => p.cached(record) };
+      this.entries[i] = e;
+    }
+    return e;
+  }
+
+  private allEntries(): Entry[] {
+    return Array.from({ length: this.entries.length }, (_, i) => this.entryAt(i));
+  }
+
+  private modelAtEntry(e: Entry): TraceModel {
     if (!e.model) {
-      e.model = e.serialized ? this.restore(e.record, e.serialized) : this.buildModel(e.record);
+      const s = e.serialized ?? e.lazy?.();
+      e.model = s ? restoreModel(e.record, s) : this.buildModel(e.record);
       delete e.serialized;
+      delete e.lazy;
     }
     return e.model;
   }
 
+
+
+
+
+
+
+  /** What the cache keeps of a model so the index can be built without it (IndexSummary). */
+  summarize(record: TraceRecord, s: SerializedModel): Omit<IndexSummary, 'sig'> {
+    return summarizeModel(record, s);
+  }
+
   buildModel(record: TraceRecord): TraceModel {
-    const analysis = analyzeGoal(record.trace.goal_text);
-    const byTools = new Set<string>();
-    for (const step of record.trace.tool_calls) {
-      for (const c of IMPLIED_BY_TOOL[step.name] ?? []) byTools.add(c);
-      for (const key of ['actuator', 'sensor']) {
-        const v = step.args?.[key];
-        if (typeof v === 'string') for (const c of this.conceptOfName(v)) byTools.add(c);
-      }
-      // A gripper acts on what it holds: "release the object" asks what "open the gripper" does.
-      if (step.name === 'servo_move' && typeof step.args?.['actuator'] === 'string' && this.conceptOfName(step.args['actuator'] as string).includes('GRIPPER')) byTools.add('OBJECT');
-      // Writing a non-zero output switches it on: "activate the buzzer" asks what "sound the buzzer" does.
-      const out = step.args?.['value'] ?? step.args?.['duty'] ?? step.args?.['speed'];
-      if ((step.name === 'digital_write' || step.name === 'pwm_write' || step.name === 'motor_set') && out !== undefined && out !== false && out !== 0) byTools.add('ACT:ON');
-    }
-    const implied = new Set([...byTools].filter((c) => !analysis.concepts.has(c)));
-    const soft = new Set([...analysis.concepts.keys()].filter((c) => byTools.has(c)));
-    const { slots, quantities } = buildSlots(record.trace, analysis, this.unitsFor);
-    return { record, analysis, implied, soft, slots, quantities, softTotal: softTotalOf(analysis, soft) };
+    return buildTraceModel(record, this.unitsFor, this.conceptOfName);
   }
 
   serialize(m: TraceModel): SerializedModel {
-    return {
-      concepts: [...m.analysis.concepts],
-      polarity: [...m.analysis.polarity].map(([k, v]) => [k, [...v]]),
-      negated: m.analysis.negated,
-      quantities: m.analysis.quantities,
-      implied: [...m.implied],
-      soft: [...m.soft],
-      slots: [...m.slots.values()],
-      traceQuantities: m.quantities.map((tq) => ({ q: m.analysis.quantities.indexOf(tq.q), ...(tq.slot ? { slot: tq.slot } : {}) })),
-    };
-  }
-
-  private restore(record: TraceRecord, s: SerializedModel): TraceModel {
-    const concepts = new Map(s.concepts);
-    let total = 0;
-    for (const w of concepts.values()) total += w;
-    const text = record.trace.goal_text;
-    const analysis: GoalAnalysis = {
-      text, normalized: normalizeGoal(text), concepts, polarity: new Map(s.polarity.map(([k, v]) => [k, new Set(v)])),
-      negated: s.negated, quantities: s.quantities, total,
-    };
-    const soft = new Set(s.soft);
-    const quantities = s.traceQuantities.map((tq) => ({ q: s.quantities[tq.q] as Quantity, ...(tq.slot ? { slot: tq.slot } : {}) }));
-    return { record, analysis, implied: new Set(s.implied), soft, slots: new Map(s.slots.map((x) => [x.name, x])), quantities, softTotal: softTotalOf(analysis, soft) };
+    return serializeModel(m);
   }
 
   private addModel(model: TraceModel): void {
@@ -265,9 +289,9 @@ export class Matcher {
   private addEntry(entry: Entry, concepts: Iterable<string>, implied: Iterable<string>): void {
     const idx = this.entries.length;
     this.entries.push(entry);
-    this.traceWeight[idx] = entry.model ? entry.model.softTotal : serializedSoftTotal(entry.serialized);
-    this.bySignature.set(entry.record.trace.goal_signature, idx);
-    push(this.byNormalized, entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text), idx);
+    this.traceWeight[idx] = entry.model ? entry.model.softTotal : entry.serialized ? serializedSoftTotal(entry.serialized) : entry.summary?.weight ?? 0;
+    this.signatures().set(entry.summary?.sig ?? entry.sig ?? entry.record.trace.goal_signature, idx);
+    pushDoc(this.byNormalized, entry.summary?.nh ?? fnv32(entry.model?.analysis.normalized ?? normalizeGoal(entry.record.trace.goal_text)), idx);
     for (const c of concepts) push(this.postings, c, idx);
     for (const c of implied) push(this.impliedPostings, c, idx);
   }
@@ -275,7 +299,8 @@ export class Matcher {
   match(goalText: string, limit = 5): MatchResult {
     const goal = analyzeGoal(goalText, this.spellCheck);
     this.stats.matches++;
-    const exact = this.byNormalized.get(goal.normalized) ?? [];
+    const same = this.byNormalized.get(fnv32(goal.normalized));
+    const exact = (same === undefined ? [] : typeof same === 'number' ? [same] : same).filter((i) => this.modelAt(i).analysis.normalized === goal.normalized);
     const keep = Math.max(SHORTLIST, limit);
     const vector = goalVector(goal);
     // The best `keep` overlaps, in a small sorted array (ties keep the earlier trace).
@@ -357,26 +382,17 @@ export class Matcher {
   }
 }
 
-function push<K>(map: Map<K, number[]>, key: K, value: number): void {
-  const list = map.get(key);
-  if (list) list.push(value); else map.set(key, [value]);
-}
-
 function compareCandidates(a: Candidate, b: Candidate): number {
   return b.score - a.score
     || Number(b.exact) - Number(a.exact)
     || b.trace.success_rate - a.trace.success_rate
     || b.trace.usage_count - a.trace.usage_count
-    || a.trace.goal_signature.localeCompare(b.trace.goal_signature);
+    // Signatures are lowercase hex: plain order equals localeCompare's, without loading ICU's
+    // collator (~3 MB of the node binary's pages and a few ms at the first match).
+    || (a.trace.goal_signature < b.trace.goal_signature ? -1 : a.trace.goal_signature > b.trace.goal_signature ? 1 : 0);
 }
 
 function round(x: number): number {
   return Math.round(x * 10000) / 10000;
 }
 
-function defaultConceptOfName(name: string): string[] {
-  const a = analyzeGoal(name.replace(/_/g, ' '));
-  const out = [...a.concepts.keys()].filter((c) => !c.startsWith('w:'));
-  if (out.includes('BUZZER')) out.push('BEEP');
-  return out;
-}

@@ -102,3 +102,17 @@ export function mergeSorted(a: readonly number[], b: readonly number[]): number[
   }
   return out;
 }
+
+/** Adds a doc under a key: a number while the key has one doc (most exact texts), else a list. */
+export function pushDoc(map: Map<number, number | number[]>, key: number, doc: number): void {
+  const prev = map.get(key);
+  if (prev === undefined) map.set(key, doc);
+  else if (typeof prev === 'number') map.set(key, [prev, doc]);
+  else prev.push(doc);
+}
+
+/** Appends a doc to a key's posting list. */
+export function push<K>(map: Map<K, number[]>, key: K, value: number): void {
+  const list = map.get(key);
+  if (list) list.push(value); else map.set(key, [value]);
+}

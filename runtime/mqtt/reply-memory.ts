@@ -6,7 +6,7 @@
  * the original is still queued or running waits for it and gets its final answer. Answers are
  * kept for a bounded time (and number), after which an id may be used again.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../../lib/hash.js';
 
 export interface Waiter {
   (reply: Record<string, unknown>): void;
@@ -19,7 +19,7 @@ interface Entry {
 }
 
 export function commandKey(name: string, id: string, payload: Buffer | string): string {
-  return `${name}\u0000${id}\u0000${createHash('sha256').update(payload).digest('base64')}`;
+  return `${name}\u0000${id}\u0000${sha256(payload, 'base64')}`;
 }
 
 export class ReplyMemory {

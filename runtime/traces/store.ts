@@ -7,28 +7,24 @@
  * comments and layout: only the changed fields are rewritten. Parsed files are cached by
  * (size, mtime) in the state directory, so a board with thousands of traces starts quickly.
  */
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
-import { writeFileAtomic, writeFileAtomicSync } from '../../lib/atomic-file.js';
+import { writeFileAtomic } from '../../lib/atomic-file.js';
 import { fastHash } from '../../lib/hash.js';
-import { LlmosError, toLlmosError } from '../../lib/errors.js';
+import { LlmosError } from '../../lib/errors.js';
 import { check, describeIssues } from '../../lib/validate.js';
-import { parseYaml, stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
+import { stringifyYaml, yamlLib } from '../../lib/yaml-file.js';
 import { goalSignature } from '../matcher/analyze.js';
-import { assertTracePatterns } from './patterns.js';
+import { cachedEntry, isTraceFileName, parseTraceFile, scanTraceFiles } from './scan.js';
 import { baseOf, mergeStats, TraceStatsJournal, type StatsBase, type TraceRunStats } from './stats.js';
-import type { Trace, TraceCheck, TraceRecord, TraceStep } from './types.js';
+import { TraceCacheFile, type IndexSnapshot, type TraceLoadIssue } from './cache.js';
+import type { IndexSummary, Trace, TraceCheck, TraceRecord } from './types.js';
 
-/** Bump when the parsed shape changes, so old caches are ignored. */
-const CACHE_VERSION = 3;
-const SIG_RE = /^[0-9a-f]{16}$/;
+export { importEdgeTrace, parseTraceDocument } from './parse.js';
 
-export interface TraceLoadIssue {
-  file: string;
-  code: string;
-  message: string;
-}
+
+export type { TraceLoadIssue };
 
 export interface TraceLoadReport {
   loaded: number;
@@ -37,124 +33,27 @@ export interface TraceLoadReport {
   fromCache: number;
 }
 
-interface CacheEntry {
-  size: number;
-  mtimeMs: number;
-  record?: TraceRecord;
-  error?: TraceLoadIssue;
-  warnings?: TraceLoadIssue[];
-  /** Data derived from the record (the matcher's model), valid for `derivedKey`. */
-  derived?: unknown;
-  derivedKey?: string;
-}
-
 /** Computes per-trace data worth caching with the trace (the matcher's model). */
 export interface TraceDeriver {
   /** Changes whenever derived data from an older key must not be reused. */
   key: string;
   derive(record: TraceRecord): unknown;
+  /** What an index needs of the trace without reading it (kept in the cache's header). */
+  summarize?(record: TraceRecord, derived: unknown): Omit<IndexSummary, 'sig'>;
 }
 
-interface CacheFile {
-  version: number;
-  dir: string;
-  entries: Record<string, CacheEntry>;
-}
-
-interface RawEdgeStep {
-  step?: number;
-  description?: string;
-  tool_call: { tool: string; parameters?: Record<string, unknown> };
-  validation?: Array<Record<string, unknown>>;
-  on_error?: unknown;
-}
-
-interface RawEdgeTrace {
-  trace_id: string;
-  goal_signature?: string;
-  goal_text?: string;
-  goal?: string;
-  description?: string;
-  success_rate?: number;
-  usage_count?: number;
-  created_at?: string;
-  last_used?: string;
-  preconditions?: Array<Record<string, unknown>>;
-  steps: RawEdgeStep[];
-}
-
-function isEdgeFormat(doc: unknown): boolean {
-  return typeof doc === 'object' && doc !== null && 'steps' in doc && !('tool_calls' in doc);
-}
-
-/** Upstream edge trace -> core trace. */
-export function importEdgeTrace(raw: RawEdgeTrace): Record<string, unknown> {
-  const text = raw.goal_text ?? raw.goal
-    ?? (raw.goal_signature && !SIG_RE.test(raw.goal_signature) ? raw.goal_signature : undefined)
-    ?? raw.description ?? raw.trace_id.replace(/[-_]+/g, ' ');
-  const steps = [...raw.steps].sort((a, b) => (a.step ?? 0) - (b.step ?? 0));
-  const tool_calls = steps.map((s) => {
-    const call: Record<string, unknown> = { name: s.tool_call.tool, args: s.tool_call.parameters ?? {} };
-    if (s.description) call['description'] = s.description;
-    if (s.validation?.length) call['check'] = s.validation.map((v) => pick(v, ['check', 'type', 'parameters', 'description']));
-    if (s.on_error !== undefined) call['on_error'] = s.on_error;
-    return call;
-  });
-  const out: Record<string, unknown> = {
-    goal_text: text,
-    trace_id: raw.trace_id,
-    success_rate: raw.success_rate ?? 1,
-    usage_count: raw.usage_count ?? 0,
-    origin: 'imported',
-    tool_calls,
-  };
-  if (raw.created_at) out['created_at'] = raw.created_at;
-  if (raw.last_used) out['last_used'] = raw.last_used;
-  if (raw.description) out['description'] = raw.description;
-  if (raw.preconditions?.length) out['preconditions'] = raw.preconditions.map((p) => pick(p, ['condition', 'validation_type', 'parameters', 'type', 'sensor', 'min', 'max']));
-  return out;
-}
-
-function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const k of keys) if (obj[k] !== undefined) out[k] = obj[k];
-  return out;
-}
-
-/** Parses and validates one trace document; throws ERR_TRACE_INVALID naming the field. */
-export function parseTraceDocument(doc: unknown, file: string): { record: TraceRecord; warnings: TraceLoadIssue[] } {
-  const warnings: TraceLoadIssue[] = [];
-  let format: TraceRecord['format'] = 'core';
-  let body = doc;
-  if (isEdgeFormat(doc)) {
-    const issues = check('edgeTrace', doc);
-    if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `${file}: ${describeIssues(issues)}`, { issues });
-    body = importEdgeTrace(doc as RawEdgeTrace);
-    format = 'edge';
-  }
-  const issues = check('trace', body);
-  if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `${file}: ${describeIssues(issues)}`, { issues });
-  const t = body as Trace & { goal_signature?: string };
-  assertTracePatterns(t, file);
-  const computed = goalSignature(t.goal_text);
-  if (t.goal_signature && t.goal_signature !== computed) {
-    warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: goal_signature ${t.goal_signature} does not match goal_text (expected ${computed}); using ${computed}` });
-  }
-  const trace: Trace = {
-    ...t,
-    goal_signature: computed,
-    success_rate: t.success_rate ?? 1,
-    usage_count: t.usage_count ?? 0,
-    tool_calls: t.tool_calls.map((c): TraceStep => ({ ...c, args: c.args ?? {} })),
-  };
-  return { record: { trace, file, format }, warnings };
-}
+/**
+ * On a record served from the cache (no other object per trace: 10k traces): its entry number
+ * and the load that made it.
+ */
+const SLOT = Symbol('trace cache entry');
+const GEN = Symbol('trace store load');
+type LazyRecord = TraceRecord & { [SLOT]?: number; [GEN]?: number };
 
 export class TraceStore {
   readonly dir: string;
   private readonly cachePath: string | undefined;
-  private records = new Map<string, TraceRecord>();
-  private derivedBySignature = new Map<string, unknown>();
+  private records = new Map<string, TraceRecord | number>();
   private writes = new Map<string, Promise<void>>();
   private readonly deriver: TraceDeriver | undefined;
   /** Run statistics (the state directory's journal); none = counted in memory only. */
@@ -173,16 +72,23 @@ export class TraceStore {
     this.stats = options.statsFile ? new TraceStatsJournal(options.statsFile) : undefined;
     this.compactStats = options.compactStats === true;
     this.cachePath = options.cacheDir
-      ? join(options.cacheDir, `traces-${fastHash(this.dir)}.json`)
+      ? join(options.cacheDir, `traces-${fastHash(this.dir)}.v4`)
       : undefined;
   }
 
   all(): TraceRecord[] {
-    return [...this.records.values()];
+    return [...this.records.keys()].map((sig) => this.get(sig) as TraceRecord);
   }
 
   get(signature: string): TraceRecord | undefined {
-    return this.records.get(signature);
+    const v = this.records.get(signature);
+    if (typeof v !== 'number') return v;
+    // A trace served from the cache gets its record object when first asked for.
+    const c = this.cacheFile as TraceCacheFile;
+    const pos = this.slotPos[v] as number;
+    const rec = this.lazyRecord(join(this.dir, c.name(pos)), c.format(pos), v, this.gen);
+    this.records.set(signature, rec);
+    return rec;
   }
 
   get size(): number {
@@ -191,94 +97,182 @@ export class TraceStore {
 
   /** What the deriver computed for a trace at load time (from the cache when still valid). */
   derived(signature: string): unknown {
-    return this.derivedBySignature.get(signature);
+    const rec = this.get(signature);
+    return rec ? this.derivedFor(rec) : undefined;
   }
 
   /** Loads every *.yaml / *.yml in the directory. Never throws for a bad file: it is reported. */
   load(): TraceLoadReport {
     const report: TraceLoadReport = { loaded: 0, errors: [], warnings: [], fromCache: 0 };
     let names: string[];
+    this.listedTemps = [];
     try {
-      names = readdirSync(this.dir).filter((n) => /\.ya?ml$/i.test(n) && !n.startsWith('.')).sort();
+      const listed = readdirSync(this.dir);
+      this.listedTemps = listed.filter((n) => n.charCodeAt(0) === 46 && n.endsWith('.tmp'));
+      names = listed.filter(isTraceFileName).sort();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') { this.records = new Map(); return report; }
       throw new LlmosError('ERR_CONFIG_NOT_FOUND', `traces directory ${this.dir}: ${code ?? (e as Error).message}`);
     }
-    const cache = this.readCache();
-    const next: Record<string, CacheEntry> = {};
-    let dirty = cache === undefined || Object.keys(cache.entries).length !== names.length;
-    const records = new Map<string, TraceRecord>();
-    const derived = new Map<string, unknown>();
-    for (const name of names) {
-      const file = join(this.dir, name);
-      let st: { size: number; mtimeMs: number };
-      try { st = statSync(file); } catch { continue; }
-      let entry = cache?.entries[name];
-      if (entry && entry.size === st.size && entry.mtimeMs === st.mtimeMs) {
-        report.fromCache++;
-      } else {
-        entry = this.parseFile(file, st);
-        dirty = true;
-      }
-      next[name] = entry;
-      if (entry.warnings) report.warnings.push(...entry.warnings);
-      if (entry.error) { report.errors.push(entry.error); continue; }
-      const rec = entry.record as TraceRecord;
-      const prev = records.get(rec.trace.goal_signature);
-      if (prev) {
-        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${basename(prev.file)} (signature ${rec.trace.goal_signature}); ignored` });
+    const derivedKey = this.deriver?.key ?? '';
+    const cache = this.cachePath ? TraceCacheFile.open(this.cachePath, this.dir) : undefined;
+    const scan = scanTraceFiles(this.dir, names, cache, this.deriver);
+    const { entries, prefix } = scan;
+    let dirty = scan.dirty;
+    report.fromCache = scan.fromCache;
+    // Records served from the cache are their entry number until first asked for (get()).
+    const records = new Map<string, TraceRecord | number>();
+    const parsedNow: Array<[string, TraceRecord]> = [];
+    const docs: number[] = [];
+    const docSigs: string[] = [];
+    this.gen++;
+    // Entry number -> position in the cache read (the same in a cache written now).
+    const slotPos = new Int32Array(entries.length).fill(-1);
+    for (const [i, e] of entries.entries()) {
+      const fromCache = typeof e === 'number';
+      const issues = fromCache ? (cache as TraceCacheFile).issues(e) : e.issues;
+      if (issues?.warnings) report.warnings.push(...issues.warnings);
+      if (issues?.error) { report.errors.push(issues.error); continue; }
+      const sig = fromCache ? (cache as TraceCacheFile).sig(e) : e.sig;
+      const prev = records.get(sig);
+      if (prev !== undefined) {
+        const file = prefix + (fromCache ? (cache as TraceCacheFile).name(e) : e.name);
+        const prevName = typeof prev === 'number' ? (cache as TraceCacheFile).name(slotPos[prev] as number) : basename(prev.file);
+        report.warnings.push({ file, code: 'ERR_TRACE_INVALID', message: `${file}: same goal as ${prevName} (signature ${sig}); ignored` });
         continue;
       }
-      records.set(rec.trace.goal_signature, rec);
-      if (this.deriver) {
-        if (entry.derivedKey !== this.deriver.key) {
-          entry.derived = this.deriver.derive(rec);
-          entry.derivedKey = this.deriver.key;
-          dirty = true;
-        }
-        derived.set(rec.trace.goal_signature, entry.derived);
+      docs.push(i);
+      docSigs.push(sig);
+      if (fromCache) {
+        records.set(sig, i);
+        slotPos[i] = e;
+      } else {
+        const rec = e.record as TraceRecord;
+        records.set(sig, rec);
+        parsedNow.push([sig, rec]);
+        this.parsed.set(rec, e.derived);
       }
     }
-    this.records = records;
-    this.derivedBySignature = derived;
-    report.loaded = records.size;
-    if (dirty) this.writeCache({ version: CACHE_VERSION, dir: this.dir, entries: next });
-    // After the cache is written: the cache holds what the files say, the records the merged view.
-    const journal = this.stats?.load({ compact: this.compactStats });
-    this.bases = new Map();
-    for (const [sig, rec] of records) {
-      const base = baseOf(rec.trace);
-      this.bases.set(sig, base);
-      mergeStats(rec.trace, base, journal?.get(sig));
+    let current = cache;
+    if (dirty) {
+      // Lines of unchanged files are copied as they are, without parsing them.
+      const all = entries.map((e) => (typeof e === 'number' ? cachedEntry(cache as TraceCacheFile, e) : e));
+      const written = this.cachePath ? TraceCacheFile.write(this.cachePath, this.dir, derivedKey, all, docs) : undefined;
+      if (written) {
+        // The single-JSON cache of earlier versions (8 MB at 10k traces) is not needed again.
+        if (this.cachePath) rmSync(this.cachePath.replace(/\.v4$/, '.json'), { force: true });
+        // Positions in the file written are the entries' order.
+        for (let i = 0; i < slotPos.length; i++) slotPos[i] = i;
+        cache?.close();
+        current = written;
+      }
     }
+    // The persisted index applies as it is when nothing changed since it was written.
+    this.docSigs = docSigs;
+    this.snapshot = !dirty && current?.index && current.index.docs.length === docs.length && Array.prototype.every.call(current.index.docs, (p: number, d: number) => p === docs[d]) ? current.index : undefined;
+    if (this.cacheFile && this.cacheFile !== current) this.cacheFile.close();
+    this.cacheFile = current;
+    this.slotPos = slotPos;
+    this.records = records;
+    report.loaded = records.size;
+    // The cache holds what the files say, the records the merged view (lazy ones when read).
+    this.journal = this.stats?.load({ compact: this.compactStats });
+    this.bases = new Map();
+    for (const [sig, rec] of parsedNow) this.merge(sig, rec.trace);
     return report;
   }
 
-  private parseFile(file: string, st: { size: number; mtimeMs: number }): CacheEntry {
-    try {
-      const doc = parseYaml(readFileSync(file, 'utf8'), file, 'ERR_TRACE_INVALID');
-      const { record, warnings } = parseTraceDocument(doc, file);
-      return { size: st.size, mtimeMs: st.mtimeMs, record, ...(warnings.length ? { warnings } : {}) };
-    } catch (e) {
-      const err = toLlmosError(e, 'ERR_TRACE_INVALID');
-      return { size: st.size, mtimeMs: st.mtimeMs, error: { file, code: err.code, message: err.message } };
-    }
+  /** The matcher's index as persisted, when it still describes all() in order. */
+  indexSnapshot(): (IndexSnapshot & { sigs: string[] }) | undefined {
+    return this.snapshot ? { ...this.snapshot, sigs: this.docSigs } : undefined;
   }
 
-  private readCache(): CacheFile | undefined {
-    if (!this.cachePath) return undefined;
-    try {
-      const c = JSON.parse(readFileSync(this.cachePath, 'utf8')) as CacheFile;
-      return c.version === CACHE_VERSION && c.dir === this.dir ? c : undefined;
-    } catch {
-      return undefined;
-    }
+  /** The matcher's index data of a record from the cache (without reading the trace). */
+  summaryFor(record: TraceRecord): IndexSummary | undefined {
+    const pos = this.posOf(record);
+    const s = pos === undefined ? undefined : this.cacheFile?.summary(pos);
+    return s && pos !== undefined ? { sig: (this.cacheFile as TraceCacheFile).sig(pos), ...s } : undefined;
   }
 
-  private writeCache(c: CacheFile): void {
-    if (!this.cachePath) return;
-    try { writeFileAtomicSync(this.cachePath, JSON.stringify(c)); } catch { /* a read-only state dir only costs start-up time */ }
+  /** What the deriver computed for a record (from its cache line when it came from the cache). */
+  derivedFor(record: TraceRecord): unknown {
+    if (this.posOf(record) === undefined) return this.parsed.get(record);
+    void record.trace; // read now if it was not yet
+    const d = this.parsed.get(record);
+    this.parsed.delete(record);
+    return d;
+  }
+
+  /** Dot-files ending in .tmp seen by the last load (stale temporaries to remove: lib/stale-temps.ts). */
+  tempNames(): readonly string[] {
+    return this.listedTemps;
+  }
+
+  private listedTemps: string[] = [];
+  private gen = 0;
+  private slotPos = new Int32Array(0);
+  private snapshot: IndexSnapshot | undefined;
+  /** Signatures of the indexed traces, in the index's order. */
+  private docSigs: string[] = [];
+  private parsed = new WeakMap<TraceRecord, unknown>();
+  private cacheFile: TraceCacheFile | undefined;
+  private journal: Map<string, TraceRunStats> | undefined;
+
+  /** Where a record of this load is in the open cache (undefined: not served from it). */
+  private posOf(record: TraceRecord): number | undefined {
+    const r = record as LazyRecord;
+    const slot = r[SLOT];
+    if (slot === undefined || r[GEN] !== this.gen) return undefined;
+    const pos = this.slotPos[slot];
+    return pos === undefined || pos < 0 ? undefined : pos;
+  }
+
+  /** One getter for every record from the cache: reads the trace when first used. */
+  private readonly readTrace = (rec: LazyRecord): Trace => {
+    const pos = this.posOf(rec);
+    const c = this.cacheFile;
+    let trace: Trace | undefined;
+    let derived: unknown;
+    let sig = '';
+    if (pos !== undefined && c) {
+      sig = c.sig(pos);
+      const body = c.body(pos);
+      // The signature field tells a torn or misplaced line (the cache is ours: no need to hash).
+      if (body && body.trace.goal_signature === sig) { trace = body.trace; derived = body.derived; }
+    }
+    if (!trace) {
+      // A torn line, or a record kept from an earlier load: its file says what it is now.
+      const parsed = parseTraceFile(rec.file, basename(rec.file), { size: 0, mtimeMs: 0 }, this.deriver);
+      if (!parsed.record) throw new LlmosError('ERR_TRACE_INVALID', parsed.issues?.error?.message ?? `${rec.file}: cannot be read`);
+      trace = parsed.record.trace;
+      derived = parsed.derived;
+    }
+    Object.defineProperty(rec, 'trace', { value: trace, enumerable: true, writable: true, configurable: true });
+    if (pos !== undefined) {
+      if (this.deriver) this.parsed.set(rec, derived);
+      this.merge(sig, trace);
+    }
+    return trace;
+  };
+
+  /** The `trace` property of every record from the cache (one descriptor, one function). */
+  private readonly lazyTrace: PropertyDescriptor = ((read) => ({
+    enumerable: true, configurable: true, get(this: LazyRecord): Trace { return read(this); },
+  }))(this.readTrace);
+
+  private lazyRecord(file: string, format: TraceRecord['format'], slot: number, gen: number): TraceRecord {
+    const rec = { file, format } as LazyRecord;
+    Object.defineProperty(rec, 'trace', this.lazyTrace);
+    rec[SLOT] = slot;
+    rec[GEN] = gen;
+    return rec;
+  }
+
+  private merge(sig: string, trace: Trace): void {
+    const base = baseOf(trace);
+    this.bases.set(sig, base);
+    mergeStats(trace, base, this.journal?.get(sig));
   }
 
   /**
@@ -288,7 +282,7 @@ export class TraceStore {
    * in-memory counts are updated anyway.
    */
   async recordRun(signature: string, ok: boolean, at: Date): Promise<Trace | undefined> {
-    const rec = this.records.get(signature);
+    const rec = this.get(signature);
     if (!rec) return undefined;
     const t = rec.trace;
     const base = this.bases.get(signature) ?? baseOf(t);
@@ -331,7 +325,7 @@ export class TraceStore {
 
   /** Sets top-level fields of a trace file (e.g. `crystallized`) atomically. */
   async update(signature: string, fields: Partial<Trace>): Promise<void> {
-    const rec = this.records.get(signature);
+    const rec = this.get(signature);
     if (!rec) throw new LlmosError('ERR_TRACE_NOT_FOUND', `no trace with signature ${signature}`);
     Object.assign(rec.trace, fields);
     await this.patchFile(rec, fields as Record<string, unknown>);
@@ -367,7 +361,7 @@ export class TraceStore {
     const body = { ...trace, goal_signature: sig };
     const issues = check('trace', body);
     if (issues.length > 0) throw new LlmosError('ERR_TRACE_INVALID', `new trace "${trace.goal_text}": ${describeIssues(issues)}`, { issues });
-    const existing = this.records.get(sig);
+    const existing = this.get(sig);
     if (existing) throw new LlmosError('ERR_TRACE_CONFLICT', `a trace for "${trace.goal_text}" already exists in ${existing.file}; it is not replaced (remove it first to learn it again)`);
     const file = join(this.dir, `${slug(trace.goal_text)}-${sig.slice(0, 8)}.yaml`);
     if (existsSync(file)) throw new LlmosError('ERR_TRACE_CONFLICT', `${file} already exists (a file that does not load as this trace); not replaced`);

@@ -73,3 +73,16 @@ export interface TraceRecord {
   file: string;
   format: 'core' | 'edge';
 }
+
+/**
+ * What the matcher's index needs of a trace, kept in the trace cache so a start builds the index
+ * without reading the trace itself: its signature, its normalised text's fnv32 hash, own weight, and the concepts
+ * its text has (`keys`) or its tools imply (`implied`).
+ */
+export interface IndexSummary {
+  sig: string;
+  nh: number;
+  weight: number;
+  keys: string[];
+  implied: string[];
+}

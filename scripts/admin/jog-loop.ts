@@ -5,7 +5,7 @@
  * away): then everything comes to rest. Each step lasts about half the deadman window, so a key
  * that stops arriving (released, or a client that went silent) stops motion within one step.
  */
-import { stringify as stringifyYaml } from 'yaml';
+import { yamlLib } from '../../lib/yaml-file.js';
 import type { LLMOS } from '../../runtime/llmos.js';
 import { keyName, splitKeys } from '../../runtime/operator/jog-keys.js';
 import { JogSession } from '../../runtime/operator/jog-session.js';
@@ -56,7 +56,7 @@ export async function jogLoop(os: LLMOS, io: JogLoopIo, o: { goal: string | unde
   if (!recorder) return 0;
   if (recorder.recorded.length === 0) { io.err(`llmos jog: nothing was recorded for "${goal}"; nothing saved\n`); return 1; }
   const trace = recorder.toTrace(unitLookup(os.catalog), os.clock.wallNow());
-  io.err(stringifyYaml(trace));
+  io.err(yamlLib().stringify(trace));
   if (!o.yes && (await io.confirm(`save this trace for "${goal}"?`)) !== true) { io.err('llmos jog: not saved\n'); return 1; }
   const rec = await os.traces.save(trace, `Taught by demonstration (jog) for "${goal}" (${recorder.recorded.length} calls).`);
   // A runtime that keeps serving (the owner) matches the new trace at once.

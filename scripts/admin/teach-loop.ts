@@ -5,7 +5,7 @@
  * either way; only where the recording lives differs (a TeachRecorder here, the owner's teaching
  * session there, shared with MQTT cmd/teach).
  */
-import { stringify as stringifyYaml } from 'yaml';
+import { yamlLib } from '../../lib/yaml-file.js';
 import { toLlmosError } from '../../lib/errors.js';
 import type { LLMOS } from '../../runtime/llmos.js';
 import { parseCallLine, formatCallLine } from '../../runtime/operator/call-line.js';
@@ -88,7 +88,7 @@ export async function teachLoop(os: LLMOS, sink: TeachSink, io: TeachLoopIo, o: 
     const count = sink.recorded().length;
     if (count === 0) { io.err(`llmos teach: nothing was recorded for "${goal}": make at least one call (:call <tool> name=value ...); nothing saved\n`); return 1; }
     const trace = sink.finish();
-    io.err(`${stringifyYaml(trace)}`);
+    io.err(`${yamlLib().stringify(trace)}`);
     if (!o.yes) {
       const answer = await io.confirm(`save this trace for "${goal}"?`);
       if (answer === undefined) { io.err('llmos teach: no terminal to confirm on: not saved (pass --yes to save without asking)\n'); return 1; }

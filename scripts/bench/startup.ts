@@ -69,14 +69,25 @@ export async function startupBench(): Promise<Record<string, unknown>> {
     const sa = m['standalone'] as Measured;
     const fw = m['forwarded'] as Measured;
     const bg = m['standalone_10k'] as Measured;
+    const watchdog = await watchdogMemory(join(dir, 'wd'));
+    const check = (value: number, target: number): { value: number; target: number; met: boolean } => ({ value, target, met: value <= target });
     return {
       rounds: ROUNDS,
+      // Issue 21's start-up targets, each measured in this run (wall ratios swing on a loaded
+      // machine; the cpu ratios beside them are steadier).
+      targets: {
+        standalone_24_time_x_node: check(ratio(sa.ms, node.ms), 2.0),
+        standalone_24_rss_x_node: check(ratio(sa.rss_mb, node.rss_mb), 1.25),
+        sent_to_owner_time_x_node: check(ratio(fw.ms, node.ms), 1.3),
+        standalone_10k_time_x_24: check(ratio(bg.ms, sa.ms), 1.5),
+        standalone_10k_rss_mb: check(bg.rss_mb, 80),
+      },
       node_e0: node,
-      standalone_24_traces: { ...sa, time_x_node: ratio(sa.ms, node.ms), cpu_x_node: ratio(sa.cpu_ms, node.cpu_ms), rss_x_node: ratio(sa.rss_mb, node.rss_mb), target: 'time <= 2.0x, rss <= 1.25x' },
+      standalone_24_traces: { ...sa, time_x_node: ratio(sa.ms, node.ms), cpu_x_node: ratio(sa.cpu_ms, node.cpu_ms), rss_x_node: ratio(sa.rss_mb, node.rss_mb), watchdog_rss_mb: watchdog['rss_mb'], target: 'time <= 2.0x, rss <= 1.25x' },
       sent_to_owner: { ...fw, time_x_node: ratio(fw.ms, node.ms), cpu_x_node: ratio(fw.cpu_ms, node.cpu_ms), rss_x_node: ratio(fw.rss_mb, node.rss_mb), target: 'time <= 1.3x' },
-      standalone_10k_traces_cached: { ...bg, time_x_24_traces: ratio(bg.ms, sa.ms), cpu_x_24_traces: ratio(bg.cpu_ms, sa.cpu_ms), time_x_node: ratio(bg.ms, node.ms), first_boot_no_cache_ms: Math.round(firstBig.ms), target: 'time <= 1.5x the 24-trace start, rss <= 80 MB' },
+      standalone_10k_traces_cached: { ...bg, time_x_24_traces: ratio(bg.ms, sa.ms), cpu_x_24_traces: ratio(bg.cpu_ms, sa.cpu_ms), rss_x_24_traces: ratio(bg.rss_mb, sa.rss_mb), time_x_node: ratio(bg.ms, node.ms), first_boot_no_cache_ms: Math.round(firstBig.ms), target: 'time <= 1.5x the 24-trace start, rss <= 80 MB' },
       goal_inside_owner: await insideOwner(join(dir, 'inside')),
-      watchdog: await watchdogMemory(join(dir, 'wd')),
+      watchdog,
       note: 'whole processes (spawn to exit; cpu = user + system time of the process itself) running "beep" (FOLLOWER, succeeds; sim board, virtual time), medians of alternating rounds; rss is peak RSS',
     };
   } finally {
