@@ -3,7 +3,6 @@
  * critical polarities (left/right, open/close, ...), negation, and quantities (numbers with
  * units, converted to base units so "50 cm" equals "0.5 m").
  */
-import { sha256Hex } from '../../lib/hash.js';
 import { stemmer } from 'stemmer';
 import { foldPhrasal, PHRASAL } from './phrasal.js';
 import { SYNONYMS } from './synonyms.generated.js';
@@ -11,20 +10,13 @@ import type { Correction } from './typos.js';
 
 /** What the analysis needs of a speller: the trace vocabulary and a correction. */
 export interface SpellCheck { has(word: string): boolean; correct(word: string): string | undefined }
+import { normalizeGoal } from './goal-text.js';
 import {
   CONCEPTS, COUNT_WORDS, LEADING_VERB, NEGATIONS, NUMBER_WORDS, PHRASES, POLARITY, POLARITY_ALSO, POLARITY_WEIGHT, STOPWORDS,
   UNITS, UNKNOWN_WORD_WEIGHT, QUANTITY_WEIGHT, type QuantityKind,
 } from './lexicon.js';
 
-/** Lower case, punctuation and symbols to spaces, whitespace collapsed (DESIGN.md). */
-export function normalizeGoal(goal: string): string {
-  return goal.toLowerCase().replace(/[\p{P}\p{S}]/gu, ' ').replace(/\s+/g, ' ').trim();
-}
-
-/** First 16 hex chars of sha256 of the normalized goal. */
-export function goalSignature(goal: string): string {
-  return sha256Hex(normalizeGoal(goal)).slice(0, 16);
-}
+export { goalSignature, normalizeGoal } from './goal-text.js';
 
 export interface Quantity {
   /** The number as written (in its unit). */

@@ -5,6 +5,8 @@
  * the running goal go on) and a command would not match. Superscripts and other scripts' digits
  * are left alone: "² meters" is no number of meters.
  */
+import { sha256Hex } from '../../lib/hash.js';
+
 const FULL_WIDTH = /[\uFF01-\uFF5E]/g;
 const INVISIBLE = /[\p{Cf}\u00AD]/gu;
 const STOP_SIGNS = /[\u{1F6D1}\u26D4\u{1F6AB}]\uFE0F?/gu;
@@ -16,3 +18,13 @@ export function canonicalGoalText(goal: string): string {
     .replace(/\u3000/g, ' ')
     .replace(STOP_SIGNS, ' stop ');
 }
+/** Lower case, punctuation and symbols to spaces, whitespace collapsed (DESIGN.md). */
+export function normalizeGoal(goal: string): string {
+  return goal.toLowerCase().replace(/[\p{P}\p{S}]/gu, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** First 16 hex chars of sha256 of the normalized goal. */
+export function goalSignature(goal: string): string {
+  return sha256Hex(normalizeGoal(goal)).slice(0, 16);
+}
+
