@@ -4,10 +4,10 @@
  * base at rest (the owner ends the session and stops motion; each step is bounded by half the
  * deadman window anyway). Real time: the drive is in progress when the client dies.
  */
+import { whenOwnerServes } from '../runtime/owner/status.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -38,16 +38,8 @@ test('llmos jog beside a running owner: keys drive the owner\'s base; a silent c
   owner.stdout.resume();
   const ownerExited = new Promise<void>((resolve) => owner.on('close', () => resolve()));
   try {
-    let up = false;
-    for (let i = 0; i < 1200 && !up; i++) {
-      if (owner.exitCode !== null) throw new Error(`the owner exited: ${ownerErr}`);
-      try {
-        const info = JSON.parse(readFileSync(join(state, 'owner.lock'), 'utf8')) as { socket?: string };
-        if (info.socket) up = await new Promise<boolean>((resolve) => { const s = connect(info.socket as string); s.on('connect', () => { s.destroy(); resolve(true); }); s.on('error', () => resolve(false)); });
-      } catch { /* not yet */ }
-      if (!up) await sleep(50);
-    }
-    assert.ok(up, `the owner serves its control socket: ${ownerErr}`);
+    const up = await whenOwnerServes(state, { tries: 1200, exited: () => (owner.exitCode === null ? undefined : ownerErr) });
+    assert.ok(up.socket, `the owner serves its control socket: ${ownerErr}`);
 
     const p = spawnInPty([process.execPath, packagePath('dist', 'bin', 'llmos.js'), 'jog', ...flags]);
     await p.waitFor(/\[1\/\d+ base base = [^\]]*\] speed x1 \| steps 0 \| e-stop off/);

@@ -4,12 +4,12 @@
  * taught trace at once. Every message on the socket passes its schema: a hostile local client gets
  * an error and nothing moves.
  */
+import { whenOwnerServes } from '../runtime/owner/status.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { packagePath } from '../lib/paths.js';
@@ -29,21 +29,7 @@ async function startOwner(): Promise<Owner> {
   owner.stderr.on('data', (b: Buffer) => { err += b.toString(); });
   owner.stdout.resume();
   const exited = new Promise<void>((resolve) => owner.on('close', () => resolve()));
-  // Poll (bounded) until the socket accepts connections.
-  let socket: string | undefined;
-  for (let i = 0; i < 1200 && !socket; i++) {
-    if (owner.exitCode !== null) throw new Error(`the owner exited: ${err}`);
-    try {
-      const info = JSON.parse(readFileSync(join(state, 'owner.lock'), 'utf8')) as { socket?: string };
-      if (info.socket && await new Promise<boolean>((resolve) => {
-        const s = connect(info.socket as string);
-        s.on('connect', () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      })) socket = info.socket;
-    } catch { /* not yet */ }
-    if (!socket) await sleep(50);
-  }
-  if (!socket) throw new Error(`the owner never opened its control socket: ${err}`);
+  const { socket } = await whenOwnerServes(state, { tries: 1200, exited: () => (owner.exitCode === null ? undefined : err) }) as { socket: string };
   return { dir, traces, state, simLog, flags, socket, stop: async () => { owner.kill('SIGTERM'); await exited; } };
 }
 

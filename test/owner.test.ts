@@ -3,10 +3,10 @@
  * other command-line runs send their goals to it and never open the hardware; counts and facts
  * written through the owner are never lost; a dead owner's lock is freed by the kernel.
  */
+import { whenOwnerServes } from '../runtime/owner/status.js';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
@@ -31,19 +31,8 @@ function board(): Dir {
 
 /** Resolves once the owner's control socket accepts connections. */
 async function socketUp(state: string, owner: ChildProcessWithoutNullStreams): Promise<string> {
-  for (let i = 0; i < 600; i++) {
-    if (owner.exitCode !== null) throw new Error(`the owner exited with ${owner.exitCode}`);
-    try {
-      const info = JSON.parse(readFileSync(join(state, 'owner.lock'), 'utf8')) as { socket?: string };
-      if (info.socket && await new Promise<boolean>((resolve) => {
-        const s = connect(info.socket as string);
-        s.on('connect', () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      })) return info.socket;
-    } catch { /* not yet */ }
-    await sleep(50);
-  }
-  throw new Error('the owner never opened its control socket');
+  const info = await whenOwnerServes(state, { tries: 600, exited: () => (owner.exitCode === null ? undefined : `exit code ${owner.exitCode}`) });
+  return info.socket as string;
 }
 
 function startOwner(d: Dir, extra: string[] = []): { owner: ChildProcessWithoutNullStreams; stderr: () => string; exited: Promise<number | null> } {

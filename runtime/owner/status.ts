@@ -14,3 +14,20 @@ export async function liveOwner(stateDir: string): Promise<OwnerInfo | undefined
   });
   return up ? info : undefined;
 }
+
+/**
+ * Resolves once a runtime serves the state directory (tests, the bench and anything that starts
+ * an owner and then talks to it): polls every 50 ms, at most `tries` times. `exited` returns why
+ * the owner being waited for is gone, so a dead owner fails at once instead of at the bound.
+ */
+export async function whenOwnerServes(stateDir: string, options: { tries: number; exited?: () => string | undefined }): Promise<OwnerInfo> {
+  const { setTimeout: sleep } = await import('node:timers/promises');
+  for (let i = 0; i < options.tries; i++) {
+    const gone = options.exited?.();
+    if (gone !== undefined) throw new Error(`the owner exited: ${gone}`);
+    const info = await liveOwner(stateDir);
+    if (info) return info;
+    await sleep(50);
+  }
+  throw new Error(`no owner served ${stateDir} after ${options.tries} tries`);
+}

@@ -4,12 +4,12 @@
  * traces and with 10k traces (cached), and a goal sent to a running owner; plus the goal's cost
  * inside the owner and the safety watchdog process's memory.
  */
+import { whenOwnerServes } from '../../runtime/owner/status.js';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { packagePath } from '../../lib/paths.js';
 import { LLMOS } from '../../runtime/llmos.js';
 import { silentLogger } from '../../runtime/logger.js';
@@ -28,19 +28,7 @@ function flags(dir: string): string[] {
 }
 
 async function socketUp(state: string, owner: ChildProcess): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (owner.exitCode !== null) throw new Error('bench: the owner exited');
-    try {
-      const info = JSON.parse(readFileSync(join(state, 'owner.lock'), 'utf8')) as { socket?: string };
-      if (info.socket && await new Promise<boolean>((resolve) => {
-        const s = connect(info.socket as string);
-        s.on('connect', () => { s.destroy(); resolve(true); });
-        s.on('error', () => resolve(false));
-      })) return;
-    } catch { /* starting */ }
-    await sleep(50);
-  }
-  throw new Error('bench: the owner never opened its control socket');
+  await whenOwnerServes(state, { tries: 1200, exited: () => (owner.exitCode === null ? undefined : `bench: exit code ${owner.exitCode}`) });
 }
 
 export async function startupBench(): Promise<Record<string, unknown>> {
