@@ -18,7 +18,7 @@ export interface GuardOptions {
 export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () => void {
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const log = options.log ?? ((m: string) => process.stderr.write(`llmos: ${m}\n`));
-  const source = options.source ?? process;
+  const source: NodeJS.EventEmitter = options.source ?? process;
   let stopping = false;
 
   const stop = (reason: string, code: number): void => {
@@ -63,20 +63,10 @@ export function installProcessGuards(os: LLMOS, options: GuardOptions = {}): () 
   };
   const onExit = (): void => os.flushSync();
 
-  source.on('SIGINT', onSigint);
-  source.on('SIGTERM', onSigterm);
-  source.on('SIGUSR1', onUsr1);
-  source.on('SIGUSR2', onUsr2);
-  source.on('uncaughtException', onCrash);
-  source.on('unhandledRejection', onCrash);
-  source.on('exit', onExit);
-  return () => {
-    source.off('SIGINT', onSigint);
-    source.off('SIGTERM', onSigterm);
-    source.off('SIGUSR1', onUsr1);
-    source.off('SIGUSR2', onUsr2);
-    source.off('uncaughtException', onCrash);
-    source.off('unhandledRejection', onCrash);
-    source.off('exit', onExit);
-  };
+  const handlers: Array<[string, (...args: unknown[]) => void]> = [
+    ['SIGINT', onSigint], ['SIGTERM', onSigterm], ['SIGUSR1', onUsr1], ['SIGUSR2', onUsr2],
+    ['uncaughtException', onCrash], ['unhandledRejection', onCrash], ['exit', onExit],
+  ];
+  for (const [event, f] of handlers) source.on(event, f);
+  return () => { for (const [event, f] of handlers) source.off(event, f); };
 }
