@@ -8,7 +8,10 @@
  *   }
  */
 
-/** A check on a step's result or a sensor (see TraceCheck in the trace schema). */
+/**
+ * A check on a step's result or a sensor. Declared here, not imported: this file is the whole
+ * API a crystallized function sees and is type-checked on its own; TraceCheck extends it.
+ */
 export interface StepCheck {
   description?: string;
   sensor?: string;

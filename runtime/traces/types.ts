@@ -2,21 +2,16 @@
  * The in-memory shape of a trace (schemas/trace.schema.json). A trace file may also be in the
  * upstream edge format; the store converts it to this shape on load.
  */
+import type { StepCheck } from '../crystallized-api.js';
 import type { QuantityKind } from '../matcher/lexicon.js';
 
-export interface TraceCheck {
-  description?: string;
-  sensor?: string;
-  min?: number;
-  max?: number;
-  equals?: number | string | boolean;
-  matches?: string;
+/** A check in a trace: what a crystallized function's steps check, plus upstream's validation fields. */
+export interface TraceCheck extends StepCheck {
   /** Upstream validation types: content_contains, content_not_empty, command_exit_code, file_exists, file_size_minimum. */
   type?: string;
   check?: string;
   condition?: string;
   validation_type?: string;
-  parameters?: Record<string, unknown>;
 }
 
 export type OnErrorAction = 'fail' | 'skip' | 'retry' | 'human_escalate';
