@@ -16,15 +16,9 @@ export interface Stoppable {
 }
 
 /** 'STOP' or 'ESTOP' when the goal is a stop word, else undefined. */
-export function stopWordOf(goal: string): 'STOP' | 'ESTOP' | undefined {
+function stopWordOf(goal: string): 'STOP' | 'ESTOP' | undefined {
   const intent = classifyGoal(goal);
   return intent.kind === 'stop' ? (intent.estop ? 'ESTOP' : 'STOP') : undefined;
-}
-
-/** True for a stop request on one device ("stop the arm"): a stop when no trace of the board fits it. */
-export function mayBeDeviceStop(goal: string): boolean {
-  const intent = classifyGoal(goal);
-  return intent.kind === 'command' && intent.stopFallback === true;
 }
 
 /**
@@ -32,7 +26,7 @@ export function mayBeDeviceStop(goal: string): boolean {
  * once and the rest is refused, so motion never runs on while the goal is turned down. A closing
  * "... then stop" is not one: every replay ends at rest. An e-stop anywhere engages.
  */
-export function embeddedStopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
+function embeddedStopOf(goal: string): 'STOP' | 'ESTOP' | undefined {
   const parts = splitParts(canonicalGoalText(goal).trim());
   if (parts.length < 2) return undefined;
   const kinds = parts.map(stopWordOf);
@@ -48,8 +42,10 @@ export interface StopRequest { mode: 'STOP' | 'ESTOP'; embedded: boolean }
  * multi-step goal.
  */
 export function stopRequestOf(goal: string, modeOf: (goal: string) => string): StopRequest | undefined {
-  const word = stopWordOf(goal) ?? (mayBeDeviceStop(goal) && modeOf(goal) === 'STOP' ? 'STOP' : undefined);
-  if (word) return { mode: word, embedded: false };
+  const intent = classifyGoal(goal);
+  if (intent.kind === 'stop') return { mode: intent.estop ? 'ESTOP' : 'STOP', embedded: false };
+  // "stop the arm": the board's own trace for it if there is one, else every motion stops.
+  if (intent.kind === 'command' && intent.stopFallback && modeOf(goal) === 'STOP') return { mode: 'STOP', embedded: false };
   const embedded = embeddedStopOf(goal);
   return embedded ? { mode: embedded, embedded: true } : undefined;
 }

@@ -20,14 +20,6 @@ export type GoalIntent =
   | { kind: 'stop'; estop: boolean }
   | { kind: 'not_command'; what: 'question' | 'information request' | 'statement' | 'conditional or deferred goal' | 'operator command'; why: string };
 
-const STOP_PHRASES = new Set([
-  'stop', 'halt', 'freeze', 'abort', 'stop moving', 'stop everything', 'stop all', 'stop all motion', 'stop all movement', 'stop motion',
-  'stop the robot', 'stop it', 'stop that', 'halt everything', 'halt all motion', 'freeze everything', 'stop turning', 'stop driving',
-  'stop rotating', 'stop spinning', 'stop moving the robot', 'all stop', 'full stop', 'stand still', 'stop there', 'stop stop',
-  'halt the robot', 'freeze the robot', 'stop all motors', 'stop the motors', 'halt motion', 'stop movement',
-]);
-const ESTOP_PHRASES = new Set(['emergency stop', 'e stop', 'estop', 'emergency halt', 'emergency', 'emergency stop the robot', 'emergency brake', 'panic stop']);
-/** Words around a stop word that change nothing ("please stop now!"). */
 const STOP_FILLER = new Set(['please', 'now', 'immediately', 'right', 'away', 'at', 'once', 'hey', 'robot', 'ok', 'okay', 'quickly', 'asap', 'instantly', 'there']);
 /** Operator words that are not goals: no goal text releases an e-stop or powers the board off. */
 const OPERATOR = /^(?:release|resume|unlatch|reset|clear|disengage|cancel)(?: the)?(?: (?:e stop|estop|emergency stop|emergency|latch|stop))?$|^(?:power off|power down|shut down|shutdown|reboot|restart|turn off|switch off)(?: the robot| yourself| everything)?$/;
@@ -104,11 +96,11 @@ const why = {
 export function classifyGoal(goal: string): GoalIntent {
   const all = words(goal);
   // "could you stop?", "please stop now!": the stop word without politeness or filler.
-  const phrase = stripPolite(all).filter((w) => !STOP_FILLER.has(w)).join(' ');
-  if (ESTOP_PHRASES.has(phrase)) return { kind: 'stop', estop: true };
-  if (STOP_PHRASES.has(phrase) || isMistypedStop(phrase)) return { kind: 'stop', estop: false };
-  const stop = stopIntentOf(stripPolite(all));
+  // Stop requests in the words people use (stop-intent.ts), and a lone stop word mistyped ("stpo").
+  const polite = stripPolite(all);
+  const stop = stopIntentOf(polite);
   if (stop?.kind === 'general') return { kind: 'stop', estop: stop.estop };
+  if (isMistypedStop(polite.filter((w) => !STOP_FILLER.has(w)).join(' '))) return { kind: 'stop', estop: false };
   if (OPERATOR.test(all.filter((w) => w !== 'please' && w !== 'now').join(' '))) {
     return { kind: 'not_command', what: 'operator command', why: 'it is an operator command, not a goal: release the e-stop with ":release", cmd/estop or SIGUSR2, and stop the service with its own controls' };
   }

@@ -45,7 +45,7 @@ const STILL = new Set(['hold it', 'hold position', 'hold your position', 'hold s
   'dont move', 'do not move', 'stop there', 'full stop', 'all stop', 'stop stop', 'enough', 'thats enough', 'that is enough', 'brakes', 'hit the brakes',
   'hit the brake', 'apply the brakes', 'slam the brakes', 'shut it down', 'shut it off', 'cut it out', 'knock it off']);
 /** "no" is not here: "no, stop!" is a stop. */
-const NEGATIONS = new Set(['dont', 'not', 'never', 'without', 'cannot', 'cant', 'nt']);
+const NEGATIONS = new Set(['dont', 'not', 'never', 'without', 'cannot', 'cant']);
 const POWER_WORDS = new Set(['the', 'all', 'power', 'plug', 'motor', 'motors', 'main', 'its', 'your', 'to']);
 
 const strip = (w: readonly string[]): string[] => {
