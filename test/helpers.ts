@@ -1,6 +1,6 @@
 /** Shared test fixtures: a simulated robot in a temporary directory with a virtual clock. */
 import { FakeSysfs } from '../drivers/gpio/twins/fake-sysfs.js';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -133,4 +133,22 @@ actuators:
 estop: { driver: gpio, pin: 24, debounce_ms: 0 }
 `);
   return { fake, dir, board, press: (active) => fake.setInput(24 + 571, active ? 1 : 0) };
+}
+
+export interface RunningFollower { child: ChildProcessWithoutNullStreams; log: string; out: () => string; dir: string }
+
+/**
+ * A real run-follower process on the sim board with a copy of the shipped traces, its sim log in
+ * `log`, stdout and stderr collected in `out()`. Standard input is ended unless `stdinOpen`.
+ */
+export function startFollower(args: readonly string[], stdinOpen = true): RunningFollower {
+  const dir = tempDir();
+  const log = join(dir, 'sim.jsonl');
+  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
+  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+  if (!stdinOpen) child.stdin.end();
+  return { child, log, out: () => out, dir };
 }

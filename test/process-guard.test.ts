@@ -3,25 +3,13 @@
  * exiting; SIGUSR1 engages the latched e-stop and SIGUSR2 releases it.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { cpSync, existsSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
-import { packagePath } from '../lib/paths.js';
-import { readSimLog, tempDir } from './helpers.js';
+import { readSimLog, startFollower, tempDir } from './helpers.js';
 
-function start(args: string[], stdinOpen = false): { child: ChildProcess; log: string; out: () => string } {
-  const dir = tempDir();
-  const log = join(dir, 'sim.jsonl');
-  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
-  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  if (!stdinOpen) child.stdin?.end();
-  return { child, log, out: () => out };
-}
 
 async function until(pred: () => boolean, ms: number): Promise<void> {
   const end = Date.now() + ms;
@@ -33,7 +21,7 @@ const exitOf = (child: ChildProcess): Promise<number | null> => new Promise((res
 
 for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
   test(`${signal} mid-motion: the base is brought to rest before the process exits (${code})`, async () => {
-    const { child, log } = start(['drive forward 3 meters']);
+    const { child, log } = startFollower(['drive forward 3 meters'], false);
     const exited = exitOf(child);
     await until(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 30000);
     child.kill(signal);
@@ -45,7 +33,7 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
 }
 
 test('SIGUSR1 engages the latched e-stop mid-motion; goals are refused until SIGUSR2 releases it', async () => {
-  const { child, log, out } = start(['--serve', '--json'], true);
+  const { child, log, out } = startFollower(['--serve', '--json']);
   const exited = exitOf(child);
   child.stdin?.write('drive forward 3 meters\n');
   await until(() => existsSync(log) && readSimLog(log).some((w) => w.actuator === 'base' && (w.value as number) > 0.3), 30000);
@@ -69,7 +57,7 @@ test('operator commands on stdin: a call waiting for confirmation is approved wi
   const dir = tempDir();
   const cfg = join(dir, 'c.yaml');
   (await import('node:fs')).writeFileSync(cfg, 'safety: { hooks: [{ event: pre_tool_use, tool: digital_write, decision: ASK, reason: "operator must watch the light" }] }\n');
-  const { child, log, out } = start(['--serve', '--json', '--config', cfg], true);
+  const { child, log, out } = startFollower(['--serve', '--json', '--config', cfg]);
   const exited = exitOf(child);
   child.stdin?.write('turn on the led\n');
   await until(() => /(confirm-1-[0-9a-f]{8}): digital_write .* needs confirmation \(operator must watch the light\)/.test(out()), 30000);

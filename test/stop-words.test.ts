@@ -3,25 +3,15 @@
  * standard input while the base drives, the command line, and MQTT cmd/execute against a broker.
  */
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { test } from 'node:test';
 import { packagePath } from '../lib/paths.js';
-import { readSimLog, simRobot, tempDir } from './helpers.js';
+import { readSimLog, simRobot, startFollower, tempDir } from './helpers.js';
 import { runMain } from './run-main.js';
 
-function start(args: string[]): { child: ChildProcess; log: string; out: () => string; dir: string } {
-  const dir = tempDir();
-  const log = join(dir, 'sim.jsonl');
-  cpSync(packagePath('traces'), join(dir, 'traces'), { recursive: true });
-  const child = spawn(process.execPath, [packagePath('dist', 'bin', 'run-follower.js'), '--traces', join(dir, 'traces'), '--state', join(dir, 'state'), '--sim-log', log, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => { out += d.toString(); });
-  child.stderr?.on('data', (d: Buffer) => { out += d.toString(); });
-  return { child, log, out: () => out, dir };
-}
 
 async function until(pred: () => boolean, ms: number, what: string): Promise<void> {
   const end = Date.now() + ms;
@@ -37,7 +27,7 @@ const atRest = (log: string): boolean => {
 };
 
 test('"stop" on standard input stops the running drive at once, never matches a trace, and later goals still run', async () => {
-  const { child, log, out } = start(['--serve', '--json']);
+  const { child, log, out } = startFollower(['--serve', '--json']);
   const exited = exitOf(child);
   try {
     child.stdin?.write('drive forward 3 meters\n');
@@ -63,7 +53,7 @@ test('"stop" on standard input stops the running drive at once, never matches a 
 });
 
 test('"e-stop" on standard input engages the latched e-stop; no goal text releases it, only the operator', async () => {
-  const { child, log, out } = start(['--serve', '--json']);
+  const { child, log, out } = startFollower(['--serve', '--json']);
   const exited = exitOf(child);
   try {
     child.stdin?.write('drive forward 3 meters\n');
@@ -89,7 +79,7 @@ test('"e-stop" on standard input engages the latched e-stop; no goal text releas
 });
 
 test('stops as people shout them ("whoa, stop the robot!", "stop the arm" with no trace of its own, "hit the kill switch") act ahead of the queue; "don\'t stop" does not', async () => {
-  const { child, log, out } = start(['--serve', '--json']);
+  const { child, log, out } = startFollower(['--serve', '--json']);
   const exited = exitOf(child);
   const answered = (goal: string): Record<string, unknown> | undefined => lines(out()).find((l) => l['goal'] === goal);
   const driveThen = async (n: number, shout: string): Promise<void> => {
